@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The `layers` command. The CLI is TypeScript run by Node 24 (type stripping); the system Node may
+// be older, so on an older Node this re-runs the CLI on the Node 24 pinned in devDependencies.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const entry = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const major = Number(process.versions.node.split('.')[0]);
+if (major >= 24) {
+  await import(entry);
+} else {
+  const node24 = createRequire(import.meta.url).resolve('node/bin/node');
+  const result = spawnSync(node24, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exitCode = result.status ?? 1;
+}

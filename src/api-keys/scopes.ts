@@ -1,0 +1,21 @@
+/** The scopes of API.md §2. Deny by default: a route names one, a key must hold it (or `*`). */
+export const SCOPES = [
+  'social:read',
+  'social:write',
+  'publish:read',
+  'publish:write',
+  'webhooks:read',
+  'webhooks:write',
+  'projects:read',
+  'projects:write',
+] as const;
+
+export type Scope = (typeof SCOPES)[number];
+
+export function isGrantableScope(value: string): boolean {
+  return value === '*' || (SCOPES as readonly string[]).includes(value);
+}
+
+export function keyHasScope(granted: readonly string[], required: Scope): boolean {
+  return granted.includes('*') || granted.includes(required);
+}

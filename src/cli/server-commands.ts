@@ -1,0 +1,47 @@
+import type { Config } from '../config.ts';
+import { openDatabase } from '../db/database.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { startServer } from '../server.ts';
+import type { CliOutput } from './output.ts';
+
+export async function runMigrate(config: Config, out: CliOutput): Promise<number> {
+  const database = openDatabase(config.databaseUrl);
+  try {
+    const applied = await migrateToLatest(database);
+    out.print(applied.length ? `applied ${applied.join(', ')}` : 'schema already up to date', { applied });
+    return 0;
+  } finally {
+    await database.destroy();
+  }
+}
+
+/** `layers serve`: runs until SIGINT/SIGTERM, then drains in-flight requests and exits. */
+export async function runServe(config: Config): Promise<number> {
+  if (config.generatedSecretKeyPath) {
+    console.log(`LAYERS_SECRET_KEY is not set: using the development key in ${config.generatedSecretKeyPath} (production refuses to start without one).`);
+  }
+  const server = await startServer(config);
+  console.log(`Layers social server listening on ${server.url} (database ${describeDatabase(config.databaseUrl)})`);
+  console.log(`API reference: ${config.publicBaseUrl}/docs`);
+  if (server.demoTenant) {
+    const { organizationId, projectId, secret } = server.demoTenant;
+    console.log(`
+Empty database: created a demo organization (${organizationId}), project (${projectId}) and sandbox key.
+This key is shown once:
+
+  export LAYERS_API_KEY=${secret}
+  curl -s ${config.publicBaseUrl}/v1/whoami -H "Authorization: Bearer $LAYERS_API_KEY"
+`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
+}
+
+function describeDatabase(url: string): string {
+  return url.startsWith('sqlite:') ? url : url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,59 @@
+import type { ExpressionBuilder } from 'kysely';
+import { z } from 'zod';
+
+/** Where a page ends: the sort key of its last item. Opaque to clients (base64url JSON). */
+export interface Cursor {
+  at: string;
+  id: string;
+}
+
+const cursorSchema = z.object({ at: z.string(), id: z.string() });
+
+export const paginationQuery = {
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z
+    .string()
+    .max(512)
+    .transform((value, ctx): Cursor => {
+      try {
+        return cursorSchema.parse(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'Not a cursor returned by this API.' });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+};
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+/**
+ * Keyset condition for "newest first" lists ordered by (sortColumn desc, id desc): rows strictly
+ * after the cursor. Costs the same on page 1 and page 10,000.
+ */
+export function after<DB, TB extends keyof DB & string>(cursor: Cursor, sortColumn: string) {
+  return (eb: ExpressionBuilder<DB, TB>) => {
+    const ref = eb.ref as (c: string) => any;
+    return eb.or([
+      eb(ref(sortColumn), '<', cursor.at),
+      eb.and([eb(ref(sortColumn), '=', cursor.at), eb(ref('id'), '<', cursor.id)]),
+    ]);
+  };
+}
+
+/** Splits the `limit + 1` rows a list query fetched into the page and its next cursor. */
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  cursorOf: (row: Row) => Cursor,
+  toItem: (row: Row) => Item,
+): { items: Item[]; nextCursor: string | null } {
+  const pageRows = rows.slice(0, limit);
+  const last = pageRows[pageRows.length - 1];
+  return {
+    items: pageRows.map(toItem),
+    nextCursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null,
+  };
+}

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type DatabaseHandle, type Engine } from '../../src/db/database.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+
+/**
+ * The engines this run covers: SQLite always, Postgres when TEST_DATABASE_URL is set
+ * (CI sets it; the global setup prints one line when it is not).
+ */
+export const engines: Engine[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export interface TestDatabase extends DatabaseHandle {
+  /** For Postgres, the schema this database lives in (every test database gets its own). */
+  schema: string | null;
+  url: string;
+}
+
+/** A fresh, migrated database: in-memory SQLite, or a new schema on the test Postgres. */
+export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
+  if (engine === 'sqlite') {
+    const handle = openDatabase('sqlite::memory:');
+    await migrateToLatest(handle);
+    return { ...handle, schema: null, url: 'sqlite::memory:' };
+  }
+  const url = process.env.TEST_DATABASE_URL as string;
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  await withAdminClient(url, (client) => client.query(`create schema ${schema}`));
+  const handle = openDatabase(url, { schema, maxConnections: 5 });
+  await migrateToLatest(handle);
+  return {
+    ...handle,
+    schema,
+    url,
+    async destroy() {
+      await handle.destroy();
+      await withAdminClient(url, (client) => client.query(`drop schema ${schema} cascade`));
+    },
+  };
+}
+
+async function withAdminClient(url: string, run: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await run(client);
+  } finally {
+    await client.end();
+  }
+}
