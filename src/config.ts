@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { PlatformEndpoints } from './platforms/platform.ts';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -15,7 +16,14 @@ export interface Config {
   secretKey: string;
   /** Set when the secret key was generated into the data directory (development only). */
   generatedSecretKeyPath: string | null;
+  /** Master secrets that came before LAYERS_SECRET_KEY, still accepted until `layers admin vault rotate`. */
+  previousSecretKeys: string[];
   emulatorPort: number;
+  /** An emulator already running elsewhere; when null, `serve` starts one on emulatorPort. */
+  emulatorUrl: string | null;
+  /** Real platform apps, where configured; live keys use the emulator for the others. */
+  livePlatforms: { tiktok: PlatformEndpoints | null; instagram: PlatformEndpoints | null };
+  refreshIntervalMs: number;
   logLevel: string;
 }
 
@@ -38,7 +46,19 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LAYERS_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (e.g. 32 random bytes, base64url)').optional(),
+  LAYERS_PREVIOUS_SECRET_KEYS: z.string().optional(),
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+  EMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TIKTOK_CLIENT_KEY: z.string().optional(),
+  TIKTOK_CLIENT_SECRET: z.string().optional(),
+  TIKTOK_AUTH_BASE_URL: z.url().default('https://www.tiktok.com'),
+  TIKTOK_API_BASE_URL: z.url().default('https://open.tiktokapis.com'),
+  INSTAGRAM_CLIENT_ID: z.string().optional(),
+  INSTAGRAM_CLIENT_SECRET: z.string().optional(),
+  INSTAGRAM_AUTH_BASE_URL: z.url().default('https://www.instagram.com'),
+  INSTAGRAM_API_BASE_URL: z.url().default('https://api.instagram.com'),
+  INSTAGRAM_GRAPH_BASE_URL: z.url().default('https://graph.instagram.com'),
+  REFRESH_INTERVAL_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -64,9 +84,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     secretKey: secret.key,
     generatedSecretKeyPath: secret.generatedPath,
+    previousSecretKeys: (e.LAYERS_PREVIOUS_SECRET_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     emulatorPort: e.EMULATOR_PORT,
+    emulatorUrl: e.EMULATOR_URL?.replace(/\/+$/, '') ?? null,
+    livePlatforms: {
+      tiktok: liveApp('TIKTOK_CLIENT_KEY', e.TIKTOK_CLIENT_KEY, 'TIKTOK_CLIENT_SECRET', e.TIKTOK_CLIENT_SECRET, {
+        authBaseUrl: e.TIKTOK_AUTH_BASE_URL,
+        apiBaseUrl: e.TIKTOK_API_BASE_URL,
+      }),
+      instagram: liveApp('INSTAGRAM_CLIENT_ID', e.INSTAGRAM_CLIENT_ID, 'INSTAGRAM_CLIENT_SECRET', e.INSTAGRAM_CLIENT_SECRET, {
+        authBaseUrl: e.INSTAGRAM_AUTH_BASE_URL,
+        apiBaseUrl: e.INSTAGRAM_API_BASE_URL,
+        graphBaseUrl: e.INSTAGRAM_GRAPH_BASE_URL,
+      }),
+    },
+    refreshIntervalMs: e.REFRESH_INTERVAL_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** A real platform app needs both halves of its credentials; one without the other is a mistake worth stopping for. */
+function liveApp(
+  idName: string,
+  id: string | undefined,
+  secretName: string,
+  secret: string | undefined,
+  hosts: Omit<PlatformEndpoints, 'clientId' | 'clientSecret'>,
+): PlatformEndpoints | null {
+  if (!id && !secret) return null;
+  if (!id || !secret) throw new ConfigError(`Invalid configuration:\n  ${id ? secretName : idName}: required when ${id ? idName : secretName} is set`);
+  return { clientId: id, clientSecret: secret, ...stripSlashes(hosts) };
+}
+
+function stripSlashes<T extends Record<string, string | undefined>>(hosts: T): T {
+  return Object.fromEntries(Object.entries(hosts).map(([k, v]) => [k, v?.replace(/\/+$/, '')])) as T;
 }
 
 function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {

@@ -6,17 +6,27 @@ import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createDemoTenantIfEmpty, type DemoTenant } from './demo-tenant.ts';
 import { buildApp } from './http/app.ts';
+import { startEmulator, type RunningEmulator } from './emulator/main.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
+import { buildPlatformRegistry } from './platforms/endpoints.ts';
 import { deriveKey } from './secrets/master-key.ts';
+import { startRefreshScheduler } from './social/refresh-scheduler.ts';
+import { createTokenRefresher } from './social/token-refresh.ts';
+import { createVault } from './vault/vault.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   demoTenant: DemoTenant | null;
+  /** The emulator this server started, if it started one. */
+  emulatorUrl: string;
   close(): Promise<void>;
 }
 
-/** Composes and starts everything `layers serve` runs: database, migrations, HTTP app. */
+/**
+ * Composes and starts everything `layers serve` runs: database and migrations, the platform
+ * emulator (unless EMULATOR_URL names one), the HTTP app and the token refresher.
+ */
 export async function startServer(config: Config): Promise<RunningServer> {
   const database: DatabaseHandle = openDatabase(config.databaseUrl);
   await migrateToLatest(database);
@@ -25,13 +35,27 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Reconnects by itself; until then the rate limiter falls back to in-process budgets.
   });
   const apiKeyHashKey = deriveKey(config.secretKey, 'api-key-hash');
-  const app = await buildApp({
+  const emulator: RunningEmulator | null = config.emulatorUrl ? null : await startEmulator({ port: config.emulatorPort, host: config.host });
+  const emulatorUrl = config.emulatorUrl ?? (emulator as RunningEmulator).url;
+  const social = {
     db: database.db,
     clock: systemClock,
-    apiKeyHashKey,
-    rateLimiter: createRateLimiter(redis),
+    vault: createVault({ masterSecret: config.secretKey, previousMasterSecrets: config.previousSecretKeys, clock: systemClock }),
+    platforms: buildPlatformRegistry({ emulatorUrl, live: config.livePlatforms, clock: systemClock, fetch }),
     publicBaseUrl: config.publicBaseUrl,
+    fetch,
+  };
+  const refresher = createTokenRefresher(social);
+  const app = await buildApp({
+    ...social,
+    apiKeyHashKey,
+    refresher,
+    rateLimiter: createRateLimiter(redis),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+  });
+  const scheduler = startRefreshScheduler(social, refresher, {
+    intervalMs: config.refreshIntervalMs,
+    onError: (error) => app.log.error({ err: error }, 'token refresh pass failed'),
   });
   const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKey);
   const url = await app.listen({ host: config.host, port: config.port });
@@ -40,8 +64,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app,
     url,
     demoTenant,
+    emulatorUrl,
     async close() {
+      await scheduler.stop();
       await app.close();
+      await emulator?.close();
       redis?.disconnect();
       await database.destroy();
     },

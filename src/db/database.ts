@@ -11,6 +11,8 @@ export type Engine = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: Engine;
+  /** Postgres schema the handle works in, when not the default search path. */
+  schema: string | null;
   /** Close every connection. */
   destroy(): Promise<void>;
 }
@@ -25,7 +27,12 @@ export interface OpenDatabaseOptions {
 /** Opens `sqlite:<path>` (node:sqlite, WAL) or `postgres://…` (pg pool). */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
   const db = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
-  return { db, engine: url.startsWith('sqlite:') ? 'sqlite' : 'postgres', destroy: () => db.destroy() };
+  return {
+    db,
+    engine: url.startsWith('sqlite:') ? 'sqlite' : 'postgres',
+    schema: options.schema ?? null,
+    destroy: () => db.destroy(),
+  };
 }
 
 function openSqlite(file: string): Kysely<Database> {

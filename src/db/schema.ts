@@ -10,6 +10,11 @@ export interface Database {
   global_switches: GlobalSwitchesTable;
   idempotency_records: IdempotencyRecordsTable;
   audit_log: AuditLogTable;
+  vault_data_keys: VaultDataKeysTable;
+  vault_entries: VaultEntriesTable;
+  media: MediaTable;
+  social_accounts: SocialAccountsTable;
+  oauth_states: OAuthStatesTable;
 }
 
 export interface OrganizationsTable {
@@ -90,4 +95,97 @@ export interface AuditLogTable {
   method: string;
   route: string;
   status_code: number;
+}
+
+export interface VaultDataKeysTable {
+  id: string;
+  /** Fingerprint of the master key that wrapped this data key. */
+  master_key_id: string;
+  /** base64url(iv | tag | AES-256-GCM(master wrap key, data key)). */
+  wrapped_key: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface VaultEntriesTable {
+  id: string;
+  data_key_id: string;
+  /** base64url(iv | tag | AES-256-GCM(data key, plaintext)), the entry id as associated data. */
+  ciphertext: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MediaTable {
+  id: string;
+  content_type: string;
+  data_base64: string;
+  byte_length: number;
+  created_at: string;
+}
+
+export type Platform = 'tiktok' | 'instagram';
+export type SocialAccountStatus = 'connected' | 'reauth_required' | 'disconnected';
+export type ReauthReason = 'token_revoked' | 'refresh_expired' | 'scopes_missing' | 'credential_invalid';
+
+export interface SocialAccountsTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  platform: Platform;
+  /** 1 when connected through the bundled emulator (lp_test_ keys), 0 for the real platform. */
+  sandbox: number;
+  platform_user_id: string;
+  handle: string;
+  display_name: string | null;
+  avatar_media_id: string | null;
+  status: SocialAccountStatus;
+  leased: number;
+  /** JSON array of the scopes the person granted. */
+  granted_scopes: string;
+  /** The vault entry holding the account's tokens; null once revoked. */
+  vault_entry_id: string | null;
+  connected_at: string;
+  access_token_expires_at: string | null;
+  refresh_token_expires_at: string | null;
+  last_refreshed_at: string | null;
+  next_refresh_at: string | null;
+  consecutive_failures: number;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: string | null;
+  reauth_required_at: string | null;
+  reauth_reason: ReauthReason | null;
+  disconnected_at: string | null;
+  disconnected_reason: string | null;
+  /** While set and in the future, one process holds the right to refresh this account. */
+  refresh_lease_until: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type OAuthStateStatus = 'pending' | 'processing' | 'completed' | 'failed';
+
+export interface OAuthStatesTable {
+  id: string;
+  api_key_id: string;
+  organization_id: string;
+  project_id: string;
+  kind: 'connect' | 'reauth';
+  platform: Platform;
+  sandbox: number;
+  /** Set from the start for reauth; set on completion for connect. */
+  social_account_id: string | null;
+  return_url: string;
+  requested_scopes: string;
+  usage_note: string | null;
+  /** Vault entry holding the PKCE code verifier; destroyed once the state is used. */
+  verifier_entry_id: string | null;
+  status: OAuthStateStatus;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  expires_at: string;
+  completed_at: string | null;
+  updated_at: string;
 }

@@ -13,7 +13,12 @@ import { installAuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { newUlidId } from '../ids.ts';
+import { registerMediaRoutes } from '../media/routes.ts';
+import type { PlatformRegistry } from '../platforms/registry.ts';
 import { registerProjectRoutes } from '../projects/routes.ts';
+import { registerSocialRoutes } from '../social/routes.ts';
+import type { TokenRefresher } from '../social/token-refresh.ts';
+import type { Vault } from '../vault/vault.ts';
 import { installAccessControl } from './access.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
@@ -32,6 +37,11 @@ export interface AppDeps {
   apiKeyHashKey: Buffer;
   rateLimiter: RateLimiter;
   publicBaseUrl: string;
+  vault: Vault;
+  platforms: PlatformRegistry;
+  refresher: TokenRefresher;
+  /** Outbound HTTP for copying avatars. */
+  fetch: typeof fetch;
   /** false, or pino options; tests usually pass false. */
   logger: FastifyServerOptions['logger'];
 }
@@ -57,6 +67,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
+  // JSON in, JSON out (API.md): Fastify's built-in text/plain parser would let a text body reach
+  // the schema (422); without it, any other media type is a 400.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
@@ -74,5 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSystemRoutes(routes, deps);
   registerApiKeyRoutes(routes, deps);
   registerProjectRoutes(routes, deps);
+  registerSocialRoutes(routes, deps);
+  registerMediaRoutes(routes, deps);
   return app;
 }

@@ -10,8 +10,6 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 export const engines: Engine[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export interface TestDatabase extends DatabaseHandle {
-  /** For Postgres, the schema this database lives in (every test database gets its own). */
-  schema: string | null;
   url: string;
 }
 
@@ -20,7 +18,7 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
   if (engine === 'sqlite') {
     const handle = openDatabase('sqlite::memory:');
     await migrateToLatest(handle);
-    return { ...handle, schema: null, url: 'sqlite::memory:' };
+    return { ...handle, url: 'sqlite::memory:' };
   }
   const url = process.env.TEST_DATABASE_URL as string;
   const schema = `t_${randomBytes(6).toString('hex')}`;
@@ -29,7 +27,6 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
   await migrateToLatest(handle);
   return {
     ...handle,
-    schema,
     url,
     async destroy() {
       await handle.destroy();

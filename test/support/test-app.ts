@@ -2,26 +2,83 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { createApiKey, type NewApiKeyInput } from '../../src/api-keys/api-keys.ts';
 import type { Engine } from '../../src/db/database.ts';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createRateLimiter } from '../../src/http/rate-limit.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
+import { buildPlatformRegistry } from '../../src/platforms/endpoints.ts';
+import type { PlatformRegistry } from '../../src/platforms/registry.ts';
 import { deriveKey } from '../../src/secrets/master-key.ts';
+import { createTokenRefresher, type TokenRefresher } from '../../src/social/token-refresh.ts';
+import { createVault, type Vault } from '../../src/vault/vault.ts';
 import { ManualClock } from './manual-clock.ts';
 import { openTestDatabase, type TestDatabase } from './engines.ts';
 
 export const TEST_MASTER_KEY = 'test-master-key-0123456789abcdef-0123456789';
+const UNUSED_EMULATOR = 'http://127.0.0.1:9';
 
-export interface TestContext {
+export interface TestApp {
   app: FastifyInstance;
+  vault: Vault;
+  platforms: PlatformRegistry;
+  refresher: TokenRefresher;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Share rate-limit budgets through this Redis URL instead of in-process memory. */
+  redisUrl?: string;
+  /** Where the sandbox adapters send platform calls. */
+  emulatorUrl?: string;
+  publicBaseUrl?: string;
+}
+
+/**
+ * One server process's app over a given database: tests build two over one database to stand
+ * for two processes of a deployment.
+ */
+export async function buildTestApp(database: TestDatabase, clock: ManualClock, options: TestAppOptions = {}): Promise<TestApp> {
+  const redis = options.redisUrl ? new Redis(options.redisUrl) : null;
+  const vault = createVault({ masterSecret: TEST_MASTER_KEY, clock });
+  const platforms = buildPlatformRegistry({ emulatorUrl: options.emulatorUrl ?? UNUSED_EMULATOR, live: {}, clock, fetch });
+  const publicBaseUrl = options.publicBaseUrl ?? 'http://127.0.0.1:8080';
+  const refresher = createTokenRefresher({ db: database.db, clock, vault, platforms, publicBaseUrl, fetch });
+  const app = await buildApp({
+    db: database.db,
+    clock,
+    apiKeyHashKey: deriveKey(TEST_MASTER_KEY, 'api-key-hash'),
+    rateLimiter: createRateLimiter(redis),
+    publicBaseUrl,
+    vault,
+    platforms,
+    refresher,
+    fetch,
+    logger: false,
+  });
+  await app.ready();
+  return {
+    app,
+    vault,
+    platforms,
+    refresher,
+    async close() {
+      await app.close();
+      redis?.disconnect();
+    },
+  };
+}
+
+export interface TestContext extends TestApp {
   database: TestDatabase;
   clock: ManualClock;
   apiKeyHashKey: Buffer;
+  /** The emulator this context started (with `emulator: true`), sharing the context's clock. */
+  emulatorUrl: string | null;
   /** A new organization with one key; returns the ids and the key's secret. */
   tenant(options?: Partial<Omit<NewApiKeyInput, 'organizationId'>> & { orgName?: string }): Promise<Tenant>;
   /** Another key for an existing organization. */
   key(organizationId: string, options?: Partial<Omit<NewApiKeyInput, 'organizationId'>>): Promise<{ id: string; secret: string }>;
   call(request: CallOptions): Promise<LightMyRequestResponse>;
-  close(): Promise<void>;
 }
 
 export interface Tenant {
@@ -39,24 +96,24 @@ export interface CallOptions {
 }
 
 export interface TestContextOptions {
-  /** Share rate-limit budgets through this Redis URL instead of in-process memory. */
   redisUrl?: string;
+  /** Start a platform emulator on a free port, on the context's clock. */
+  emulator?: boolean;
+  publicBaseUrl?: string;
 }
 
 export async function createTestContext(engine: Engine, options: TestContextOptions = {}): Promise<TestContext> {
   const database = await openTestDatabase(engine);
   const clock = new ManualClock();
   const apiKeyHashKey = deriveKey(TEST_MASTER_KEY, 'api-key-hash');
-  const redis = options.redisUrl ? new Redis(options.redisUrl) : null;
-  const app = await buildApp({
-    db: database.db,
-    clock,
-    apiKeyHashKey,
-    rateLimiter: createRateLimiter(redis),
-    publicBaseUrl: 'http://127.0.0.1:8080',
-    logger: false,
+  const emulator: RunningEmulator | null = options.emulator
+    ? await startEmulator({ port: 0, host: '127.0.0.1', now: () => clock.now().getTime() })
+    : null;
+  const testApp = await buildTestApp(database, clock, {
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(emulator ? { emulatorUrl: emulator.url } : {}),
+    ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
   });
-  await app.ready();
 
   const key: TestContext['key'] = async (organizationId, keyOptions = {}) => {
     const { apiKey, secret } = await createApiKey(database.db, clock, apiKeyHashKey, {
@@ -71,10 +128,11 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
   };
 
   return {
-    app,
+    ...testApp,
     database,
     clock,
     apiKeyHashKey,
+    emulatorUrl: emulator?.url ?? null,
     key,
     async tenant(tenantOptions = {}) {
       const org = await createOrganization(database.db, clock, tenantOptions.orgName ?? 'Acme Apps');
@@ -82,7 +140,7 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
       return { organizationId: org.id, apiKeyId: created.id, secret: created.secret };
     },
     call({ method, url, key: secret, body, headers = {} }) {
-      return app.inject({
+      return testApp.app.inject({
         method,
         url,
         headers: {
@@ -94,8 +152,8 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
       });
     },
     async close() {
-      await app.close();
-      redis?.disconnect();
+      await testApp.close();
+      await emulator?.close();
       await database.destroy();
     },
   };

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isPlatform } from './platforms.ts';
+import type { Platform } from './platforms.ts';
+
+const AVATAR_SIZE = 64;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const typeAndData = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const checksum = Buffer.alloc(4);
+  checksum.writeUInt32BE(crc32(typeAndData));
+  return Buffer.concat([length, typeAndData, checksum]);
+}
+
+/** A square solid-colour RGB PNG; the colour is derived from the id so each user looks distinct. */
+export function renderAvatarPng(platform: Platform, userId: string): Buffer {
+  const [red = 0, green = 0, blue = 0] = createHash('sha256').update(`${platform}:${userId}`).digest();
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(AVATAR_SIZE, 0);
+  header.writeUInt32BE(AVATAR_SIZE, 4);
+  header.writeUInt8(8, 8); // bit depth
+  header.writeUInt8(2, 9); // colour type: truecolour RGB
+  // Each scanline: filter byte 0 (none) followed by the pixels.
+  const row = Buffer.alloc(1 + AVATAR_SIZE * 3);
+  for (let x = 0; x < AVATAR_SIZE; x++) row.set([red, green, blue], 1 + x * 3);
+  const pixels = Buffer.concat(Array.from({ length: AVATAR_SIZE }, () => row));
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(pixels)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Public URL of a user's avatar, on the configured origin or else the one the request came in on. */
+export function avatarUrl(
+  request: FastifyRequest,
+  publicBaseUrl: string | undefined,
+  platform: Platform,
+  userId: string,
+): string {
+  const origin = publicBaseUrl ?? `${request.protocol}://${request.host}`;
+  return `${origin}/avatars/${platform}/${encodeURIComponent(userId)}.png`;
+}
+
+export function registerAvatarRoute(app: FastifyInstance): void {
+  app.get<{ Params: { platform: string; userId: string } }>('/avatars/:platform/:userId.png', async (request, reply) => {
+    const { platform, userId } = request.params;
+    if (!isPlatform(platform)) return reply.callNotFound();
+    return reply
+      .type('image/png')
+      .header('cache-control', 'public, max-age=3600')
+      .send(renderAvatarPng(platform, userId));
+  });
+}

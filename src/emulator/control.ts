@@ -1,0 +1,121 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { FAULT_ENDPOINTS } from './faults.ts';
+import { PLATFORMS } from './platforms.ts';
+import type { EmulatorState } from './state.ts';
+import { ACCOUNT_TYPES, normalizeUsername } from './users.ts';
+import type { EmulatedUser } from './users.ts';
+
+/** Test hooks under `/_control/`: shape users, kill tokens, inject failures, move the clock. */
+
+const userParams = z.object({
+  platform: z.enum(PLATFORMS),
+  username: z.string().transform((raw, context) => {
+    const username = normalizeUsername(raw);
+    if (username === undefined) {
+      context.addIssue({ code: 'custom', message: 'usernames are 1–30 letters, digits, dots or underscores' });
+      return z.NEVER;
+    }
+    return username;
+  }),
+});
+const platformParams = z.object({ platform: z.enum(PLATFORMS) });
+const upsertUserBody = z.object({ accountType: z.enum(ACCOUNT_TYPES).default('BUSINESS') }).default({ accountType: 'BUSINESS' });
+const revokeBody = z.object({ subcode: z.union([z.literal(458), z.literal(460), z.literal(467)]).optional() }).default({});
+const faultBody = z
+  .object({
+    platform: z.enum(PLATFORMS),
+    endpoint: z.enum(['token', 'refresh', 'userinfo', 'me', 'exchange', 'revoke']),
+    status: z.number().int().min(100).max(599),
+    times: z.number().int().positive().default(1),
+    body: z.unknown().optional(),
+  })
+  .refine((fault) => (FAULT_ENDPOINTS[fault.platform] as readonly string[]).includes(fault.endpoint), {
+    message: `endpoint must be one of tiktok: ${FAULT_ENDPOINTS.tiktok.join(', ')}; instagram: ${FAULT_ENDPOINTS.instagram.join(', ')}`,
+  });
+const clockBody = z.object({ advanceSeconds: z.number().min(0) });
+
+type Parsed<T> = { ok: true; value: T } | { ok: false };
+
+/** Validates `input`, answering 400 with zod's explanation when it does not fit. */
+function parse<T>(schema: z.ZodType<T>, input: unknown, reply: FastifyReply): Parsed<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  void reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(result.error) });
+  return { ok: false };
+}
+
+function describeUser(user: EmulatedUser): object {
+  const { platform, username, userId, accountType } = user;
+  return { platform, username, userId, accountType };
+}
+
+export function registerControlRoutes(scope: FastifyInstance, state: EmulatorState): void {
+  scope.post('/users/:platform/:username', async (request, reply) => {
+    const params = parse(userParams, request.params, reply);
+    const body = parse(upsertUserBody, request.body, reply);
+    if (!params.ok || !body.ok) return reply;
+    return describeUser(state.users.upsert(params.value.platform, params.value.username, body.value.accountType));
+  });
+
+  scope.post('/users/:platform/:username/revoke', async (request, reply) => {
+    const params = parse(userParams, request.params, reply);
+    const body = parse(revokeBody, request.body, reply);
+    if (!params.ok || !body.ok) return reply;
+    const { platform, username } = params.value;
+    if (!state.users.find(platform, username)) return reply.code(404).send({ error: 'unknown_user', message: username });
+    // TikTok has no subcodes; Instagram reports the chosen one on every later Graph call.
+    const subcode = platform === 'instagram' ? body.value.subcode : undefined;
+    return { revokedTokens: state.tokens.revokeUser(platform, username, subcode) };
+  });
+
+  scope.post('/users/:platform/:username/expire', async (request, reply) => {
+    const params = parse(userParams, request.params, reply);
+    if (!params.ok) return reply;
+    const { platform, username } = params.value;
+    if (!state.users.find(platform, username)) return reply.code(404).send({ error: 'unknown_user', message: username });
+    return { expiredTokens: state.tokens.expireUserAccessTokens(platform, username) };
+  });
+
+  scope.get('/tokens/:platform', async (request, reply) => {
+    const params = parse(platformParams, request.params, reply);
+    if (!params.ok) return reply;
+    const tokens = state.tokens.list(params.value.platform).map((issued) => ({
+      token: issued.token,
+      kind: issued.kind,
+      username: issued.grant.username,
+      userId: issued.grant.userId,
+      state: state.tokens.stateOf(issued),
+      issuedAt: new Date(issued.issuedAt).toISOString(),
+      expiresAt: new Date(issued.expiresAt).toISOString(),
+    }));
+    return { tokens };
+  });
+
+  scope.get('/requests', async () => ({ requests: state.requests.list() }));
+
+  scope.delete('/requests', async () => {
+    state.requests.clear();
+    return { requests: [] };
+  });
+
+  scope.post('/faults', async (request, reply) => {
+    const fault = parse(faultBody, request.body, reply);
+    if (!fault.ok) return reply;
+    const { platform, endpoint, status, times, body } = fault.value;
+    state.faults.add(platform, endpoint, { status, body }, times);
+    return { platform, endpoint, status, times };
+  });
+
+  scope.delete('/faults', async () => {
+    state.faults.clear();
+    return {};
+  });
+
+  scope.post('/clock', async (request, reply) => {
+    const clock = parse(clockBody, request.body, reply);
+    if (!clock.ok) return reply;
+    state.clock.advance(clock.value.advanceSeconds);
+    return { now: new Date(state.clock.now()).toISOString() };
+  });
+}

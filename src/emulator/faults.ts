@@ -1,0 +1,43 @@
+import type { Platform } from './platforms.ts';
+
+/** Which endpoints of each platform can be told to fail. */
+export const FAULT_ENDPOINTS = {
+  tiktok: ['token', 'refresh', 'userinfo', 'revoke'],
+  instagram: ['token', 'exchange', 'refresh', 'me'],
+} as const satisfies Record<Platform, readonly string[]>;
+
+export type FaultEndpoint = 'token' | 'refresh' | 'userinfo' | 'me' | 'exchange' | 'revoke';
+
+export interface Fault {
+  status: number;
+  /** Body to answer with; when absent the endpoint builds the platform's own error for the status. */
+  body: unknown;
+}
+
+interface PendingFault {
+  fault: Fault;
+  remaining: number;
+}
+
+/** Injected failures, consumed one call at a time in the order they were added. */
+export class FaultQueue {
+  readonly #pending = new Map<string, PendingFault[]>();
+
+  add(platform: Platform, endpoint: FaultEndpoint, fault: Fault, times: number): void {
+    const key = `${platform}:${endpoint}`;
+    this.#pending.set(key, [...(this.#pending.get(key) ?? []), { fault, remaining: times }]);
+  }
+
+  take(platform: Platform, endpoint: FaultEndpoint): Fault | undefined {
+    const queue = this.#pending.get(`${platform}:${endpoint}`);
+    const next = queue?.[0];
+    if (!queue || !next) return undefined;
+    next.remaining--;
+    if (next.remaining <= 0) queue.shift();
+    return next.fault;
+  }
+
+  clear(): void {
+    this.#pending.clear();
+  }
+}

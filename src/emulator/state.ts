@@ -1,0 +1,28 @@
+import { AuthorizationCodes } from './authorization-codes.ts';
+import { EmulatorClock } from './clock.ts';
+import { FaultQueue } from './faults.ts';
+import { RequestLog } from './request-log.ts';
+import { TokenLedger } from './token-ledger.ts';
+import { UserDirectory } from './users.ts';
+
+/** Everything one emulator instance remembers; nothing is shared between instances. */
+export interface EmulatorState {
+  clock: EmulatorClock;
+  users: UserDirectory;
+  codes: AuthorizationCodes;
+  tokens: TokenLedger;
+  requests: RequestLog;
+  faults: FaultQueue;
+}
+
+export function createEmulatorState(now: () => number): EmulatorState {
+  const clock = new EmulatorClock(now);
+  return {
+    clock,
+    users: new UserDirectory(),
+    codes: new AuthorizationCodes(clock),
+    tokens: new TokenLedger(clock),
+    requests: new RequestLog(),
+    faults: new FaultQueue(),
+  };
+}

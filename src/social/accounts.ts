@@ -1,0 +1,70 @@
+import type { Kysely } from 'kysely';
+import type { Database, SocialAccountsTable, SocialAccountStatus } from '../db/schema.ts';
+import { notFound } from '../errors.ts';
+import { mediaUrl } from '../media/media-store.ts';
+import { after, toPage, type Cursor } from '../http/pagination.ts';
+import type { SocialAccountView } from './schemas.ts';
+
+export interface AccountListQuery {
+  platform?: SocialAccountsTable['platform'];
+  status?: SocialAccountStatus;
+  leased?: boolean;
+  limit: number;
+  cursor?: Cursor;
+}
+
+/**
+ * An account of the caller's organization, or 404: another organization's account is reported
+ * absent, never forbidden. `live` also treats disconnected accounts as absent (API.md §3).
+ */
+export async function findAccount(
+  db: Kysely<Database>,
+  organizationId: string,
+  socialAccountId: string,
+  options: { live: boolean; projectId?: string },
+): Promise<SocialAccountsTable> {
+  let query = db
+    .selectFrom('social_accounts')
+    .selectAll()
+    .where('id', '=', socialAccountId)
+    .where('organization_id', '=', organizationId);
+  if (options.projectId) query = query.where('project_id', '=', options.projectId);
+  const row = await query.executeTakeFirst();
+  if (!row || (options.live && row.status === 'disconnected')) throw notFound(`Social account ${socialAccountId}`);
+  return row;
+}
+
+/** Newest connection first; keyset-paginated on (connected_at, id). */
+export async function listAccounts(
+  db: Kysely<Database>,
+  projectId: string,
+  query: AccountListQuery,
+  publicBaseUrl: string,
+): Promise<{ items: SocialAccountView[]; nextCursor: string | null }> {
+  let select = db.selectFrom('social_accounts').selectAll().where('project_id', '=', projectId);
+  if (query.platform) select = select.where('platform', '=', query.platform);
+  if (query.status) select = select.where('status', '=', query.status);
+  if (query.leased !== undefined) select = select.where('leased', '=', query.leased ? 1 : 0);
+  if (query.cursor) select = select.where(after<Database, 'social_accounts'>(query.cursor, 'connected_at'));
+  const rows = await select.orderBy('connected_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  return toPage(rows, query.limit, (row) => ({ at: row.connected_at, id: row.id }), (row) => toAccountView(row, publicBaseUrl));
+}
+
+export function toAccountView(row: SocialAccountsTable, publicBaseUrl: string): SocialAccountView {
+  return {
+    socialAccountId: row.id,
+    projectId: row.project_id,
+    platform: row.platform,
+    handle: row.handle,
+    displayName: row.display_name,
+    avatarUrl: row.avatar_media_id ? mediaUrl(publicBaseUrl, row.avatar_media_id) : null,
+    status: row.status,
+    leased: row.leased === 1,
+    connectedAt: row.connected_at,
+    tokenExpiresAt: row.access_token_expires_at,
+    reauthRequiredAt: row.reauth_required_at,
+    reauthReason: row.reauth_reason,
+    disconnectedAt: row.disconnected_at,
+    disconnectedReason: row.disconnected_reason,
+  };
+}

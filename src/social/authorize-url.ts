@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import type { Principal } from '../api-keys/authenticate.ts';
+import type { OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
+import { badRequest, conflict } from '../errors.ts';
+import { newUlidId } from '../ids.ts';
+import { REAUTH_ELIGIBLE } from '../platforms/registry.ts';
+import { getProject } from '../projects/projects.ts';
+import { newVaultEntryId } from '../vault/vault.ts';
+import { findAccount } from './accounts.ts';
+import { callbackUrl, type SocialDeps } from './deps.ts';
+import { assertReturnUrlAllowed } from './return-url.ts';
+import type { z } from 'zod';
+import type { oauthUrlBody, reauthUrlBody } from './schemas.ts';
+
+/** A state lives ten minutes: long enough to consent, short enough that a leaked URL soon dies. */
+const STATE_TTL_MS = 10 * 60 * 1000;
+
+export interface AuthorizeUrl {
+  authorizeUrl: string;
+  state: string;
+  expiresAt: string;
+}
+
+/** oauth-url (API.md §5.1): a consent URL that creates a new account when completed. */
+export async function mintConnectUrl(
+  deps: SocialDeps,
+  principal: Principal,
+  projectId: string,
+  body: z.infer<typeof oauthUrlBody>,
+): Promise<AuthorizeUrl> {
+  await assertProjectActive(deps, principal, projectId);
+  assertReturnUrlAllowed(principal, body.returnUrl);
+  const { adapter, sandbox } = deps.platforms.select(body.platform, principal.env === 'test');
+  return mintState(deps, principal, {
+    kind: 'connect',
+    platform: body.platform,
+    projectId,
+    sandbox,
+    socialAccountId: null,
+    returnUrl: body.returnUrl,
+    scopes: body.scopes ?? [...adapter.defaultScopes],
+    usageNote: body.usageNote ?? null,
+  });
+}
+
+/**
+ * reauth-url (API.md §5.2, the seed page): a consent URL whose completion binds fresh tokens
+ * back to the same socialAccountId. Allowed from `connected` too (to add scopes early).
+ */
+export async function mintReauthUrl(
+  deps: SocialDeps,
+  principal: Principal,
+  projectId: string,
+  body: z.infer<typeof reauthUrlBody>,
+): Promise<AuthorizeUrl> {
+  await assertProjectActive(deps, principal, projectId);
+  const account = await findAccount(deps.db, principal.organizationId, body.socialAccountId, { live: true, projectId });
+  if (!REAUTH_ELIGIBLE.includes(account.platform)) {
+    throw badRequest(`Accounts on ${account.platform} cannot be reconnected through reauth-url; only ${REAUTH_ELIGIBLE.join(' and ')} can.`);
+  }
+  assertReturnUrlAllowed(principal, body.returnUrl);
+  const sandbox = account.sandbox === 1;
+  if (principal.env === 'test' && !sandbox) {
+    throw badRequest('A sandbox (lp_test_) key cannot reconnect an account connected to the real platform; use a live key.');
+  }
+  const adapter = deps.platforms.adapter(account.platform, sandbox);
+  return mintState(deps, principal, {
+    kind: 'reauth',
+    platform: account.platform,
+    projectId,
+    sandbox,
+    socialAccountId: account.id,
+    returnUrl: body.returnUrl,
+    scopes: body.scopes ?? scopesForReauth(account, adapter.defaultScopes),
+    usageNote: null,
+  });
+}
+
+interface StateRequest {
+  kind: OAuthStatesTable['kind'];
+  platform: SocialAccountsTable['platform'];
+  projectId: string;
+  sandbox: boolean;
+  socialAccountId: string | null;
+  returnUrl: string;
+  scopes: string[];
+  usageNote: string | null;
+}
+
+async function mintState(deps: SocialDeps, principal: Principal, request: StateRequest): Promise<AuthorizeUrl> {
+  const now = deps.clock.now();
+  const state = newUlidId('st');
+  const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const verifierEntryId = newVaultEntryId();
+  const adapter = deps.platforms.adapter(request.platform, request.sandbox);
+  const authorizeUrl = adapter.authorizeUrl({
+    state,
+    redirectUri: callbackUrl(deps.publicBaseUrl, request.platform),
+    scopes: request.scopes,
+    codeVerifier,
+  });
+  await deps.db.transaction().execute(async (trx) => {
+    await deps.vault.put(trx, verifierEntryId, { codeVerifier });
+    await trx
+      .insertInto('oauth_states')
+      .values({
+        id: state,
+        api_key_id: principal.apiKeyId,
+        organization_id: principal.organizationId,
+        project_id: request.projectId,
+        kind: request.kind,
+        platform: request.platform,
+        sandbox: request.sandbox ? 1 : 0,
+        social_account_id: request.socialAccountId,
+        return_url: request.returnUrl,
+        requested_scopes: JSON.stringify(request.scopes),
+        usage_note: request.usageNote,
+        verifier_entry_id: verifierEntryId,
+        status: 'pending',
+        error_code: null,
+        error_message: null,
+        created_at: now.toISOString(),
+        expires_at: expiresAt,
+        completed_at: null,
+        updated_at: now.toISOString(),
+      })
+      .execute();
+  });
+  return { authorizeUrl, state, expiresAt };
+}
+
+async function assertProjectActive(deps: SocialDeps, principal: Principal, projectId: string): Promise<void> {
+  const project = await getProject(deps.db, principal.organizationId, projectId);
+  if (project.status !== 'active') {
+    throw conflict('The project is archived; restore it with PATCH status "active" before connecting accounts.', project.status);
+  }
+}
+
+/** A reauth asks again for what the account had, plus the defaults, so nothing is lost by reconnecting. */
+function scopesForReauth(account: SocialAccountsTable, defaults: readonly string[]): string[] {
+  return [...new Set([...defaults, ...(JSON.parse(account.granted_scopes) as string[])])];
+}

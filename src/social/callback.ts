@@ -1,0 +1,290 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import type { Database, OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+import { copyImage } from '../media/media-store.ts';
+import { PlatformError, type PlatformAdapter, type PlatformProfile, type TokenSet } from '../platforms/platform.ts';
+import { PLATFORMS } from '../platforms/registry.ts';
+import { newVaultEntryId } from '../vault/vault.ts';
+import { callbackUrl, type SocialDeps } from './deps.ts';
+import { returnUrlWithError } from './return-url.ts';
+import type { OAuthErrorCode } from './schemas.ts';
+
+/** What the browser gets: a redirect to the partner's returnUrl, or (no usable state) an error page. */
+export type CallbackOutcome =
+  | { type: 'redirect'; location: string }
+  | { type: 'error_page'; status: number; message: string };
+
+export interface CallbackQuery {
+  code?: string;
+  state?: string;
+  /** TikTok: the scopes the person actually granted (comma list). */
+  scopes?: string;
+  error?: string;
+  error_description?: string;
+}
+
+const STATE_FORMAT = /^st_[0-9A-HJKMNP-TV-Z]{26}$/;
+/** A concurrent callback for the same state waits this long for the first one to finish. */
+const WAIT_FOR_OTHER_CALLBACK_MS = 30_000;
+/** A state stuck in `processing` longer than this belongs to a process that died mid-callback. */
+const ABANDONED_PROCESSING_MS = 60_000;
+
+class OAuthFailure extends Error {
+  readonly code: OAuthErrorCode;
+  constructor(code: OAuthErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * The platform redirected the person's browser here (API.md §5.3). The state is claimed exactly
+ * once (concurrent and repeated callbacks then just follow its outcome); the code is exchanged
+ * with the PKCE verifier; the profile is checked (eligibility, scopes, and for a reauth the same
+ * platform user); then tokens, account and state are written in one transaction, and the browser
+ * goes back to returnUrl with no added parameters. Any failure marks the state failed and adds
+ * `layers_oauth_error=<CODE>` instead; the account of a failed reauth is left exactly as it was.
+ */
+export async function completeOAuthCallback(deps: SocialDeps, platform: string, query: CallbackQuery): Promise<CallbackOutcome> {
+  const stateId = query.state ?? '';
+  if (!(PLATFORMS as readonly string[]).includes(platform) || !STATE_FORMAT.test(stateId)) {
+    return { type: 'error_page', status: 400, message: 'This sign-in link is not valid. Start again from the app that sent you.' };
+  }
+  const claim = await claimState(deps, platform, stateId);
+  if (claim.type !== 'claimed') return claim;
+  const state = claim.state;
+  try {
+    await bindAccount(deps, state, query);
+    return { type: 'redirect', location: state.return_url };
+  } catch (error) {
+    const failure =
+      error instanceof OAuthFailure
+        ? error
+        : new OAuthFailure('PLATFORM_ERROR', error instanceof PlatformError ? error.message : 'The connection could not be completed.');
+    await failState(deps, state, failure);
+    return { type: 'redirect', location: returnUrlWithError(state.return_url, failure.code) };
+  }
+}
+
+/** Takes the state from `pending` to `processing` for this callback alone, or reports how it ended. */
+async function claimState(
+  deps: SocialDeps,
+  platform: string,
+  stateId: string,
+): Promise<CallbackOutcome | { type: 'claimed'; state: OAuthStatesTable }> {
+  const deadline = Date.now() + WAIT_FOR_OTHER_CALLBACK_MS;
+  while (Date.now() < deadline) {
+    const state = await deps.db.selectFrom('oauth_states').selectAll().where('id', '=', stateId).executeTakeFirst();
+    if (!state || state.platform !== platform) {
+      return { type: 'error_page', status: 400, message: 'This sign-in link is unknown or has been tampered with. Start again from the app that sent you.' };
+    }
+    const now = deps.clock.now();
+    if (state.status === 'completed') return { type: 'redirect', location: state.return_url };
+    if (state.status === 'failed') return { type: 'redirect', location: returnUrlWithError(state.return_url, state.error_code ?? 'PLATFORM_ERROR') };
+    if (state.status === 'processing') {
+      if (now.getTime() - Date.parse(state.updated_at) > ABANDONED_PROCESSING_MS) {
+        await failState(deps, state, new OAuthFailure('PLATFORM_ERROR', 'The connection was interrupted; start again.'));
+      } else {
+        await sleep(50);
+      }
+      continue;
+    }
+    if (state.expires_at <= now.toISOString()) {
+      await failState(deps, state, new OAuthFailure('STATE_EXPIRED', 'The consent link expired before it was completed.'));
+      continue;
+    }
+    const claimed = await deps.db
+      .updateTable('oauth_states')
+      .set({ status: 'processing', updated_at: now.toISOString() })
+      .where('id', '=', stateId)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 1) return { type: 'claimed', state: { ...state, status: 'processing' } };
+  }
+  return { type: 'error_page', status: 409, message: 'This sign-in is still being completed. Reload the page in a moment.' };
+}
+
+/** Exchanges the code, checks the profile and binds the tokens; returns the account id. */
+async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: CallbackQuery): Promise<string> {
+  if (query.error) {
+    throw query.error === 'access_denied'
+      ? new OAuthFailure('USER_DENIED', 'The person declined to authorize the app.')
+      : new OAuthFailure('PLATFORM_ERROR', `The platform reported "${query.error}".`);
+  }
+  if (!query.code) throw new OAuthFailure('PLATFORM_ERROR', 'The platform sent neither a code nor an error.');
+
+  const adapter = deps.platforms.adapter(state.platform, state.sandbox === 1);
+  const verifier = state.verifier_entry_id ? await deps.vault.get<{ codeVerifier: string }>(deps.db, state.verifier_entry_id) : null;
+  if (!verifier) throw new OAuthFailure('STATE_EXPIRED', 'The consent link was already used.');
+  const tokens = await adapter.exchangeCode({
+    code: query.code,
+    redirectUri: callbackUrl(deps.publicBaseUrl, state.platform),
+    codeVerifier: verifier.codeVerifier,
+    callbackScopes: query.scopes ? query.scopes.split(',').filter(Boolean) : null,
+  });
+  const profile = await adapter.fetchProfile(tokens);
+  const bound = state.social_account_id
+    ? await deps.db.selectFrom('social_accounts').selectAll().where('id', '=', state.social_account_id).executeTakeFirst()
+    : null;
+  checkConsent(adapter, state, tokens, profile, bound);
+
+  const avatarMediaId = profile.avatarUrl ? await copyImage(deps.db, deps.clock, deps.fetch, profile.avatarUrl) : null;
+  return deps.db.transaction().execute(async (trx) => {
+    const existing = bound ?? (await findSameAccount(trx, state, profile));
+    const accountId = existing
+      ? await reconnectAccount(deps, trx, existing, adapter, tokens, profile, avatarMediaId)
+      : await createAccount(deps, trx, state, adapter, tokens, profile, avatarMediaId);
+    await trx
+      .updateTable('oauth_states')
+      .set({ status: 'completed', social_account_id: accountId, completed_at: deps.clock.now().toISOString(), updated_at: deps.clock.now().toISOString(), verifier_entry_id: null })
+      .where('id', '=', state.id)
+      .execute();
+    if (state.verifier_entry_id) await deps.vault.destroy(trx, state.verifier_entry_id);
+    return accountId;
+  });
+}
+
+/**
+ * The person's consent must fit what was asked: an eligible account, the scopes publishing needs,
+ * the same user for a reauth. A rejected grant is dropped, not revoked upstream: revoking a TikTok
+ * token ends the user's whole authorization of the app, which may still back another account.
+ */
+function checkConsent(
+  adapter: PlatformAdapter,
+  state: OAuthStatesTable,
+  tokens: TokenSet,
+  profile: PlatformProfile,
+  bound: SocialAccountsTable | null | undefined,
+): void {
+  let failure: OAuthFailure | null = null;
+  if (state.kind === 'reauth' && (!bound || bound.status === 'disconnected')) {
+    failure = new OAuthFailure('STATE_EXPIRED', 'The account was disconnected while this reauth was pending; connect it again with oauth-url.');
+  } else if (state.kind === 'reauth' && bound && bound.platform_user_id !== profile.platformUserId) {
+    failure = new OAuthFailure('ACCOUNT_MISMATCH', `The person signed in as @${profile.handle}, not as the account being reconnected.`);
+  } else if (!profile.eligible) {
+    failure = new OAuthFailure('ACCOUNT_NOT_ELIGIBLE', `@${profile.handle} is not a business or creator account, which publishing requires.`);
+  } else {
+    const requested = JSON.parse(state.requested_scopes) as string[];
+    const missing = adapter.requiredScopes.filter((s) => requested.includes(s) && !tokens.grantedScopes.includes(s));
+    if (missing.length > 0) failure = new OAuthFailure('SCOPES_NOT_GRANTED', `Publishing needs these permissions, which were not granted: ${missing.join(', ')}.`);
+  }
+  if (failure) throw failure;
+}
+
+/** A connect for a platform user this project already has (not disconnected) reconnects that account instead of duplicating it. */
+function findSameAccount(db: Kysely<Database>, state: OAuthStatesTable, profile: PlatformProfile) {
+  return db
+    .selectFrom('social_accounts')
+    .selectAll()
+    .where('project_id', '=', state.project_id)
+    .where('platform', '=', state.platform)
+    .where('platform_user_id', '=', profile.platformUserId)
+    .where('sandbox', '=', state.sandbox)
+    .where('status', '!=', 'disconnected')
+    .executeTakeFirst();
+}
+
+async function createAccount(
+  deps: SocialDeps,
+  trx: Kysely<Database>,
+  state: OAuthStatesTable,
+  adapter: PlatformAdapter,
+  tokens: TokenSet,
+  profile: PlatformProfile,
+  avatarMediaId: string | null,
+): Promise<string> {
+  const now = deps.clock.now().toISOString();
+  const vaultEntryId = newVaultEntryId();
+  await deps.vault.put(trx, vaultEntryId, tokens);
+  const id = newId('sa');
+  await trx
+    .insertInto('social_accounts')
+    .values({
+      id,
+      organization_id: state.organization_id,
+      project_id: state.project_id,
+      platform: state.platform,
+      sandbox: state.sandbox,
+      platform_user_id: profile.platformUserId,
+      handle: profile.handle,
+      display_name: profile.displayName,
+      avatar_media_id: avatarMediaId,
+      status: 'connected',
+      leased: 0,
+      granted_scopes: JSON.stringify(tokens.grantedScopes),
+      vault_entry_id: vaultEntryId,
+      connected_at: now,
+      access_token_expires_at: tokens.accessTokenExpiresAt,
+      refresh_token_expires_at: tokens.refreshTokenExpiresAt,
+      last_refreshed_at: null,
+      next_refresh_at: adapter.nextRefreshAt(tokens),
+      consecutive_failures: 0,
+      last_error_code: null,
+      last_error_message: null,
+      last_error_at: null,
+      reauth_required_at: null,
+      reauth_reason: null,
+      disconnected_at: null,
+      disconnected_reason: null,
+      refresh_lease_until: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  return id;
+}
+
+/**
+ * Reauth (or a connect of an already-bound user): replaces exactly the credential fields it
+ * received and clears the reauth flag, keeping id, connectedAt, posts and history (LESSONS.md 3).
+ * Clearing the refresh lease makes any refresh still running on the old grant discard its result.
+ */
+async function reconnectAccount(
+  deps: SocialDeps,
+  trx: Kysely<Database>,
+  account: SocialAccountsTable,
+  adapter: PlatformAdapter,
+  tokens: TokenSet,
+  profile: PlatformProfile,
+  avatarMediaId: string | null,
+): Promise<string> {
+  const vaultEntryId = account.vault_entry_id ?? newVaultEntryId();
+  await deps.vault.put(trx, vaultEntryId, tokens);
+  await trx
+    .updateTable('social_accounts')
+    .set({
+      handle: profile.handle,
+      display_name: profile.displayName,
+      avatar_media_id: avatarMediaId ?? account.avatar_media_id,
+      status: 'connected',
+      granted_scopes: JSON.stringify(tokens.grantedScopes),
+      vault_entry_id: vaultEntryId,
+      access_token_expires_at: tokens.accessTokenExpiresAt,
+      refresh_token_expires_at: tokens.refreshTokenExpiresAt,
+      next_refresh_at: adapter.nextRefreshAt(tokens),
+      consecutive_failures: 0,
+      last_error_code: null,
+      last_error_message: null,
+      last_error_at: null,
+      reauth_required_at: null,
+      reauth_reason: null,
+      refresh_lease_until: null,
+      updated_at: deps.clock.now().toISOString(),
+    })
+    .where('id', '=', account.id)
+    .execute();
+  return account.id;
+}
+
+async function failState(deps: SocialDeps, state: OAuthStatesTable, failure: OAuthFailure): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('oauth_states')
+      .set({ status: 'failed', error_code: failure.code, error_message: failure.message, verifier_entry_id: null, updated_at: deps.clock.now().toISOString() })
+      .where('id', '=', state.id)
+      .where('status', 'in', ['pending', 'processing'])
+      .execute();
+    if (state.verifier_entry_id) await deps.vault.destroy(trx, state.verifier_entry_id);
+  });
+}

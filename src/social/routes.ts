@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import type { RouteApp } from '../http/app.ts';
+import { principalOf } from '../http/access.ts';
+import { errorResponses } from '../http/openapi.ts';
+import { paginationQuery } from '../http/pagination.ts';
+import { pathId, projectIdParam } from '../http/path-params.ts';
+import { getProject } from '../projects/projects.ts';
+import { PLATFORMS } from '../platforms/registry.ts';
+import { listAccounts } from './accounts.ts';
+import { mintConnectUrl, mintReauthUrl } from './authorize-url.ts';
+import { completeOAuthCallback } from './callback.ts';
+import { renderCallbackErrorPage } from './callback-page.ts';
+import type { SocialDeps } from './deps.ts';
+import { checkAccountHealth } from './health.ts';
+import { readOAuthStatus } from './oauth-status.ts';
+import { revokeAccount } from './revoke.ts';
+import {
+  ACCOUNT_STATUSES,
+  accountHealthSchema,
+  authorizeUrlResponse,
+  oauthStatusSchema,
+  oauthUrlBody,
+  reauthUrlBody,
+  revokeResponseSchema,
+  socialAccountSchema,
+} from './schemas.ts';
+import type { TokenRefresher } from './token-refresh.ts';
+
+const tags = ['Social accounts'];
+const stateParam = z.object({
+  state: z.string().regex(/^st_[0-9A-HJKMNP-TV-Z]{26}$/, 'Expected st_<ULID> (case-sensitive).'),
+});
+const accountParam = z.object({ socialAccountId: pathId('sa') });
+const listQuery = z.strictObject({
+  platform: z.enum(PLATFORMS).optional(),
+  status: z.enum(ACCOUNT_STATUSES).optional(),
+  leased: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  ...paginationQuery,
+});
+const accountPage = z.object({ items: z.array(socialAccountSchema), nextCursor: z.string().nullable() }).meta({ id: 'SocialAccountPage' });
+const callbackQuery = z.object({
+  code: z.string().max(4096).optional(),
+  state: z.string().max(64).optional(),
+  scopes: z.string().max(4096).optional(),
+  error: z.string().max(256).optional(),
+  error_description: z.string().max(2048).optional(),
+});
+
+export function registerSocialRoutes(app: RouteApp, deps: SocialDeps & { refresher: TokenRefresher }): void {
+  app.post(
+    '/v1/projects/:projectId/social/oauth-url',
+    {
+      schema: {
+        tags,
+        summary: 'Mint a consent URL that connects a new account',
+        params: projectIdParam,
+        body: oauthUrlBody,
+        response: { 200: authorizeUrlResponse, ...errorResponses },
+      },
+      config: { access: { scope: 'social:write', endpointClass: 'oauth', idempotency: 'detect-conflicts' } },
+    },
+    async (request) => mintConnectUrl(deps, principalOf(request), request.params.projectId, request.body),
+  );
+
+  app.post(
+    '/v1/projects/:projectId/social/reauth-url',
+    {
+      schema: {
+        tags,
+        summary: 'Mint a consent URL that reconnects an existing account (same socialAccountId)',
+        params: projectIdParam,
+        body: reauthUrlBody,
+        response: { 200: authorizeUrlResponse, ...errorResponses },
+      },
+      config: { access: { scope: 'social:write', endpointClass: 'oauth', idempotency: 'detect-conflicts' } },
+    },
+    async (request) => mintReauthUrl(deps, principalOf(request), request.params.projectId, request.body),
+  );
+
+  app.get(
+    '/v1/social/oauth-status/:state',
+    {
+      schema: { tags, summary: 'Where a consent flow stands', params: stateParam, response: { 200: oauthStatusSchema, ...errorResponses } },
+      config: { access: { scope: 'social:read', endpointClass: 'read' } },
+    },
+    async (request) => readOAuthStatus(deps.db, deps.clock, principalOf(request), request.params.state),
+  );
+
+  app.get(
+    '/v1/projects/:projectId/social-accounts',
+    {
+      schema: {
+        tags,
+        summary: 'List a project’s social accounts, newest connection first',
+        params: projectIdParam,
+        querystring: listQuery,
+        response: { 200: accountPage, ...errorResponses },
+      },
+      config: { access: { scope: 'social:read', endpointClass: 'read' } },
+    },
+    async (request) => {
+      const project = await getProject(deps.db, principalOf(request).organizationId, request.params.projectId);
+      return listAccounts(deps.db, project.id, request.query, deps.publicBaseUrl);
+    },
+  );
+
+  app.get(
+    '/v1/social-accounts/:socialAccountId/health',
+    {
+      schema: {
+        tags,
+        summary: 'Token health; ?check=live verifies the credential with the platform first',
+        params: accountParam,
+        querystring: z.strictObject({ check: z.enum(['live']).optional() }),
+        response: { 200: accountHealthSchema, ...errorResponses },
+      },
+      config: { access: { scope: 'social:read', endpointClass: 'read' } },
+    },
+    async (request) =>
+      checkAccountHealth(deps, deps.refresher, principalOf(request), request.params.socialAccountId, { live: request.query.check === 'live' }),
+  );
+
+  app.delete(
+    '/v1/social-accounts/:socialAccountId',
+    {
+      schema: { tags, summary: 'Revoke an account (final)', params: accountParam, response: { 200: revokeResponseSchema, ...errorResponses } },
+      config: { access: { scope: 'social:write', endpointClass: 'write' } },
+    },
+    async (request) => revokeAccount(deps, principalOf(request), request.params.socialAccountId, request.log),
+  );
+
+  app.get(
+    '/oauth/callback/:platform',
+    {
+      schema: {
+        tags: ['OAuth callback'],
+        summary: 'Where the platform sends the person back (browser-facing)',
+        security: [],
+        params: z.object({ platform: z.string().max(32) }),
+        querystring: callbackQuery,
+      },
+    },
+    async (request, reply) => {
+      const outcome = await completeOAuthCallback(deps, request.params.platform, request.query);
+      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      if (outcome.type === 'redirect') return reply.redirect(outcome.location, 302);
+      return reply.status(outcome.status).type('text/html; charset=utf-8').send(renderCallbackErrorPage(outcome.message));
+    },
+  );
+}

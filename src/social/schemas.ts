@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { isPrefixedId } from '../ids.ts';
+import { PLATFORMS } from '../platforms/registry.ts';
+
+const returnUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).max(2048).describe(
+  "Absolute http(s) URL; its host must be on the API key's return-URL allowlist.",
+);
+const scopes = z
+  .array(z.string().min(1).max(64))
+  .min(1)
+  .max(32)
+  .describe("Replaces the platform's default scope set.");
+
+export const oauthUrlBody = z
+  .strictObject({
+    platform: z.enum(PLATFORMS),
+    returnUrl,
+    scopes: scopes.optional(),
+    usageNote: z.string().max(500).optional().describe('Stored and echoed in oauth-status.'),
+  })
+  .meta({ id: 'OAuthUrlRequest' });
+
+export const reauthUrlBody = z
+  .strictObject({
+    socialAccountId: z.string().refine((v) => isPrefixedId(v, 'sa'), { message: 'Must be the prefixed form sa_<uuid>.' }),
+    returnUrl,
+    scopes: scopes.optional(),
+  })
+  .meta({ id: 'ReauthUrlRequest' });
+
+export const authorizeUrlResponse = z
+  .object({ authorizeUrl: z.string(), state: z.string(), expiresAt: z.string() })
+  .meta({ id: 'AuthorizeUrl' });
+
+export const ACCOUNT_STATUSES = ['connected', 'reauth_required', 'disconnected'] as const;
+export const REAUTH_REASONS = ['token_revoked', 'refresh_expired', 'scopes_missing', 'credential_invalid'] as const;
+export const OAUTH_ERROR_CODES = [
+  'USER_DENIED',
+  'STATE_EXPIRED',
+  'ACCOUNT_MISMATCH',
+  'ACCOUNT_NOT_ELIGIBLE',
+  'SCOPES_NOT_GRANTED',
+  'PLATFORM_ERROR',
+] as const;
+export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
+
+export const socialAccountSchema = z
+  .object({
+    socialAccountId: z.string(),
+    projectId: z.string(),
+    platform: z.enum(PLATFORMS),
+    handle: z.string(),
+    displayName: z.string().nullable(),
+    avatarUrl: z.string().nullable(),
+    status: z.enum(ACCOUNT_STATUSES),
+    leased: z.boolean(),
+    connectedAt: z.string(),
+    tokenExpiresAt: z.string().nullable(),
+    reauthRequiredAt: z.string().nullable(),
+    reauthReason: z.enum(REAUTH_REASONS).nullable(),
+    disconnectedAt: z.string().nullable(),
+    disconnectedReason: z.string().nullable(),
+  })
+  .meta({ id: 'SocialAccount' });
+export type SocialAccountView = z.infer<typeof socialAccountSchema>;
+
+export const oauthStatusSchema = z
+  .object({
+    state: z.string(),
+    kind: z.enum(['connect', 'reauth']),
+    platform: z.enum(PLATFORMS),
+    projectId: z.string(),
+    status: z.enum(['pending', 'completed', 'failed', 'expired']),
+    expiresAt: z.string(),
+    usageNote: z.string().nullable(),
+    socialAccountId: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    error: z.object({ code: z.enum(OAUTH_ERROR_CODES), message: z.string() }).nullable(),
+  })
+  .meta({ id: 'OAuthStatus' });
+export type OAuthStatusView = z.infer<typeof oauthStatusSchema>;
+
+export const accountHealthSchema = z
+  .object({
+    socialAccountId: z.string(),
+    status: z.enum(ACCOUNT_STATUSES),
+    platform: z.enum(PLATFORMS),
+    needsReauth: z.boolean(),
+    reauthReason: z.enum(REAUTH_REASONS).nullable(),
+    token: z.object({
+      accessTokenExpiresAt: z.string().nullable(),
+      refreshTokenExpiresAt: z.string().nullable(),
+      lastRefreshedAt: z.string().nullable(),
+      nextRefreshAt: z.string().nullable(),
+      consecutiveFailures: z.number().int(),
+      lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+    }),
+    scopes: z.object({ granted: z.array(z.string()), missing: z.array(z.string()) }),
+    checkedAt: z.string(),
+  })
+  .meta({ id: 'SocialAccountHealth' });
+export type AccountHealthView = z.infer<typeof accountHealthSchema>;
+
+export const revokeResponseSchema = z
+  .object({
+    socialAccountId: z.string(),
+    status: z.literal('disconnected'),
+    disconnectedReason: z.string(),
+    canceledScheduledPosts: z.number().int(),
+    disconnectedAt: z.string(),
+  })
+  .meta({ id: 'RevokedSocialAccount' });

@@ -1,0 +1,138 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/schema.ts';
+import { deriveKey } from '../secrets/master-key.ts';
+import { seal, unseal } from './envelope.ts';
+
+/** A database handle or an open transaction: vault writes join the caller's transaction. */
+export type Executor = Kysely<Database>;
+
+/**
+ * Encrypted storage for credentials (platform tokens, PKCE verifiers, webhook secrets).
+ * Envelope encryption: each entry is sealed with a random data key; data keys are sealed
+ * ("wrapped") with a key derived from LAYERS_SECRET_KEY. Plaintext exists only in memory.
+ */
+export interface Vault {
+  /** Stores `value` (JSON) under `entryId`, replacing any previous value. */
+  put(db: Executor, entryId: string, value: unknown): Promise<void>;
+  /** The value, or null when the entry does not exist. */
+  get<T>(db: Executor, entryId: string): Promise<T | null>;
+  destroy(db: Executor, entryId: string): Promise<void>;
+  /**
+   * Re-wraps every data key under the current master key (after LAYERS_SECRET_KEY changed and
+   * the old one moved to LAYERS_PREVIOUS_SECRET_KEYS). Entries themselves are untouched.
+   */
+  rotate(db: Executor): Promise<{ rewrapped: number; alreadyCurrent: number }>;
+}
+
+export interface VaultOptions {
+  masterSecret: string;
+  /** Former master secrets, still accepted for unwrapping until `rotate` has run. */
+  previousMasterSecrets?: string[];
+  clock: Clock;
+}
+
+interface MasterKey {
+  id: string;
+  wrapKey: Buffer;
+}
+
+export function newVaultEntryId(): string {
+  return `ve_${randomUUID()}`;
+}
+
+export function createVault(options: VaultOptions): Vault {
+  const current = masterKey(options.masterSecret);
+  const masters = new Map([current, ...(options.previousMasterSecrets ?? []).map(masterKey)].map((m) => [m.id, m]));
+  // Unwrapped data keys, by id. Unwrapping once per process keeps AES key unwrapping off the request path.
+  const dataKeys = new Map<string, Buffer>();
+  let activeDataKeyId: string | null = null;
+
+  async function dataKey(db: Executor, id: string): Promise<Buffer> {
+    const cached = dataKeys.get(id);
+    if (cached) return cached;
+    const row = await db.selectFrom('vault_data_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const master = masters.get(row.master_key_id);
+    if (!master) {
+      throw new Error(`vault data key ${id} is wrapped by master key ${row.master_key_id}, which this process does not have (set LAYERS_PREVIOUS_SECRET_KEYS)`);
+    }
+    const key = unseal(master.wrapKey, row.wrapped_key, row.id);
+    dataKeys.set(id, key);
+    return key;
+  }
+
+  /** The data key new entries are sealed with: the newest one wrapped by the current master. */
+  async function activeDataKey(db: Executor): Promise<{ id: string; key: Buffer }> {
+    if (activeDataKeyId) return { id: activeDataKeyId, key: await dataKey(db, activeDataKeyId) };
+    const newest = await db
+      .selectFrom('vault_data_keys')
+      .select('id')
+      .where('master_key_id', '=', current.id)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (newest) {
+      activeDataKeyId = newest.id;
+      return { id: newest.id, key: await dataKey(db, newest.id) };
+    }
+    const id = `dk_${randomUUID()}`;
+    const key = randomBytes(32);
+    const now = options.clock.now().toISOString();
+    await db
+      .insertInto('vault_data_keys')
+      .values({ id, master_key_id: current.id, wrapped_key: seal(current.wrapKey, key, id), created_at: now, updated_at: now })
+      .execute();
+    dataKeys.set(id, key);
+    activeDataKeyId = id;
+    return { id, key };
+  }
+
+  return {
+    async put(db, entryId, value) {
+      const { id: dataKeyId, key } = await activeDataKey(db);
+      const ciphertext = seal(key, Buffer.from(JSON.stringify(value)), entryId);
+      const now = options.clock.now().toISOString();
+      await db
+        .insertInto('vault_entries')
+        .values({ id: entryId, data_key_id: dataKeyId, ciphertext, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ data_key_id: dataKeyId, ciphertext, updated_at: now }))
+        .execute();
+    },
+
+    async get<T>(db: Executor, entryId: string): Promise<T | null> {
+      const row = await db.selectFrom('vault_entries').selectAll().where('id', '=', entryId).executeTakeFirst();
+      if (!row) return null;
+      const plaintext = unseal(await dataKey(db, row.data_key_id), row.ciphertext, entryId);
+      return JSON.parse(plaintext.toString('utf8')) as T;
+    },
+
+    async destroy(db, entryId) {
+      await db.deleteFrom('vault_entries').where('id', '=', entryId).execute();
+    },
+
+    async rotate(db) {
+      const rows = await db.selectFrom('vault_data_keys').selectAll().execute();
+      let rewrapped = 0;
+      for (const row of rows) {
+        if (row.master_key_id === current.id) continue;
+        const key = await dataKey(db, row.id);
+        // Compare-and-set on the old master id: two concurrent rotations re-wrap each key once.
+        const result = await db
+          .updateTable('vault_data_keys')
+          .set({ master_key_id: current.id, wrapped_key: seal(current.wrapKey, key, row.id), updated_at: options.clock.now().toISOString() })
+          .where('id', '=', row.id)
+          .where('master_key_id', '=', row.master_key_id)
+          .executeTakeFirst();
+        rewrapped += Number(result.numUpdatedRows);
+      }
+      return { rewrapped, alreadyCurrent: rows.length - rewrapped };
+    },
+  };
+}
+
+function masterKey(secret: string): MasterKey {
+  const wrapKey = deriveKey(secret, 'vault-wrap');
+  // The id is a fingerprint of the derived key, not of the secret, and reveals neither.
+  return { id: createHash('sha256').update(wrapKey).update('master-key-id').digest('hex').slice(0, 16), wrapKey };
+}
