@@ -24,6 +24,7 @@ export interface Config {
   /** Real platform apps, where configured; live keys use the emulator for the others. */
   livePlatforms: { tiktok: PlatformEndpoints | null; instagram: PlatformEndpoints | null };
   refreshIntervalMs: number;
+  webhookPollIntervalMs: number;
   logLevel: string;
 }
 
@@ -59,6 +60,7 @@ const envSchema = z.object({
   INSTAGRAM_API_BASE_URL: z.url().default('https://api.instagram.com'),
   INSTAGRAM_GRAPH_BASE_URL: z.url().default('https://graph.instagram.com'),
   REFRESH_INTERVAL_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
     },
     refreshIntervalMs: e.REFRESH_INTERVAL_SECONDS * 1000,
+    webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -13,6 +13,8 @@ import { deriveKey } from './secrets/master-key.ts';
 import { startRefreshScheduler } from './social/refresh-scheduler.ts';
 import { createTokenRefresher } from './social/token-refresh.ts';
 import { createVault } from './vault/vault.ts';
+import { createDeliveryWorker } from './webhooks/delivery-worker.ts';
+import { createWebhookSender } from './webhooks/http-sender.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -25,7 +27,8 @@ export interface RunningServer {
 
 /**
  * Composes and starts everything `layers serve` runs: database and migrations, the platform
- * emulator (unless EMULATOR_URL names one), the HTTP app and the token refresher.
+ * emulator (unless EMULATOR_URL names one), the HTTP app, the token refresher and the webhook
+ * delivery worker. Every process runs all of them; the database coordinates.
  */
 export async function startServer(config: Config): Promise<RunningServer> {
   const database: DatabaseHandle = openDatabase(config.databaseUrl);
@@ -50,6 +53,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ...social,
     apiKeyHashKey,
     refresher,
+    production: config.production,
     rateLimiter: createRateLimiter(redis),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
   });
@@ -57,6 +61,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     intervalMs: config.refreshIntervalMs,
     onError: (error) => app.log.error({ err: error }, 'token refresh pass failed'),
   });
+  const deliveries = createDeliveryWorker({
+    db: database.db,
+    engine: database.engine,
+    clock: systemClock,
+    vault: social.vault,
+    send: createWebhookSender({ blockPrivateAddresses: config.production }),
+  }).start({ intervalMs: config.webhookPollIntervalMs, onError: (error) => app.log.error({ err: error }, 'webhook delivery pass failed') });
   const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKey);
   const url = await app.listen({ host: config.host, port: config.port });
 
@@ -67,6 +78,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     emulatorUrl,
     async close() {
       await scheduler.stop();
+      await deliveries.stop();
       await app.close();
       await emulator?.close();
       redis?.disconnect();

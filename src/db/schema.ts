@@ -15,6 +15,9 @@ export interface Database {
   media: MediaTable;
   social_accounts: SocialAccountsTable;
   oauth_states: OAuthStatesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface OrganizationsTable {
@@ -187,5 +190,58 @@ export interface OAuthStatesTable {
   created_at: string;
   expires_at: string;
   completed_at: string | null;
+  updated_at: string;
+}
+
+export type WebhookEndpointStatus = 'active' | 'paused' | 'auto_paused';
+
+export interface WebhookEndpointsTable {
+  id: string;
+  organization_id: string;
+  /** When set, the endpoint receives only this project's events. */
+  project_id: string | null;
+  url: string;
+  description: string | null;
+  /** JSON array of subscribed event types. */
+  events: string;
+  status: WebhookEndpointStatus;
+  /** Vault entry with the signing secrets (current, and the previous one during rotation). */
+  secret_entry_id: string;
+  consecutive_failures: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface WebhookEventsTable {
+  id: string;
+  organization_id: string;
+  project_id: string | null;
+  type: string;
+  /** The exact JSON body every delivery of this event sends. */
+  payload: string;
+  replay_of: string | null;
+  created_at: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'abandoned' | 'canceled';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  organization_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_attempt_at: string | null;
+  last_response_status: number | null;
+  /** The endpoint's answer, truncated. */
+  last_response_body: string | null;
+  last_error: string | null;
+  /** While in the future, one worker owns this delivery's current attempt. */
+  locked_until: string | null;
+  created_at: string;
   updated_at: string;
 }

@@ -19,6 +19,7 @@ import { registerProjectRoutes } from '../projects/routes.ts';
 import { registerSocialRoutes } from '../social/routes.ts';
 import type { TokenRefresher } from '../social/token-refresh.ts';
 import type { Vault } from '../vault/vault.ts';
+import { registerWebhookRoutes } from '../webhooks/routes.ts';
 import { installAccessControl } from './access.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
@@ -37,6 +38,8 @@ export interface AppDeps {
   apiKeyHashKey: Buffer;
   rateLimiter: RateLimiter;
   publicBaseUrl: string;
+  /** Production mode: stricter webhook URL rules. */
+  production: boolean;
   vault: Vault;
   platforms: PlatformRegistry;
   refresher: TokenRefresher;
@@ -89,5 +92,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProjectRoutes(routes, deps);
   registerSocialRoutes(routes, deps);
   registerMediaRoutes(routes, deps);
+  registerWebhookRoutes(routes, deps);
   return app;
 }

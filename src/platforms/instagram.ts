@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PlatformAdapterOptions } from './adapter-options.ts';
+import { classifyInstagramFailure, isInstagramFailure } from './instagram-errors.ts';
 import type { PlatformAdapter, PlatformEndpoints, PlatformProfile, TokenSet } from './platform.ts';
 import { invalidResponse, platformFailure } from './platform-failure.ts';
 import type { FailureContext } from './platform-failure.ts';
@@ -7,7 +8,6 @@ import { createPlatformSend, endpointUrl, parseSuccessBody } from './platform-ht
 import type { PlatformRequest, PlatformResponse } from './platform-http.ts';
 import { refreshPointBefore } from './refresh-schedule.ts';
 import { parseScopeList } from './scope-list.ts';
-import { classifyInstagramFailure, isInstagramFailure } from './instagram-errors.ts';
 
 const DEFAULT_SCOPES = ['instagram_business_basic', 'instagram_business_content_publish'] as const;
 
@@ -92,10 +92,17 @@ export function createInstagramAdapter(options: PlatformAdapterOptions): Platfor
   }
 
   /** `GET graph/{path}` for the two token grants, which take the token as a query parameter. */
-  async function longLivedToken(operation: string, path: string, query: Record<string, string>, grantedScopes: string[]) {
-    const failureContext = context(operation, [query['access_token'] ?? '']);
+  async function longLivedToken(
+    operation: string,
+    path: string,
+    grant: Record<string, string>,
+    accessToken: string,
+    grantedScopes: string[],
+  ): Promise<TokenSet> {
+    const failureContext = context(operation, [accessToken]);
     const issuedAt = clock.now();
-    const response = await call({ ...failureContext, method: 'GET', url: endpointUrl(graphBaseUrl, path, query) });
+    const url = endpointUrl(graphBaseUrl, path, { ...grant, access_token: accessToken });
+    const response = await call({ ...failureContext, method: 'GET', url });
     return longLivedTokenSet(parseSuccessBody(longLivedTokenSchema, response, failureContext), issuedAt, grantedScopes);
   }
 
@@ -136,7 +143,8 @@ export function createInstagramAdapter(options: PlatformAdapterOptions): Platfor
       return longLivedToken(
         'long-lived token exchange',
         '/access_token',
-        { grant_type: 'ig_exchange_token', client_secret: endpoints.clientSecret, access_token: shortLived.access_token },
+        { grant_type: 'ig_exchange_token', client_secret: endpoints.clientSecret },
+        shortLived.access_token,
         grantedScopes,
       );
     },
@@ -166,7 +174,8 @@ export function createInstagramAdapter(options: PlatformAdapterOptions): Platfor
       return longLivedToken(
         'token refresh',
         '/refresh_access_token',
-        { grant_type: 'ig_refresh_token', access_token: tokens.accessToken },
+        { grant_type: 'ig_refresh_token' },
+        tokens.accessToken,
         tokens.grantedScopes,
       );
     },

@@ -58,12 +58,12 @@ export function createTikTokAdapter(options: PlatformAdapterOptions): PlatformAd
     return response;
   }
 
-  /** Both grants of `POST /v2/oauth/token/`; `previousScopes` stand in when TikTok omits `scope`. */
+  /** Both grants of `POST /v2/oauth/token/`; `fallbackScopes` stand in when TikTok omits `scope`. */
   async function requestTokens(
     failureContext: FailureContext,
     grant: Record<string, string>,
     tiktokCall: TikTokCall,
-    previousScopes: string[],
+    fallbackScopes: string[],
   ): Promise<TokenSet> {
     const issuedAt = clock.now();
     const response = await call(
@@ -83,7 +83,7 @@ export function createTikTokAdapter(options: PlatformAdapterOptions): PlatformAd
       accessTokenExpiresAt: secondsAfter(issuedAt, tokens.expires_in),
       refreshTokenExpiresAt: secondsAfter(issuedAt, tokens.refresh_expires_in),
       issuedAt: issuedAt.toISOString(),
-      grantedScopes: tokens.scope === undefined ? previousScopes : parseScopeList(tokens.scope),
+      grantedScopes: tokens.scope === undefined ? fallbackScopes : parseScopeList(tokens.scope),
     };
   }
 

@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, ReauthReason } from '../db/schema.ts';
+import { emitAccountEvent } from './account-events.ts';
 
 /**
  * connected → reauth_required: the platform definitely rejected the credential and a refresh
  * cannot mend it. `onlyIfLease` makes the change conditional on the caller still holding the
  * refresh lease (a reauth that completed meanwhile wins). Returns whether the account changed.
+ * The `social_account.needs_reauth` event commits with the change, or not at all.
  */
 export async function markReauthRequired(
   db: Kysely<Database>,
@@ -32,7 +34,9 @@ export async function markReauthRequired(
       .where('status', '=', 'connected');
     if (change.onlyIfLease) update = update.where('refresh_lease_until', '=', change.onlyIfLease);
     const result = await update.executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    await emitAccountEvent(trx, clock, 'social_account.needs_reauth', accountId);
+    return true;
   });
 }
 

@@ -6,6 +6,7 @@ import { copyImage } from '../media/media-store.ts';
 import { PlatformError, type PlatformAdapter, type PlatformProfile, type TokenSet } from '../platforms/platform.ts';
 import { PLATFORMS } from '../platforms/registry.ts';
 import { newVaultEntryId } from '../vault/vault.ts';
+import { emitAccountEvent } from './account-events.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
 import { returnUrlWithError } from './return-url.ts';
 import type { OAuthErrorCode } from './schemas.ts';
@@ -43,7 +44,8 @@ class OAuthFailure extends Error {
  * once (concurrent and repeated callbacks then just follow its outcome); the code is exchanged
  * with the PKCE verifier; the profile is checked (eligibility, scopes, and for a reauth the same
  * platform user); then tokens, account and state are written in one transaction, and the browser
- * goes back to returnUrl with no added parameters. Any failure marks the state failed and adds
+ * goes back to returnUrl with no added parameters. The `social_account.connected` event is written
+ * in that same transaction (operation `creation` or `reconnect`). Any failure marks the state failed and adds
  * `layers_oauth_error=<CODE>` instead; the account of a failed reauth is left exactly as it was.
  */
 export async function completeOAuthCallback(deps: SocialDeps, platform: string, query: CallbackQuery): Promise<CallbackOutcome> {
@@ -135,6 +137,10 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
     const accountId = existing
       ? await reconnectAccount(deps, trx, existing, adapter, tokens, profile, avatarMediaId)
       : await createAccount(deps, trx, state, adapter, tokens, profile, avatarMediaId);
+    await emitAccountEvent(trx, deps.clock, 'social_account.connected', accountId, {
+      operation: existing ? 'reconnect' : 'creation',
+      oauthState: state.id,
+    });
     await trx
       .updateTable('oauth_states')
       .set({ status: 'completed', social_account_id: accountId, completed_at: deps.clock.now().toISOString(), updated_at: deps.clock.now().toISOString(), verifier_entry_id: null })

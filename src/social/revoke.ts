@@ -1,6 +1,7 @@
 import type { Principal } from '../api-keys/authenticate.ts';
 import { conflict } from '../errors.ts';
 import type { TokenSet } from '../platforms/platform.ts';
+import { emitAccountEvent } from './account-events.ts';
 import { findAccount } from './accounts.ts';
 import type { SocialDeps } from './deps.ts';
 
@@ -39,6 +40,7 @@ export async function revokeAccount(deps: SocialDeps, principal: Principal, soci
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return false;
     if (account.vault_entry_id) await deps.vault.destroy(trx, account.vault_entry_id);
+    await emitAccountEvent(trx, deps.clock, 'social_account.revoked', account.id, { canceledScheduledPosts: 0 });
     return true;
   });
   // A concurrent revoke got there first: to this caller the account is already gone.

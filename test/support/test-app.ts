@@ -11,6 +11,8 @@ import type { PlatformRegistry } from '../../src/platforms/registry.ts';
 import { deriveKey } from '../../src/secrets/master-key.ts';
 import { createTokenRefresher, type TokenRefresher } from '../../src/social/token-refresh.ts';
 import { createVault, type Vault } from '../../src/vault/vault.ts';
+import { createDeliveryWorker, type DeliveryWorker } from '../../src/webhooks/delivery-worker.ts';
+import { createWebhookSender, type WebhookSender } from '../../src/webhooks/http-sender.ts';
 import { ManualClock } from './manual-clock.ts';
 import { openTestDatabase, type TestDatabase } from './engines.ts';
 
@@ -22,10 +24,14 @@ export interface TestApp {
   vault: Vault;
   platforms: PlatformRegistry;
   refresher: TokenRefresher;
+  /** Sends due webhook deliveries when a test calls `runOnce()` (no background polling). */
+  deliveries: DeliveryWorker;
   close(): Promise<void>;
 }
 
 export interface TestAppOptions {
+  /** Replaces the real HTTP sender of webhook deliveries. */
+  webhookSender?: WebhookSender;
   /** Share rate-limit budgets through this Redis URL instead of in-process memory. */
   redisUrl?: string;
   /** Where the sandbox adapters send platform calls. */
@@ -49,6 +55,7 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
     apiKeyHashKey: deriveKey(TEST_MASTER_KEY, 'api-key-hash'),
     rateLimiter: createRateLimiter(redis),
     publicBaseUrl,
+    production: false,
     vault,
     platforms,
     refresher,
@@ -56,11 +63,19 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
     logger: false,
   });
   await app.ready();
+  const deliveries = createDeliveryWorker({
+    db: database.db,
+    engine: database.engine,
+    clock,
+    vault,
+    send: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: false, timeoutMs: 2_000 }),
+  });
   return {
     app,
     vault,
     platforms,
     refresher,
+    deliveries,
     async close() {
       await app.close();
       redis?.disconnect();

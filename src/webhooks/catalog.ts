@@ -1,0 +1,13 @@
+/** Every event type an endpoint can subscribe to (API.md §6). */
+export const EVENT_TYPES = [
+  'social_account.connected',
+  'social_account.needs_reauth',
+  'social_account.revoked',
+  'post.scheduled',
+  'post.published',
+  'post.failed',
+  'post.canceled',
+  'test.ping',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
