@@ -7,6 +7,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { createDemoTenantIfEmpty, type DemoTenant } from './demo-tenant.ts';
 import { buildApp } from './http/app.ts';
 import { startEmulator, type RunningEmulator } from './emulator/main.ts';
+import { purgeExpired } from './housekeeping.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { buildPlatformRegistry } from './platforms/endpoints.ts';
 import { deriveKey } from './secrets/master-key.ts';
@@ -15,6 +16,8 @@ import { createTokenRefresher } from './social/token-refresh.ts';
 import { createVault } from './vault/vault.ts';
 import { createDeliveryWorker } from './webhooks/delivery-worker.ts';
 import { createWebhookSender } from './webhooks/http-sender.ts';
+
+const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -68,6 +71,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     vault: social.vault,
     send: createWebhookSender({ blockPrivateAddresses: config.production }),
   }).start({ intervalMs: config.webhookPollIntervalMs, onError: (error) => app.log.error({ err: error }, 'webhook delivery pass failed') });
+  const housekeeping = setInterval(() => {
+    purgeExpired(database.db, systemClock).catch((error: unknown) => app.log.error({ err: error }, 'housekeeping failed'));
+  }, HOUSEKEEPING_INTERVAL_MS);
+  housekeeping.unref();
   const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKey);
   const url = await app.listen({ host: config.host, port: config.port });
 
@@ -77,6 +84,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demoTenant,
     emulatorUrl,
     async close() {
+      clearInterval(housekeeping);
       await scheduler.stop();
       await deliveries.stop();
       await app.close();

@@ -9,6 +9,7 @@ import { setGlobalKillSwitch } from '../organizations/global-kill-switch.ts';
 import { createOrganization, setOrganizationSuspended } from '../organizations/organizations.ts';
 import { createProject } from '../projects/projects.ts';
 import { deriveKey } from '../secrets/master-key.ts';
+import { createVault } from '../vault/vault.ts';
 import type { CliOptions } from './main.ts';
 import { CliUsageError, list, required, type CliOutput } from './output.ts';
 
@@ -80,6 +81,12 @@ export async function runAdminCommand(config: Config, words: string[], options: 
         const enabled = verb === 'on';
         await setGlobalKillSwitch(db, clock, enabled);
         out.print(enabled ? 'partner API disabled for every key' : 'partner API enabled', { globalKill: enabled });
+        return 0;
+      }
+      case 'vault rotate': {
+        const vault = createVault({ masterSecret: config.secretKey, previousMasterSecrets: config.previousSecretKeys, clock });
+        const result = await vault.rotate(db);
+        out.print(`re-wrapped ${result.rewrapped} data key(s); ${result.alreadyCurrent} already under the current key`, result);
         return 0;
       }
       default:

@@ -1,14 +1,16 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import { VaultKeyUnavailableError } from '../vault/vault.ts';
 import { runAdminCommand } from './admin-commands.ts';
 import { CliUsageError, type CliOutput } from './output.ts';
-import { runMigrate, runServe } from './server-commands.ts';
+import { runEmulator, runMigrate, runServe } from './server-commands.ts';
 
 const USAGE = `Usage: layers <command> [options]
 
   serve                               run the API server (what npm start runs)
   migrate                             bring the database schema up to date
+  emulator                            run the TikTok/Instagram emulator alone (EMULATOR_PORT)
   admin org create --name N           create an organization
   admin org suspend|resume --org ID   stop or restart every key of an organization
   admin project create --org ID --name N [--timezone Z]
@@ -18,6 +20,8 @@ const USAGE = `Usage: layers <command> [options]
   admin key allow --key ID [--add h1,h2] [--remove h3]
   admin key kill|retire --key ID
   admin global-kill on|off            disable or re-enable the whole partner API
+  admin vault rotate                  re-wrap every vault data key under LAYERS_SECRET_KEY
+                                      (the old key must be in LAYERS_PREVIOUS_SECRET_KEYS)
 
 Every command reads DATABASE_URL (and LAYERS_SECRET_KEY) like the server.
 --json prints exactly one JSON object.`;
@@ -63,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
         return await runServe(loadConfig());
       case 'migrate':
         return await runMigrate(loadConfig(), out);
+      case 'emulator':
+        return await runEmulator(loadConfig());
       case 'admin':
         return await runAdminCommand(loadConfig(), rest, values, out);
       default:
@@ -75,9 +81,10 @@ async function main(argv: string[]): Promise<number> {
 
 function reportFailure(error: unknown, json: boolean): number {
   const usage = error instanceof CliUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  const known = usage || error instanceof ConfigError || error instanceof ApiError;
+  const known = usage || error instanceof ConfigError || error instanceof ApiError || error instanceof VaultKeyUnavailableError;
   const message = known ? (error as Error).message : `unexpected failure: ${(error as Error).message ?? String(error)}`;
-  const code = error instanceof ApiError ? error.code : usage ? 'USAGE' : error instanceof ConfigError ? 'CONFIG' : 'INTERNAL';
+  const code =
+    error instanceof ApiError ? error.code : usage ? 'USAGE' : error instanceof ConfigError || error instanceof VaultKeyUnavailableError ? 'CONFIG' : 'INTERNAL';
   if (json) console.log(JSON.stringify({ error: { code, message } }));
   else console.error(`layers: ${message}${usage ? ' (see layers --help)' : ''}`);
   return usage ? 2 : 1;

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { startEmulator } from '../emulator/main.ts';
 import { startServer } from '../server.ts';
 import type { CliOutput } from './output.ts';
 
@@ -33,13 +34,26 @@ This key is shown once:
   curl -s ${config.publicBaseUrl}/v1/whoami -H "Authorization: Bearer $LAYERS_API_KEY"
 `);
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  console.log(`Platform emulator (sandbox TikTok and Instagram): ${server.emulatorUrl}`);
+  await untilSignalled();
   await server.close();
   return 0;
+}
+
+/** `layers emulator`: the TikTok/Instagram emulator alone, e.g. shared by several server processes (EMULATOR_URL). */
+export async function runEmulator(config: Config): Promise<number> {
+  const emulator = await startEmulator({ port: config.emulatorPort, host: config.host });
+  console.log(`Platform emulator listening on ${emulator.url} (control API under ${emulator.url}/_control/)`);
+  await untilSignalled();
+  await emulator.close();
+  return 0;
+}
+
+function untilSignalled(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }
 
 function describeDatabase(url: string): string {

@@ -32,17 +32,3 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     close: () => app.close(),
   };
 }
-
-// `node src/emulator/main.ts` runs a standalone emulator (EMULATOR_PORT, default 8090; EMULATOR_HOST;
-// EMULATOR_PUBLIC_BASE_URL), e.g. for a server under test in another process.
-if (import.meta.main) {
-  const running = await startEmulator({
-    port: Number(process.env['EMULATOR_PORT'] ?? 8090),
-    host: process.env['EMULATOR_HOST'] ?? '127.0.0.1',
-    ...(process.env['EMULATOR_PUBLIC_BASE_URL'] ? { publicBaseUrl: process.env['EMULATOR_PUBLIC_BASE_URL'] } : {}),
-  });
-  console.log(`platform emulator listening on ${running.url}`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void running.close());
-  }
-}

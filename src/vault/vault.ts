@@ -38,6 +38,9 @@ interface MasterKey {
   wrapKey: Buffer;
 }
 
+/** A data key was wrapped by a master key this process was not given. */
+export class VaultKeyUnavailableError extends Error {}
+
 export function newVaultEntryId(): string {
   return `ve_${randomUUID()}`;
 }
@@ -55,7 +58,9 @@ export function createVault(options: VaultOptions): Vault {
     const row = await db.selectFrom('vault_data_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const master = masters.get(row.master_key_id);
     if (!master) {
-      throw new Error(`vault data key ${id} is wrapped by master key ${row.master_key_id}, which this process does not have (set LAYERS_PREVIOUS_SECRET_KEYS)`);
+      throw new VaultKeyUnavailableError(
+        `vault data key ${id} is wrapped by master key ${row.master_key_id}, which this process was not given: put the previous LAYERS_SECRET_KEY in LAYERS_PREVIOUS_SECRET_KEYS`,
+      );
     }
     const key = unseal(master.wrapKey, row.wrapped_key, row.id);
     dataKeys.set(id, key);

@@ -1,0 +1,58 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from './clock.ts';
+import type { Database } from './db/schema.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** OAuth states stay readable through oauth-status well past the contract's 24 hours. */
+const OAUTH_STATE_RETENTION_MS = 7 * DAY_MS;
+/** Settled webhook deliveries and their events stay listable and replayable for 30 days. */
+const WEBHOOK_RETENTION_MS = 30 * DAY_MS;
+
+export interface PurgeResult {
+  idempotencyRecords: number;
+  oauthStates: number;
+  webhookDeliveries: number;
+}
+
+/**
+ * Deletes what has outlived its purpose. Idempotent and safe from several processes at once;
+ * each statement is bounded by its own age condition, never by what another process read.
+ */
+export async function purgeExpired(db: Kysely<Database>, clock: Clock): Promise<PurgeResult> {
+  const now = clock.now().getTime();
+  const idempotency = await db.deleteFrom('idempotency_records').where('expires_at', '<', new Date(now).toISOString()).executeTakeFirst();
+
+  const stateCutoff = new Date(now - OAUTH_STATE_RETENTION_MS).toISOString();
+  const states = await db.transaction().execute(async (trx) => {
+    // A state abandoned before its callback still holds a PKCE verifier in the vault.
+    const verifiers = await trx
+      .selectFrom('oauth_states')
+      .select('verifier_entry_id')
+      .where('created_at', '<', stateCutoff)
+      .where('verifier_entry_id', 'is not', null)
+      .execute();
+    const ids = verifiers.map((v) => v.verifier_entry_id as string);
+    if (ids.length > 0) await trx.deleteFrom('vault_entries').where('id', 'in', ids).execute();
+    return trx.deleteFrom('oauth_states').where('created_at', '<', stateCutoff).executeTakeFirst();
+  });
+
+  const webhookCutoff = new Date(now - WEBHOOK_RETENTION_MS).toISOString();
+  const deliveries = await db
+    .deleteFrom('webhook_deliveries')
+    .where('created_at', '<', webhookCutoff)
+    .where('status', '!=', 'pending')
+    .executeTakeFirst();
+  await db
+    .deleteFrom('webhook_events')
+    .where('created_at', '<', webhookCutoff)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('webhook_deliveries').select('id').whereRef('webhook_deliveries.event_id', '=', 'webhook_events.id'))),
+    )
+    .execute();
+
+  return {
+    idempotencyRecords: Number(idempotency.numDeletedRows),
+    oauthStates: Number(states.numDeletedRows),
+    webhookDeliveries: Number(deliveries.numDeletedRows),
+  };
+}
