@@ -10,6 +10,7 @@ import { startEmulator, type RunningEmulator } from './emulator/main.ts';
 import { purgeExpired } from './housekeeping.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { buildPlatformRegistry } from './platforms/endpoints.ts';
+import { startPolling } from './polling.ts';
 import { deriveKey } from './secrets/master-key.ts';
 import { startRefreshScheduler } from './social/refresh-scheduler.ts';
 import { createTokenRefresher } from './social/token-refresh.ts';
@@ -71,10 +72,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     vault: social.vault,
     send: createWebhookSender({ blockPrivateAddresses: config.production }),
   }).start({ intervalMs: config.webhookPollIntervalMs, onError: (error) => app.log.error({ err: error }, 'webhook delivery pass failed') });
-  const housekeeping = setInterval(() => {
-    purgeExpired(database.db, systemClock).catch((error: unknown) => app.log.error({ err: error }, 'housekeeping failed'));
-  }, HOUSEKEEPING_INTERVAL_MS);
-  housekeeping.unref();
+  const housekeeping = startPolling(HOUSEKEEPING_INTERVAL_MS, () => purgeExpired(database.db, systemClock), (error) =>
+    app.log.error({ err: error }, 'housekeeping failed'),
+  );
   const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKey);
   const url = await app.listen({ host: config.host, port: config.port });
 
@@ -84,7 +84,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demoTenant,
     emulatorUrl,
     async close() {
-      clearInterval(housekeeping);
+      await housekeeping.stop();
       await scheduler.stop();
       await deliveries.stop();
       await app.close();

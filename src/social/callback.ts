@@ -213,29 +213,15 @@ async function createAccount(
       platform: state.platform,
       sandbox: state.sandbox,
       platform_user_id: profile.platformUserId,
-      handle: profile.handle,
-      display_name: profile.displayName,
       avatar_media_id: avatarMediaId,
-      status: 'connected',
       leased: 0,
-      granted_scopes: JSON.stringify(tokens.grantedScopes),
-      vault_entry_id: vaultEntryId,
       connected_at: now,
-      access_token_expires_at: tokens.accessTokenExpiresAt,
-      refresh_token_expires_at: tokens.refreshTokenExpiresAt,
       last_refreshed_at: null,
-      next_refresh_at: adapter.nextRefreshAt(tokens),
-      consecutive_failures: 0,
-      last_error_code: null,
-      last_error_message: null,
-      last_error_at: null,
-      reauth_required_at: null,
-      reauth_reason: null,
       disconnected_at: null,
       disconnected_reason: null,
-      refresh_lease_until: null,
       created_at: now,
       updated_at: now,
+      ...grantColumns(adapter, tokens, profile, vaultEntryId),
     })
     .execute();
   return id;
@@ -260,27 +246,38 @@ async function reconnectAccount(
   await trx
     .updateTable('social_accounts')
     .set({
-      handle: profile.handle,
-      display_name: profile.displayName,
+      ...grantColumns(adapter, tokens, profile, vaultEntryId),
       avatar_media_id: avatarMediaId ?? account.avatar_media_id,
-      status: 'connected',
-      granted_scopes: JSON.stringify(tokens.grantedScopes),
-      vault_entry_id: vaultEntryId,
-      access_token_expires_at: tokens.accessTokenExpiresAt,
-      refresh_token_expires_at: tokens.refreshTokenExpiresAt,
-      next_refresh_at: adapter.nextRefreshAt(tokens),
-      consecutive_failures: 0,
-      last_error_code: null,
-      last_error_message: null,
-      last_error_at: null,
-      reauth_required_at: null,
-      reauth_reason: null,
-      refresh_lease_until: null,
       updated_at: deps.clock.now().toISOString(),
     })
     .where('id', '=', account.id)
     .execute();
   return account.id;
+}
+
+/**
+ * What a fresh grant sets, on a new account and on a reconnected one alike: the credential and
+ * profile fields it brought, with every trace of the old failure cleared. Nothing else is touched.
+ */
+function grantColumns(adapter: PlatformAdapter, tokens: TokenSet, profile: PlatformProfile, vaultEntryId: string) {
+  return {
+    status: 'connected' as const,
+    handle: profile.handle,
+    display_name: profile.displayName,
+    granted_scopes: JSON.stringify(tokens.grantedScopes),
+    vault_entry_id: vaultEntryId,
+    access_token_expires_at: tokens.accessTokenExpiresAt,
+    refresh_token_expires_at: tokens.refreshTokenExpiresAt,
+    next_refresh_at: adapter.nextRefreshAt(tokens),
+    consecutive_failures: 0,
+    last_error_code: null,
+    last_error_message: null,
+    last_error_at: null,
+    reauth_required_at: null,
+    reauth_reason: null,
+    // Any refresh still running on the old grant sees its lease gone and discards its result.
+    refresh_lease_until: null,
+  };
 }
 
 async function failState(deps: SocialDeps, state: OAuthStatesTable, failure: OAuthFailure): Promise<void> {

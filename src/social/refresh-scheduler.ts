@@ -1,3 +1,4 @@
+import { startPolling } from '../polling.ts';
 import type { SocialDeps } from './deps.ts';
 import type { TokenRefresher } from './token-refresh.ts';
 
@@ -13,34 +14,21 @@ export function startRefreshScheduler(
   refresher: TokenRefresher,
   options: { intervalMs: number; onError(error: unknown): void },
 ): { stop(): Promise<void> } {
-  let running: Promise<void> | null = null;
-  const tick = async () => {
-    const now = deps.clock.now().toISOString();
-    const due = await deps.db
-      .selectFrom('social_accounts')
-      .select('id')
-      .where('status', '=', 'connected')
-      .where('next_refresh_at', '<=', now)
-      .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now)]))
-      .orderBy('next_refresh_at')
-      .limit(BATCH)
-      .execute();
-    for (const { id } of due) await refresher.refresh(id);
-  };
-  const timer = setInterval(() => {
-    // A slow tick is not stacked on: the next one starts only after it.
-    if (running) return;
-    running = tick()
-      .catch(options.onError)
-      .finally(() => {
-        running = null;
-      });
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPolling(options.intervalMs, () => refreshDueAccounts(deps, refresher), options.onError);
+}
+
+/** One pass: refreshes up to a batch of connected accounts whose refresh is due; returns how many. */
+export async function refreshDueAccounts(deps: SocialDeps, refresher: TokenRefresher): Promise<number> {
+  const now = deps.clock.now().toISOString();
+  const due = await deps.db
+    .selectFrom('social_accounts')
+    .select('id')
+    .where('status', '=', 'connected')
+    .where('next_refresh_at', '<=', now)
+    .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now)]))
+    .orderBy('next_refresh_at')
+    .limit(BATCH)
+    .execute();
+  for (const { id } of due) await refresher.refresh(id);
+  return due.length;
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Engine } from '../db/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../db/schema.ts';
+import { startPolling } from '../polling.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { WebhookResponse, WebhookSender } from './http-sender.ts';
 import { AUTO_PAUSE_AFTER_FAILURES, isRetryableStatus, nextAttemptAt } from './retry-schedule.ts';
@@ -47,23 +48,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       }
     },
     start(options) {
-      let running: Promise<unknown> | null = null;
-      const timer = setInterval(() => {
-        if (running) return;
-        running = worker
-          .runOnce()
-          .catch(options.onError)
-          .finally(() => {
-            running = null;
-          });
-      }, options.intervalMs);
-      timer.unref();
-      return {
-        async stop() {
-          clearInterval(timer);
-          await running;
-        },
-      };
+      return startPolling(options.intervalMs, () => worker.runOnce(), options.onError);
     },
   };
   return worker;

@@ -9,6 +9,7 @@ import { createOrganization } from '../../src/organizations/organizations.ts';
 import { buildPlatformRegistry } from '../../src/platforms/endpoints.ts';
 import type { PlatformRegistry } from '../../src/platforms/registry.ts';
 import { deriveKey } from '../../src/secrets/master-key.ts';
+import type { SocialDeps } from '../../src/social/deps.ts';
 import { createTokenRefresher, type TokenRefresher } from '../../src/social/token-refresh.ts';
 import { createVault, type Vault } from '../../src/vault/vault.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../../src/webhooks/delivery-worker.ts';
@@ -24,6 +25,8 @@ export interface TestApp {
   vault: Vault;
   platforms: PlatformRegistry;
   refresher: TokenRefresher;
+  /** What the social-account flows of this app run on (database, clock, vault, platforms). */
+  social: SocialDeps;
   /** Sends due webhook deliveries when a test calls `runOnce()` (no background polling). */
   deliveries: DeliveryWorker;
   close(): Promise<void>;
@@ -48,7 +51,8 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
   const vault = createVault({ masterSecret: TEST_MASTER_KEY, clock });
   const platforms = buildPlatformRegistry({ emulatorUrl: options.emulatorUrl ?? UNUSED_EMULATOR, live: {}, clock, fetch });
   const publicBaseUrl = options.publicBaseUrl ?? 'http://127.0.0.1:8080';
-  const refresher = createTokenRefresher({ db: database.db, clock, vault, platforms, publicBaseUrl, fetch });
+  const social: SocialDeps = { db: database.db, clock, vault, platforms, publicBaseUrl, fetch };
+  const refresher = createTokenRefresher(social);
   const app = await buildApp({
     db: database.db,
     clock,
@@ -75,6 +79,7 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
     vault,
     platforms,
     refresher,
+    social,
     deliveries,
     async close() {
       await app.close();
