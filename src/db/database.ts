@@ -11,8 +11,6 @@ export type Engine = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: Engine;
-  /** Postgres schema the handle works in, when not the default search path. */
-  schema: string | null;
   /** Close every connection. */
   destroy(): Promise<void>;
 }
@@ -30,7 +28,6 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
   return {
     db,
     engine: url.startsWith('sqlite:') ? 'sqlite' : 'postgres',
-    schema: options.schema ?? null,
     destroy: () => db.destroy(),
   };
 }

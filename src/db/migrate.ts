@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { DatabaseHandle } from './database.ts';
 import * as foundation from './migrations/0001_foundation.ts';
 import * as socialAccounts from './migrations/0002_social_accounts.ts';
@@ -15,9 +15,17 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
 export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]> {
-  // Kysely looks for its bookkeeping table by name across schemas unless told which one is ours.
-  const migrator = new Migrator({ db: handle.db, provider, ...(handle.schema ? { migrationTableSchema: handle.schema } : {}) });
+  // Kysely looks for its bookkeeping table by name across every schema unless told which one is
+  // ours; on Postgres that is the connection's current schema, however the search path was set
+  // (a `schema` option, or `?options=-c search_path=…` in DATABASE_URL).
+  const schema = handle.engine === 'postgres' ? await currentSchema(handle) : null;
+  const migrator = new Migrator({ db: handle.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+async function currentSchema(handle: DatabaseHandle): Promise<string | null> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(handle.db);
+  return rows[0]?.schema ?? null;
 }

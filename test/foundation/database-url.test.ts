@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import pg from 'pg';
+import { openDatabase } from '../../src/db/database.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+
+const url = process.env.TEST_DATABASE_URL;
+if (url) {
+  describe('DATABASE_URL on Postgres', () => {
+    test('a search_path in the URL selects the schema the migrations create and use', async () => {
+      const schema = `url_${randomBytes(5).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query(`create schema ${schema}`);
+        const withSchema = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+        const handle = openDatabase(withSchema);
+        try {
+          assert.deepEqual(await migrateToLatest(handle), ['0001_foundation', '0002_social_accounts', '0003_webhooks']);
+          assert.deepEqual(await migrateToLatest(handle), [], 'a second run finds its own bookkeeping table');
+        } finally {
+          await handle.destroy();
+        }
+        const { rows } = await admin.query<{ n: string }>(
+          `select count(*) as n from information_schema.tables where table_schema = $1 and table_name = 'social_accounts'`,
+          [schema],
+        );
+        assert.equal(rows[0]?.n, '1');
+      } finally {
+        await admin.query(`drop schema if exists ${schema} cascade`);
+        await admin.end();
+      }
+    });
+  });
+}

@@ -1,0 +1,172 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+
+/**
+ * Real `layers` processes for tests and benchmarks: `node src/cli/main.ts serve` and the admin CLI,
+ * spawned with an explicit environment, plus the scratch Postgres database they run on.
+ */
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Last resort: whatever ends this process (an assertion, an uncaught error) takes its children along. */
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+/** Kills every child still running (SIGKILL); for signal handlers. */
+export function killAllChildren(): void {
+  for (const c of live) c.kill('SIGKILL');
+}
+
+/** Only what the child needs: nothing of the caller's DATABASE_URL, NODE_ENV or test-runner context leaks in. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', ...env };
+}
+
+/** `count` distinct free loopback ports (held open together so they differ, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+/** Runs `layers <args> --json` and returns the one JSON object it printed; throws with its output on failure. */
+export async function runCli<T = Record<string, unknown>>(args: string[], env: Record<string, string>): Promise<T> {
+  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+    execFile(process.execPath, [CLI, ...args, '--json'], { cwd: REPO_ROOT, env: childEnv(env), timeout: 20_000 }, (error, out, err) => {
+      resolve({ stdout: String(out), stderr: String(err), code: error ? ((error as { code?: number }).code ?? 1) : 0 });
+    });
+  });
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  if (code !== 0) throw new Error(`layers ${args.join(' ')} exited ${code}: ${stdout}${stderr}`);
+  return JSON.parse(last) as T;
+}
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  /** Everything the process printed so far (for failure messages). */
+  output(): string;
+  /** How the process ended, or null while it runs. */
+  exit(): { code: number | null; signal: NodeJS.Signals | null } | null;
+  /** SIGTERM, then SIGKILL after 5 s. */
+  stop(): Promise<void>;
+}
+
+/** Spawns `node src/cli/main.ts serve` on `port` and resolves once GET /readyz answers 200. */
+export async function startServerProcess(port: number, env: Record<string, string>, readyTimeoutMs = 20_000): Promise<ServerProcess> {
+  return startProcess([CLI, 'serve'], port, { ...env, PORT: String(port), HOST: '127.0.0.1' }, '/readyz', readyTimeoutMs);
+}
+
+/** Spawns any `node <args>` that listens on `port`, waiting for `readyPath` to answer 200. */
+export async function startProcess(
+  args: string[],
+  port: number,
+  env: Record<string, string>,
+  readyPath: string,
+  readyTimeoutMs = 20_000,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  let exited = child.exitCode !== null;
+  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exitedPromise.then(() => {
+    exited = true;
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exitedPromise;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`${args.join(' ')} exited before it was ready (code ${child.exitCode}):\n${output}`);
+    try {
+      const res = await fetch(`${url}${readyPath}`, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${args.join(' ')} not ready on ${url} after ${readyTimeoutMs} ms:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    port,
+    output: () => output,
+    exit: () => (exited ? { code: child.exitCode, signal: child.signalCode } : null),
+    stop,
+  };
+}
+
+export interface ScratchDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A new, empty Postgres database next to the one `adminUrl` names. A database rather than a
+ * schema: `openDatabase(url)` cannot be told a schema through DATABASE_URL (see the report).
+ */
+export async function createScratchDatabase(adminUrl: string, prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await withClient(adminUrl, (client) => client.query(`create database ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: () => withClient(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)),
+  };
+}
+
+async function withClient(url: string, run: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  await client.connect();
+  try {
+    await run(client);
+  } finally {
+    await client.end();
+  }
+}
