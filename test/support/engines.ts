@@ -11,6 +11,8 @@ export const engines: Engine[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'pos
 
 export interface TestDatabase extends DatabaseHandle {
   url: string;
+  /** For Postgres, the schema this database lives in (every test database gets its own). */
+  schema: string | null;
 }
 
 /** A fresh, migrated database: in-memory SQLite, or a new schema on the test Postgres. */
@@ -18,7 +20,7 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
   if (engine === 'sqlite') {
     const handle = openDatabase('sqlite::memory:');
     await migrateToLatest(handle);
-    return { ...handle, url: 'sqlite::memory:' };
+    return { ...handle, url: 'sqlite::memory:', schema: null };
   }
   const url = process.env.TEST_DATABASE_URL as string;
   const schema = `t_${randomBytes(6).toString('hex')}`;
@@ -28,6 +30,7 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
   return {
     ...handle,
     url,
+    schema,
     async destroy() {
       await handle.destroy();
       await withAdminClient(url, (client) => client.query(`drop schema ${schema} cascade`));
