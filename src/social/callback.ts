@@ -133,12 +133,17 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
 
   const avatarMediaId = profile.avatarUrl ? await copyImage(deps.db, deps.clock, deps.fetch, profile.avatarUrl) : null;
   return deps.db.transaction().execute(async (trx) => {
+    // Binds into one project take turns (a no-op update holds the project row's lock until commit):
+    // two consents of the same person completing at once must not both find no account and create two.
+    await trx.updateTable('projects').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', state.project_id).execute();
     const existing = bound ?? (await findSameAccount(trx, state, profile));
-    const accountId = existing
-      ? await reconnectAccount(deps, trx, existing, adapter, tokens, profile, avatarMediaId)
-      : await createAccount(deps, trx, state, adapter, tokens, profile, avatarMediaId);
+    const reconnected = existing ? await reconnectAccount(deps, trx, existing, adapter, tokens, profile, avatarMediaId) : null;
+    if (state.kind === 'reauth' && !reconnected) {
+      throw new OAuthFailure('STATE_EXPIRED', 'The account was disconnected while this reauth was pending; connect it again with oauth-url.');
+    }
+    const accountId = reconnected ?? (await createAccount(deps, trx, state, adapter, tokens, profile, avatarMediaId));
     await emitAccountEvent(trx, deps.clock, 'social_account.connected', accountId, {
-      operation: existing ? 'reconnect' : 'creation',
+      operation: reconnected ? 'reconnect' : 'creation',
       oauthState: state.id,
     });
     await trx
@@ -231,6 +236,8 @@ async function createAccount(
  * Reauth (or a connect of an already-bound user): replaces exactly the credential fields it
  * received and clears the reauth flag, keeping id, connectedAt, posts and history (LESSONS.md 3).
  * Clearing the refresh lease makes any refresh still running on the old grant discard its result.
+ * Returns null, binding nothing, when the account was revoked since it was read: disconnected is final.
+ * The account row is written before the vault entry, in the order a refresh takes them.
  */
 async function reconnectAccount(
   deps: SocialDeps,
@@ -240,10 +247,9 @@ async function reconnectAccount(
   tokens: TokenSet,
   profile: PlatformProfile,
   avatarMediaId: string | null,
-): Promise<string> {
+): Promise<string | null> {
   const vaultEntryId = account.vault_entry_id ?? newVaultEntryId();
-  await deps.vault.put(trx, vaultEntryId, tokens);
-  await trx
+  const updated = await trx
     .updateTable('social_accounts')
     .set({
       ...grantColumns(adapter, tokens, profile, vaultEntryId),
@@ -251,7 +257,10 @@ async function reconnectAccount(
       updated_at: deps.clock.now().toISOString(),
     })
     .where('id', '=', account.id)
-    .execute();
+    .where('status', '!=', 'disconnected')
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1) return null;
+  await deps.vault.put(trx, vaultEntryId, tokens);
   return account.id;
 }
 

@@ -47,7 +47,16 @@ async function verifyWithPlatform(deps: SocialDeps, refresher: TokenRefresher, a
   if (failure?.kind === 'needs_reauth' && account.platform === 'tiktok' && due.result !== 'refreshed') {
     const forced = await refresher.refresh(account.id, { force: true });
     if (forced.result === 'reauth_required') return forced.account;
-    if (forced.result !== 'failed') failure = await profileCheck();
+    // The refresh could not run (5xx, 429, timeout): nothing is decided, so nothing is flagged.
+    // The refresher has recorded the failure and scheduled its retry.
+    if (forced.result === 'failed') {
+      const platformCode = forced.error instanceof PlatformError ? forced.error.platformCode : 'refresh_failed';
+      throw new ApiError(502, 'PLATFORM_ERROR', `${account.platform} could not verify the credential right now: ${forced.error.message}`, {
+        platform: account.platform,
+        platformCode,
+      });
+    }
+    failure = await profileCheck();
   }
   if (!failure) return reload(deps, account.id);
   if (failure.kind === 'needs_reauth') {

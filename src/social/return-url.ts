@@ -15,9 +15,14 @@ export function assertReturnUrlAllowed(principal: Principal, returnUrl: string):
   }
 }
 
-/** The return URL with `layers_oauth_error=<CODE>` added (its own parameters kept). */
+/**
+ * The return URL with `layers_oauth_error=<CODE>` appended. The partner's own query is kept byte
+ * for byte (re-serializing it through URLSearchParams would rewrite `/`, `~`, `%20`, `flag`…,
+ * breaking signed or compared return URLs); a fragment stays last.
+ */
 export function returnUrlWithError(returnUrl: string, code: string): string {
   const url = new URL(returnUrl);
-  url.searchParams.set('layers_oauth_error', code);
+  const param = `layers_oauth_error=${encodeURIComponent(code)}`;
+  url.search = url.search.length > 1 ? `${url.search}&${param}` : param;
   return url.toString();
 }
