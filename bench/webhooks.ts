@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmulator } from '../src/emulator/main.ts';
+import { startReceiver } from '../test/webhooks/helpers.ts';
+import { api, createScratchDatabase, freePort, inParallel, runCli, startServerChild, waitFor, type ScratchDatabase } from '../test/webhooks/server-child.ts';
+
+/**
+ * Webhook delivery throughput: events per second reaching a local receiver (answering 200 at
+ * once) from one `layers serve` child process, on SQLite and on Postgres. The deliveries are
+ * queued while the endpoint is paused; the clock runs from PATCH status active until the last
+ * distinct event arrived. Postgres is left out when it is not reachable.
+ */
+
+const EVENTS = Number(process.env['BENCH_WEBHOOK_EVENTS'] ?? 2_000);
+const SECRET_KEY = 'bench-webhooks-secret-key-0123456789abcdef';
+const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DRAIN_TIMEOUT_MS = 120_000;
+
+type Engine = 'sqlite' | 'postgres';
+
+export async function benchWebhookThroughput(): Promise<Array<{ name: string; eventsPerSecond: number }>> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'layers-bench-webhooks-'));
+  const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
+  const rows: Array<{ name: string; eventsPerSecond: number }> = [];
+  try {
+    rows.push(await measure('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url));
+    let scratch: ScratchDatabase | null = null;
+    try {
+      scratch = await createScratchDatabase(PG_ADMIN_URL, 'bench_webhooks');
+    } catch (error) {
+      process.stderr.write(`  webhook throughput (postgres) skipped: ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, '//***@')} not reachable (${(error as Error).message})\n`);
+    }
+    if (scratch) {
+      try {
+        rows.push(await measure('postgres', scratch.url, path.join(tmp, 'postgres'), emulator.url));
+      } finally {
+        await scratch.drop();
+      }
+    }
+  } finally {
+    await emulator.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+async function measure(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string): Promise<{ name: string; eventsPerSecond: number }> {
+  const name = `webhook deliveries (${engine})`;
+  process.stderr.write(`  ${name} …\n`);
+  const env = {
+    DATABASE_URL: databaseUrl,
+    LAYERS_SECRET_KEY: SECRET_KEY,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    EMULATOR_URL: emulatorUrl,
+    WEBHOOK_POLL_INTERVAL_MS: '50',
+  };
+  const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Webhook bench'], env);
+  const { key } = await runCli<{ key: string }>(['admin', 'key', 'create', '--org', org.id, '--scopes', '*', '--tier', 'internal', '--return-domains', 'localhost'], env);
+  const receiver = await startReceiver();
+  const server = await startServerChild(await freePort(), env);
+  try {
+    const { endpoint } = await api<{ endpoint: { id: string } }>(server.url, 'POST', '/v1/webhook-endpoints', key, { url: receiver.url, events: ['test.ping'] }, 201);
+    await api(server.url, 'PATCH', `/v1/webhook-endpoints/${endpoint.id}`, key, { status: 'paused' });
+    await inParallel(EVENTS, 16, () => api(server.url, 'POST', `/v1/webhook-endpoints/${endpoint.id}/test`, key, undefined, 202));
+
+    const started = performance.now();
+    await api(server.url, 'PATCH', `/v1/webhook-endpoints/${endpoint.id}`, key, { status: 'active' });
+    const distinct = new Set<string>();
+    let counted = 0;
+    const drained = await waitFor(
+      () => {
+        for (; counted < receiver.received.length; counted++) distinct.add((receiver.received[counted] as { eventId: string }).eventId);
+        return distinct.size >= EVENTS;
+      },
+      DRAIN_TIMEOUT_MS,
+      2,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    if (!drained) throw new Error(`${name}: only ${distinct.size} of ${EVENTS} events arrived within ${DRAIN_TIMEOUT_MS} ms`);
+    return { name, eventsPerSecond: Math.round(EVENTS / seconds) };
+  } finally {
+    await server.stop();
+    await receiver.close();
+  }
+}
+
+if (import.meta.main) {
+  const rows = await benchWebhookThroughput();
+  for (const row of rows) console.log(`${row.name}: ${row.eventsPerSecond} events/s`);
+}
