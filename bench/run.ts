@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmulator } from '../src/emulator/main.ts';
 import { consent } from '../test/support/consent.ts';
+import { benchWebhookThroughput } from './webhooks.ts';
 import {
   createScratchDatabase,
   freePorts,
@@ -227,6 +228,12 @@ async function main(): Promise<void> {
   for (const row of rows) row.ratioToBaseline = base > 0 ? row.reqPerSec / base : 0;
   console.log('');
   printTable(rows);
+
+  console.log('\nwebhook delivery throughput (events/s reaching a local receiver; ratio: events/s ÷ baseline req/s)');
+  const webhooks = await benchWebhookThroughput();
+  for (const row of webhooks) {
+    console.log(`${row.name.padEnd(34)}  ${String(row.eventsPerSecond).padStart(6)} events/s  ${(base > 0 ? row.eventsPerSecond / base : 0).toFixed(3)}×`);
+  }
   console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
   mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
@@ -240,6 +247,7 @@ async function main(): Promise<void> {
     durationSeconds: DURATION_SECONDS,
     skipped,
     results: rows,
+    webhookThroughput: webhooks,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`results written to ${path.relative(process.cwd(), RESULTS_FILE)}`);

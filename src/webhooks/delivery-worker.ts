@@ -18,7 +18,7 @@ export interface DeliveryWorkerDeps {
 }
 
 export interface DeliveryWorker {
-  /** Sends every delivery due now (in batches); returns how many attempts were made. */
+  /** Sends every delivery due now, several at a time; returns how many attempts were made. */
   runOnce(): Promise<number>;
   /** Polls in the background until stopped. */
   start(options: { intervalMs: number; onError(error: unknown): void }): { stop(): Promise<void> };
@@ -26,7 +26,8 @@ export interface DeliveryWorker {
 
 /** Longer than one attempt can take (10 s timeout), so a lease never lapses under a live sender. */
 const LEASE_MS = 20_000;
-const BATCH_SIZE = 50;
+/** Attempts in flight per process; a new one is claimed as soon as one ends. */
+const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
 
 /**
@@ -39,13 +40,27 @@ const RESPONSE_BODY_LIMIT = 1024;
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const worker: DeliveryWorker = {
     async runOnce() {
+      // A pool, not batches: one slow endpoint holds one slot, never the whole queue.
+      const inFlight = new Set<Promise<void>>();
       let attempts = 0;
+      let failure: unknown = null;
       for (;;) {
-        const claimed = await claimDue(deps);
-        if (claimed.length === 0) return attempts;
-        await Promise.all(claimed.map((delivery) => attempt(deps, delivery)));
+        const room = CONCURRENCY - inFlight.size;
+        const claimed = room > 0 && failure === null ? await claimDue(deps, room) : [];
+        for (const delivery of claimed) {
+          const running: Promise<void> = attempt(deps, delivery)
+            .catch((error: unknown) => {
+              failure ??= error;
+            })
+            .finally(() => inFlight.delete(running));
+          inFlight.add(running);
+        }
         attempts += claimed.length;
+        if (inFlight.size === 0) break;
+        if (claimed.length === 0 || inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
       }
+      if (failure !== null) throw failure;
+      return attempts;
     },
     start(options) {
       return startPolling(options.intervalMs, () => worker.runOnce(), options.onError);
@@ -54,7 +69,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   return worker;
 }
 
-async function claimDue(deps: DeliveryWorkerDeps): Promise<WebhookDeliveriesTable[]> {
+async function claimDue(deps: DeliveryWorkerDeps, limit: number): Promise<WebhookDeliveriesTable[]> {
   const now = deps.clock.now().toISOString();
   const leaseUntil = new Date(deps.clock.now().getTime() + LEASE_MS).toISOString();
   let due = deps.db
@@ -67,7 +82,7 @@ async function claimDue(deps: DeliveryWorkerDeps): Promise<WebhookDeliveriesTabl
     // A paused endpoint keeps its queue; it flows again once the endpoint is active.
     .where('e.status', '=', 'active')
     .orderBy('d.next_attempt_at')
-    .limit(BATCH_SIZE);
+    .limit(limit);
   if (deps.engine === 'postgres') due = due.forUpdate(['d']).skipLocked();
   return deps.db
     .updateTable('webhook_deliveries')
@@ -121,7 +136,7 @@ function outcomeOf(response: WebhookResponse, delivery: WebhookDeliveriesTable, 
     response.kind === 'response'
       ? `The endpoint answered ${response.status}.`
       : response.kind === 'timeout'
-        ? 'The endpoint did not answer within 10 seconds.'
+        ? 'The endpoint did not answer in time.'
         : response.kind === 'blocked'
           ? `Refused: ${response.message}.`
           : `Network error: ${response.message}.`;
@@ -158,7 +173,12 @@ async function finish(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1 || outcome.endpointFailed === null) return;
     if (!outcome.endpointFailed) {
-      await trx.updateTable('webhook_endpoints').set({ consecutive_failures: 0 }).where('id', '=', delivery.endpoint_id).execute();
+      await trx
+        .updateTable('webhook_endpoints')
+        .set({ consecutive_failures: 0 })
+        .where('id', '=', delivery.endpoint_id)
+        .where('consecutive_failures', '>', 0)
+        .execute();
       return;
     }
     await trx

@@ -122,7 +122,8 @@ export async function deleteEndpoint(deps: WebhookDeps, principal: Principal, id
     await trx.updateTable('webhook_endpoints').set({ deleted_at: now, updated_at: now }).where('id', '=', current.id).execute();
     await trx
       .updateTable('webhook_deliveries')
-      .set({ status: 'canceled', next_attempt_at: null, updated_at: now })
+      // Clearing the lease voids an attempt in flight: its result is not recorded over `canceled`.
+      .set({ status: 'canceled', next_attempt_at: null, locked_until: null, updated_at: now })
       .where('endpoint_id', '=', current.id)
       .where('status', '=', 'pending')
       .execute();

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { isPrefixedId } from '../ids.ts';
 import { EVENT_TYPES } from './catalog.ts';
 
-const url = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).max(2048);
+// Any host the URL standard accepts, IPv6 literals included; endpoint-url.ts applies the policy.
+const url = z.url({ protocol: /^https?$/ }).max(2048);
 const events = z.array(z.enum(EVENT_TYPES)).min(1).max(50);
 const description = z.string().max(500);
 
