@@ -6,6 +6,7 @@ import { startEmulator } from '../src/emulator/main.ts';
 import { consent } from '../test/support/consent.ts';
 import { benchWebhookThroughput } from './webhooks.ts';
 import {
+  api,
   createScratchDatabase,
   freePorts,
   killAllChildren,
@@ -13,7 +14,7 @@ import {
   startProcess,
   startServerProcess,
   type ServerProcess,
-} from '../test/multiprocess/server-process.ts';
+} from '../test/support/server-process.ts';
 
 /**
  * `npm run bench`: throughput and latency of a few hot routes, each server in its own child process
@@ -98,21 +99,9 @@ async function measure(name: string, engine: Engine | null, route: string, optio
   return row;
 }
 
-async function api<T>(server: ServerProcess, method: 'GET' | 'POST', route: string, secret: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${secret}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${method} ${route} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
 /** oauth-url → the emulator's consent page → the server's callback, as a person's browser would. */
 async function connectAccount(server: ServerProcess, secret: string, projectId: string): Promise<string> {
-  const minted = await api<{ authorizeUrl: string; state: string }>(server, 'POST', `/v1/projects/${projectId}/social/oauth-url`, secret, {
+  const minted = await api<{ authorizeUrl: string; state: string }>(server.url, 'POST', `/v1/projects/${projectId}/social/oauth-url`, secret, {
     platform: 'tiktok',
     returnUrl: RETURN_URL,
   });
@@ -122,7 +111,7 @@ async function connectAccount(server: ServerProcess, secret: string, projectId: 
   if (callback.status !== 302 || callback.headers.get('location') !== RETURN_URL) {
     throw new Error(`callback answered ${callback.status} → ${callback.headers.get('location')}`);
   }
-  const status = await api<{ status: string; socialAccountId: string | null }>(server, 'GET', `/v1/social/oauth-status/${minted.state}`, secret);
+  const status = await api<{ status: string; socialAccountId: string | null }>(server.url, 'GET', `/v1/social/oauth-status/${minted.state}`, secret);
   if (status.status !== 'completed' || !status.socialAccountId) throw new Error(`connect ended ${JSON.stringify(status)}`);
   return status.socialAccountId;
 }
@@ -142,7 +131,7 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
     const socialAccountId = await connectAccount(server, key, project.id);
     const reauthRoute = `/v1/projects/${project.id}/social/reauth-url`;
     const reauthBody = { socialAccountId, returnUrl: RETURN_URL };
-    const { state } = await api<{ state: string }>(server, 'POST', reauthRoute, key, reauthBody);
+    const { state } = await api<{ state: string }>(server.url, 'POST', reauthRoute, key, reauthBody);
     const auth = { authorization: `Bearer ${key}` };
     // A server that stopped mid-run (crashed, or was signalled from outside) makes every later number meaningless.
     const checked = (row: Row): Row => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmulator } from '../src/emulator/main.ts';
 import { startReceiver } from '../test/webhooks/helpers.ts';
-import { api, createScratchDatabase, freePort, inParallel, runCli, startServerChild, waitFor, type ScratchDatabase } from '../test/webhooks/server-child.ts';
+import { api, createScratchDatabase, freePorts, inParallel, runCli, startServerProcess, waitFor, type ScratchDatabase } from '../test/support/server-process.ts';
 
 /**
  * Webhook delivery throughput: events per second reaching a local receiver (answering 200 at
@@ -59,7 +59,8 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
   const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Webhook bench'], env);
   const { key } = await runCli<{ key: string }>(['admin', 'key', 'create', '--org', org.id, '--scopes', '*', '--tier', 'internal', '--return-domains', 'localhost'], env);
   const receiver = await startReceiver();
-  const server = await startServerChild(await freePort(), env);
+  const [port] = (await freePorts(1)) as [number];
+  const server = await startServerProcess(port, env);
   try {
     const { endpoint } = await api<{ endpoint: { id: string } }>(server.url, 'POST', '/v1/webhook-endpoints', key, { url: receiver.url, events: ['test.ping'] }, 201);
     await api(server.url, 'PATCH', `/v1/webhook-endpoints/${endpoint.id}`, key, { status: 'paused' });

@@ -26,12 +26,13 @@ export interface DeliveryWorker {
 
 /** Longer than one attempt can take (10 s timeout), so a lease never lapses under a live sender. */
 const LEASE_MS = 20_000;
-/** Attempts in flight per process; a new one is claimed as soon as one ends. */
+/** Endpoints served at once per process; new work is claimed as soon as one is done. */
 const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
 
 /**
- * Sends queued deliveries. Any number of server processes may run one: a delivery is claimed
+ * Sends queued deliveries, each endpoint's in event order within a process (across processes
+ * order is best effort: receivers should not rely on it). Any number of server processes may run one: a delivery is claimed
  * with a short lease (Postgres: FOR UPDATE SKIP LOCKED, so workers never wait on each other),
  * and its outcome is written only while the lease is still held, so no delivery is sent twice
  * concurrently. A process killed mid-send leaves a lease that lapses, and the delivery is retried:
@@ -40,24 +41,25 @@ const RESPONSE_BODY_LIMIT = 1024;
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const worker: DeliveryWorker = {
     async runOnce() {
-      // A pool, not batches: one slow endpoint holds one slot, never the whole queue.
-      const inFlight = new Set<Promise<void>>();
+      // A pool of per-endpoint chains: one slow endpoint holds one slot, never the whole queue,
+      // and each endpoint's deliveries leave in event order.
+      const chains = new Map<string, Promise<void>>();
       let attempts = 0;
       let failure: unknown = null;
       for (;;) {
-        const room = CONCURRENCY - inFlight.size;
-        const claimed = room > 0 && failure === null ? await claimDue(deps, room) : [];
-        for (const delivery of claimed) {
-          const running: Promise<void> = attempt(deps, delivery)
+        const room = CONCURRENCY - chains.size;
+        const claimed = room > 0 && failure === null ? await claimDue(deps, room, [...chains.keys()]) : [];
+        for (const [endpointId, deliveries] of groupByEndpoint(claimed)) {
+          const chain: Promise<void> = sendInOrder(deps, deliveries)
             .catch((error: unknown) => {
               failure ??= error;
             })
-            .finally(() => inFlight.delete(running));
-          inFlight.add(running);
+            .finally(() => chains.delete(endpointId));
+          chains.set(endpointId, chain);
         }
         attempts += claimed.length;
-        if (inFlight.size === 0) break;
-        if (claimed.length === 0 || inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
+        if (chains.size === 0) break;
+        if (claimed.length === 0 || chains.size >= CONCURRENCY) await Promise.race(chains.values());
       }
       if (failure !== null) throw failure;
       return attempts;
@@ -69,7 +71,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   return worker;
 }
 
-async function claimDue(deps: DeliveryWorkerDeps, limit: number): Promise<WebhookDeliveriesTable[]> {
+/** Claims due deliveries of endpoints this process is not already sending to, oldest event first. */
+async function claimDue(deps: DeliveryWorkerDeps, limit: number, busyEndpoints: string[]): Promise<WebhookDeliveriesTable[]> {
   const now = deps.clock.now().toISOString();
   const leaseUntil = new Date(deps.clock.now().getTime() + LEASE_MS).toISOString();
   let due = deps.db
@@ -81,7 +84,9 @@ async function claimDue(deps: DeliveryWorkerDeps, limit: number): Promise<Webhoo
     .where((eb) => eb.or([eb('d.locked_until', 'is', null), eb('d.locked_until', '<', now)]))
     // A paused endpoint keeps its queue; it flows again once the endpoint is active.
     .where('e.status', '=', 'active')
+    .$if(busyEndpoints.length > 0, (q) => q.where('d.endpoint_id', 'not in', busyEndpoints))
     .orderBy('d.next_attempt_at')
+    .orderBy('d.event_id')
     .limit(limit);
   if (deps.engine === 'postgres') due = due.forUpdate(['d']).skipLocked();
   return deps.db
@@ -91,28 +96,71 @@ async function claimDue(deps: DeliveryWorkerDeps, limit: number): Promise<Webhoo
     // Re-checked on the locked row: a worker that lost the race claims nothing.
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
     .returningAll()
-    .execute();
+    .execute()
+    .then((rows) => rows.sort((a, b) => (a.next_attempt_at ?? '').localeCompare(b.next_attempt_at ?? '') || a.event_id.localeCompare(b.event_id)));
 }
 
-async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable): Promise<void> {
-  const event = await deps.db.selectFrom('webhook_events').select('payload').where('id', '=', delivery.event_id).executeTakeFirst();
-  const endpoint = await deps.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', delivery.endpoint_id).executeTakeFirst();
+function groupByEndpoint(deliveries: WebhookDeliveriesTable[]): Map<string, WebhookDeliveriesTable[]> {
+  const groups = new Map<string, WebhookDeliveriesTable[]>();
+  for (const delivery of deliveries) groups.set(delivery.endpoint_id, [...(groups.get(delivery.endpoint_id) ?? []), delivery]);
+  return groups;
+}
+
+/**
+ * One endpoint's claimed deliveries, one after another. A delivery that waited behind others
+ * first renews its lease (compare-and-set), so it is never sent on a lease that may have lapsed.
+ */
+async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveriesTable[]): Promise<void> {
+  const claimedAt = deps.clock.now().getTime();
+  const first = deliveries[0] as WebhookDeliveriesTable;
+  // Read once per chain: the endpoint, its secrets and every payload the chain sends.
+  const endpoint = await deps.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', first.endpoint_id).executeTakeFirst();
   const secrets = endpoint && !endpoint.deleted_at ? await deps.vault.get<SigningSecrets>(deps.db, endpoint.secret_entry_id) : null;
-  if (!event || !endpoint || !secrets) {
-    await finish(deps, delivery, { status: 'canceled', error: 'The endpoint no longer exists.', response: null, endpointFailed: null });
-    return;
+  const events = await deps.db
+    .selectFrom('webhook_events')
+    .select(['id', 'payload'])
+    .where('id', 'in', deliveries.map((d) => d.event_id))
+    .execute();
+  const payloads = new Map(events.map((event) => [event.id, event.payload]));
+  for (const [index, claimed] of deliveries.entries()) {
+    let delivery = claimed;
+    if (index > 0 && deps.clock.now().getTime() - claimedAt > LEASE_MS / 2) {
+      const renewed = await renewLease(deps, claimed);
+      if (!renewed) continue;
+      delivery = renewed;
+    }
+    const payload = payloads.get(delivery.event_id);
+    if (!endpoint || !secrets || payload === undefined) {
+      await finish(deps, delivery, { status: 'canceled', error: 'The endpoint no longer exists.', response: null, endpointFailed: null });
+      continue;
+    }
+    await attempt(deps, delivery, endpoint.url, secrets, payload);
   }
+}
+
+async function renewLease(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable): Promise<WebhookDeliveriesTable | null> {
+  const lockedUntil = new Date(deps.clock.now().getTime() + LEASE_MS).toISOString();
+  const result = await deps.db
+    .updateTable('webhook_deliveries')
+    .set({ locked_until: lockedUntil })
+    .where('id', '=', delivery.id)
+    .where('locked_until', '=', delivery.locked_until)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1 ? { ...delivery, locked_until: lockedUntil } : null;
+}
+
+async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningSecrets, payload: string): Promise<void> {
   const now = deps.clock.now();
   const response = await deps.send({
-    url: endpoint.url,
-    body: event.payload,
+    url,
+    body: payload,
     headers: {
       'content-type': 'application/json',
       'user-agent': 'Layers-Webhooks/1.0',
       'x-layers-event-id': delivery.event_id,
       'x-layers-event-type': delivery.event_type,
       'x-layers-delivery-id': delivery.id,
-      'x-layers-signature': signatureHeader(activeSecrets(secrets, now), Math.floor(now.getTime() / 1000), event.payload),
+      'x-layers-signature': signatureHeader(activeSecrets(secrets, now), Math.floor(now.getTime() / 1000), payload),
     },
   });
   await finish(deps, delivery, outcomeOf(response, delivery, deps.clock.now()));

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
  * The whole consent round trip in a real browser: a partner page (its own server, holding the API
@@ -188,6 +189,15 @@ for (const engine of engines) {
         const project = await ctx.call({ method: 'POST', url: '/v1/projects', key: tenant.secret, body: { name: `Browser ${platform}`, timezone: 'UTC' } });
         assert.equal(project.statusCode, 201, project.body);
         const projectId = project.json().id as string;
+        // The partner also listens for this project's social-account events.
+        const receiver = await startWebhookReceiver();
+        const subscribed = await ctx.call({
+          method: 'POST',
+          url: '/v1/webhook-endpoints',
+          key: tenant.secret,
+          body: { url: receiver.url, projectId, events: ['social_account.connected', 'social_account.needs_reauth', 'social_account.revoked'] },
+        });
+        assert.equal(subscribed.statusCode, 201, subscribed.body);
         const partner = await startPartner(`http://127.0.0.1:${apiPort}`, tenant.secret, projectId, platform);
         const browserContext = await browser.newContext({ viewport: { width: 900, height: 760 } });
         const page = await browserContext.newPage();
@@ -258,12 +268,23 @@ for (const engine of engines) {
           assert.equal(back.items[0].connectedAt, connectedAt);
           const healthy = await ctx.call({ method: 'GET', url: `/v1/social-accounts/${socialAccountId}/health?check=live`, key: tenant.secret });
           assert.equal(healthy.json().status, 'connected');
+
+          await ctx.deliveries.runOnce();
+          assert.deepEqual(
+            receiver.received.map((hook) => [hook.body.type, hook.body.data.operation ?? hook.body.data.reauthReason, hook.body.data.socialAccountId]),
+            [
+              ['social_account.connected', 'creation', socialAccountId],
+              ['social_account.needs_reauth', 'token_revoked', socialAccountId],
+              ['social_account.connected', 'reconnect', socialAccountId],
+            ],
+          );
         } catch (error) {
           await page.screenshot({ path: artifact(`failure-${engine}-${platform}.png`), fullPage: true }).catch(() => undefined);
           throw error;
         } finally {
           await browserContext.close();
           await partner.close();
+          await receiver.close();
         }
       });
     }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { ENDPOINT_CLASSES, REQUESTS_PER_MINUTE, TIERS } from '../../src/api-keys/tiers.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts';
-import { createScratchDatabase, freePorts, runCli, startServerProcess, type ScratchDatabase, type ServerProcess } from './server-process.ts';
+import { createScratchDatabase, freePorts, runCli, startServerProcess, type ScratchDatabase, type ServerProcess } from '../support/server-process.ts';
 
 /**
  * Two real `layers serve` processes over one Postgres database and one Redis: what API.md §4

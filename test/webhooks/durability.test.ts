@@ -4,9 +4,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts';
+import type { DeliveryView } from '../../src/webhooks/deliveries.ts';
 import { engines } from '../support/engines.ts';
-import { startReceiver, type DeliveryView, type EndpointView, type Receiver } from './helpers.ts';
-import { api, createScratchDatabase, freePort, inParallel, runCli, startServerChild, waitFor, type ScratchDatabase, type ServerChild } from './server-child.ts';
+import {
+  api,
+  createScratchDatabase,
+  freePorts,
+  inParallel,
+  runCli,
+  startServerProcess,
+  waitFor,
+  type ScratchDatabase,
+  type ServerProcess,
+} from '../support/server-process.ts';
+import { startReceiver, type EndpointView, type Receiver } from './helpers.ts';
 
 /**
  * API.md §6: "Deliveries are durable: a server restart loses none." A real `layers serve` process
@@ -26,7 +37,7 @@ for (const engine of engines) {
     let dataDir: string;
     let env: Record<string, string>;
     let receiver: Receiver;
-    const servers: ServerChild[] = [];
+    const servers: ServerProcess[] = [];
 
     before(async () => {
       emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
@@ -58,8 +69,8 @@ for (const engine of engines) {
         ['admin', 'key', 'create', '--org', org.id, '--scopes', '*', '--return-domains', 'localhost', '--tier', 'internal'],
         env,
       );
-      const port = await freePort();
-      const first = await startServerChild(port, env);
+      const [port] = (await freePorts(1)) as [number];
+      const first = await startServerProcess(port, env);
       servers.push(first);
 
       const { endpoint } = await api<{ endpoint: EndpointView }>(first.url, 'POST', '/v1/webhook-endpoints', key, { url: receiver.url, events: ['test.ping'] }, 201);
@@ -83,7 +94,7 @@ for (const engine of engines) {
       assert.ok(atKill < EVENTS, 'the kill landed before the queue was done');
 
       const restartedAt = Date.now();
-      const second = await startServerChild(port, env);
+      const second = await startServerProcess(port, env);
       servers.push(second);
       const distinct = () => new Set(receiver.received.map((h) => h.eventId));
       const allArrived = await waitFor(() => distinct().size >= EVENTS, FINISH_WITHIN_MS, 50);

@@ -8,6 +8,7 @@ import {
   createEndpoint,
   createProject,
   dumpDatabase,
+  endpointRoutes,
   getEndpoint,
   patchEndpoint,
   sendTestPing,
@@ -158,14 +159,7 @@ for (const engine of engines) {
       assert.equal(del.statusCode, 200, del.body);
       assert.deepEqual(del.json(), { id: endpoint.id, deleted: true });
 
-      for (const [method, url] of [
-        ['GET', `${base}/${endpoint.id}`],
-        ['PATCH', `${base}/${endpoint.id}`],
-        ['DELETE', `${base}/${endpoint.id}`],
-        ['POST', `${base}/${endpoint.id}/test`],
-        ['POST', `${base}/${endpoint.id}/rotate-secret`],
-        ['GET', `${base}/${endpoint.id}/deliveries`],
-      ] as const) {
+      for (const [method, url] of endpointRoutes(endpoint.id)) {
         expectError(await ctx.call({ method, url, key: tenant.secret, ...(method === 'PATCH' ? { body: { description: 'x' } } : {}) }), 404, 'NOT_FOUND');
       }
       const listed = (await ctx.call({ method: 'GET', url: base, key: tenant.secret })).json() as { items: EndpointView[] };
@@ -224,14 +218,7 @@ for (const engine of engines) {
 
     test("another organization's endpoint → 404 on every route; a projectId of another organization → 404", async () => {
       const { endpoint } = await createEndpoint(ctx, tenant.secret, { url: receiver.url, events: ['test.ping'] });
-      for (const [method, url] of [
-        ['GET', `${base}/${endpoint.id}`],
-        ['PATCH', `${base}/${endpoint.id}`],
-        ['DELETE', `${base}/${endpoint.id}`],
-        ['POST', `${base}/${endpoint.id}/test`],
-        ['POST', `${base}/${endpoint.id}/rotate-secret`],
-        ['GET', `${base}/${endpoint.id}/deliveries`],
-      ] as const) {
+      for (const [method, url] of endpointRoutes(endpoint.id)) {
         expectError(await ctx.call({ method, url, key: other.secret, ...(method === 'PATCH' ? { body: { status: 'paused' } } : {}) }), 404, 'NOT_FOUND');
       }
       assert.equal((await getEndpoint(ctx, tenant.secret, endpoint.id)).status, 'active', "the other organization's PATCH changed nothing");

@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema.ts';
+import type { DeliveryView } from '../../src/webhooks/deliveries.ts';
 import type { TestContext } from '../support/test-app.ts';
 
 /** What a receiver recorded for one request. */
@@ -77,20 +78,17 @@ export interface EndpointView {
   updatedAt: string;
 }
 
-export interface DeliveryView {
-  id: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'abandoned' | 'canceled';
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastAttemptAt: string | null;
-  lastResponseStatus: number | null;
-  lastResponseBody: string | null;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
+/** Every route that names one endpoint by id, as [method, url]: each answers 404 for an endpoint the caller cannot see. */
+export function endpointRoutes(endpointId: string): Array<readonly ['GET' | 'PATCH' | 'DELETE' | 'POST', string]> {
+  const base = `/v1/webhook-endpoints/${endpointId}`;
+  return [
+    ['GET', base],
+    ['PATCH', base],
+    ['DELETE', base],
+    ['POST', `${base}/test`],
+    ['POST', `${base}/rotate-secret`],
+    ['GET', `${base}/deliveries`],
+  ];
 }
 
 export async function createProject(ctx: TestContext, secret: string, name = 'Hooked app'): Promise<string> {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { DeliveryView } from '../../src/webhooks/deliveries.ts';
 import { expectError } from '../foundation/helpers.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import { verifySignature } from '../support/webhook-receiver.ts';
-import { createEndpoint, listDeliveries, sendTestPing, startReceiver, type DeliveryView, type Receiver } from './helpers.ts';
+import { createEndpoint, listDeliveries, sendTestPing, startReceiver, type Receiver } from './helpers.ts';
 
 for (const engine of engines) {
   describe(`delivery replay (${engine})`, () => {

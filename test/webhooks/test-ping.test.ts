@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { DeliveryView } from '../../src/webhooks/deliveries.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
-import { createEndpoint, createProject, listDeliveries, startReceiver, type DeliveryView, type Receiver } from './helpers.ts';
+import { createEndpoint, createProject, listDeliveries, startReceiver, type Receiver } from './helpers.ts';
 
 for (const engine of engines) {
   describe(`POST /v1/webhook-endpoints/:id/test (${engine})`, () => {

@@ -5,11 +5,12 @@ import path from 'node:path';
 import pg from 'pg';
 
 /**
- * Real `layers` processes for tests and benchmarks: `node src/cli/main.ts serve` and the admin CLI,
- * spawned with an explicit environment, plus the scratch Postgres database they run on.
+ * Real `layers` processes for tests and benchmarks: `node src/cli/main.ts serve` (which a test may
+ * SIGKILL), the admin CLI, each spawned with an explicit environment, plus the scratch Postgres
+ * database they run on and a few helpers for driving them over HTTP.
  */
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
 
 const live = new Set<ChildProcess>();
@@ -19,9 +20,7 @@ let exitHookInstalled = false;
 function track(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
+    process.on('exit', killAllChildren);
   }
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -29,7 +28,7 @@ function track(child: ChildProcess): void {
 
 /** Kills every child still running (SIGKILL); for signal handlers. */
 export function killAllChildren(): void {
-  for (const c of live) c.kill('SIGKILL');
+  for (const child of live) child.kill('SIGKILL');
 }
 
 /** Only what the child needs: nothing of the caller's DATABASE_URL, NODE_ENV or test-runner context leaks in. */
@@ -57,39 +56,41 @@ export async function freePorts(count: number): Promise<number[]> {
 
 /** Runs `layers <args> --json` and returns the one JSON object it printed; throws with its output on failure. */
 export async function runCli<T = Record<string, unknown>>(args: string[], env: Record<string, string>): Promise<T> {
-  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
-    execFile(process.execPath, [CLI, ...args, '--json'], { cwd: REPO_ROOT, env: childEnv(env), timeout: 20_000 }, (error, out, err) => {
-      resolve({ stdout: String(out), stderr: String(err), code: error ? ((error as { code?: number }).code ?? 1) : 0 });
+  const { stdout, stderr, failure } = await new Promise<{ stdout: string; stderr: string; failure: string | null }>((resolve) => {
+    execFile(process.execPath, [CLI, ...args, '--json'], { cwd: REPO_ROOT, env: childEnv(env), timeout: 30_000 }, (error, out, err) => {
+      const failure = error ? (error.signal ? `was killed (${error.signal})` : `exited ${error.code ?? 1}`) : null;
+      resolve({ stdout: String(out), stderr: String(err), failure });
     });
   });
-  const last = stdout.trim().split('\n').at(-1) ?? '';
-  if (code !== 0) throw new Error(`layers ${args.join(' ')} exited ${code}: ${stdout}${stderr}`);
-  return JSON.parse(last) as T;
+  if (failure) throw new Error(`layers ${args.join(' ')} ${failure}: ${stdout}${stderr}`);
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as T;
 }
 
 export interface ServerProcess {
   url: string;
   port: number;
-  /** Everything the process printed so far (for failure messages). */
+  /** The last 20,000 characters the process printed (for failure messages). */
   output(): string;
   /** How the process ended, or null while it runs. */
   exit(): { code: number | null; signal: NodeJS.Signals | null } | null;
-  /** SIGTERM, then SIGKILL after 5 s. */
+  /** SIGKILL: no drain, no cleanup, as a crash or an OOM kill would. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful), then SIGKILL after 5 s. */
   stop(): Promise<void>;
 }
 
 /** Spawns `node src/cli/main.ts serve` on `port` and resolves once GET /readyz answers 200. */
-export async function startServerProcess(port: number, env: Record<string, string>, readyTimeoutMs = 20_000): Promise<ServerProcess> {
-  return startProcess([CLI, 'serve'], port, { ...env, PORT: String(port), HOST: '127.0.0.1' }, '/readyz', readyTimeoutMs);
+export async function startServerProcess(port: number, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ServerProcess> {
+  return startProcess([CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz', readyTimeoutMs);
 }
 
-/** Spawns any `node <args>` that listens on `port`, waiting for `readyPath` to answer 200. */
+/** Spawns any `node <args>` that listens on `port` and resolves once GET `readyPath` answers 200. */
 export async function startProcess(
   args: string[],
   port: number,
   env: Record<string, string>,
   readyPath: string,
-  readyTimeoutMs = 20_000,
+  readyTimeoutMs = 30_000,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
@@ -99,21 +100,20 @@ export async function startProcess(
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
-  let exited = child.exitCode !== null;
+  let exited = false;
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exitedPromise.then(() => {
     exited = true;
   });
-
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
+  const signal = async (sig: 'SIGTERM' | 'SIGKILL') => {
     if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.kill(sig);
+    const timer = sig === 'SIGKILL' ? null : setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exitedPromise;
-    clearTimeout(timer);
+    if (timer) clearTimeout(timer);
   };
 
+  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (exited) throw new Error(`${args.join(' ')} exited before it was ready (code ${child.exitCode}):\n${output}`);
@@ -125,7 +125,7 @@ export async function startProcess(
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await stop();
+      await signal('SIGKILL');
       throw new Error(`${args.join(' ')} not ready on ${url} after ${readyTimeoutMs} ms:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -135,7 +135,8 @@ export async function startProcess(
     port,
     output: () => output,
     exit: () => (exited ? { code: child.exitCode, signal: child.signalCode } : null),
-    stop,
+    kill: () => signal('SIGKILL'),
+    stop: () => signal('SIGTERM'),
   };
 }
 
@@ -145,10 +146,7 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-/**
- * A new, empty Postgres database next to the one `adminUrl` names. A database rather than a
- * schema: `openDatabase(url)` cannot be told a schema through DATABASE_URL (see the report).
- */
+/** A new, empty Postgres database next to the one `adminUrl` names (dropped, with its connections, by `drop()`). */
 export async function createScratchDatabase(adminUrl: string, prefix: string): Promise<ScratchDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await withClient(adminUrl, (client) => client.query(`create database ${name}`));
@@ -169,4 +167,44 @@ async function withClient(url: string, run: (client: pg.Client) => Promise<unkno
   } finally {
     await client.end();
   }
+}
+
+/** A JSON API call against a server process; throws unless the status is `expected`. */
+export async function api<T>(
+  baseUrl: string,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  route: string,
+  secret: string,
+  body?: unknown,
+  expected = 200,
+): Promise<T> {
+  const res = await fetch(`${baseUrl}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${secret}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await res.text();
+  if (res.status !== expected) throw new Error(`${method} ${route} answered ${res.status} (expected ${expected}): ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `concurrency` in flight. */
+export async function inParallel(count: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+/** Waits until `done()` holds, checking every `everyMs`; false when `timeoutMs` passed first. */
+export async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await done()) return true;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return done();
 }
