@@ -82,7 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(e.DATA_DIR, 'layers.db')}`,
     redisUrl: e.REDIS_URL ?? null,
-    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${browsableHost(e.HOST)}:${e.PORT}`).replace(/\/+$/, ''),
     dataDir,
     secretKey: secret.key,
     generatedSecretKeyPath: secret.generatedPath,
@@ -121,6 +121,11 @@ function liveApp(
 
 function stripSlashes<T extends Record<string, string | undefined>>(hosts: T): T {
   return Object.fromEntries(Object.entries(hosts).map(([k, v]) => [k, v?.replace(/\/+$/, '')])) as T;
+}
+
+/** A wildcard bind address is not somewhere a browser can be sent back to; localhost is. */
+function browsableHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
 }
 
 function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
