@@ -20,6 +20,37 @@ const unauthenticated = (message: string) => new ApiError(401, 'UNAUTHENTICATED'
 const killSwitch = (scope: 'key' | 'org' | 'global', message: string) =>
   new ApiError(503, 'KILL_SWITCH', message, { scope });
 
+interface SwitchState {
+  global_killed: number | null;
+  suspended_at: string | null;
+  retired_at: string | null;
+  killed_at: string | null;
+}
+
+/** The kill switch that stops this key, widest first, or null when the key may act. */
+function killSwitchOf(row: SwitchState): ApiError | null {
+  if (row.global_killed) return killSwitch('global', 'The partner API is disabled by its operator.');
+  if (row.suspended_at) return killSwitch('org', 'This organization is suspended.');
+  if (row.retired_at) return killSwitch('key', 'This API key has been retired.');
+  if (row.killed_at) return killSwitch('key', 'This API key has been disabled.');
+  return null;
+}
+
+/**
+ * Whether a key may still act, for work it started earlier (an OAuth state minted before a kill):
+ * the same switches as a request, read fresh. Returns the 503 the key would get, or null.
+ */
+export async function keyKillSwitch(db: Kysely<Database>, apiKeyId: string): Promise<ApiError | null> {
+  const row = await db
+    .selectFrom('api_keys as k')
+    .innerJoin('organizations as o', 'o.id', 'k.organization_id')
+    .leftJoin('global_switches as g', (join) => join.on('g.name', '=', GLOBAL_KILL_SWITCH))
+    .select(['k.killed_at', 'k.retired_at', 'o.suspended_at', 'g.enabled as global_killed'])
+    .where('k.id', '=', apiKeyId)
+    .executeTakeFirst();
+  return row ? killSwitchOf(row) : killSwitch('key', 'This API key no longer exists.');
+}
+
 /**
  * Resolves `Authorization: Bearer lp_…` to a principal, or throws 401 / 503 KILL_SWITCH.
  * One query reads the key, its organization and the global switch, so a kill issued anywhere
@@ -61,10 +92,8 @@ export async function authenticate(
     throw unauthenticated('The API key is not valid.');
   }
 
-  if (row.global_killed) throw killSwitch('global', 'The partner API is disabled by its operator.');
-  if (row.suspended_at) throw killSwitch('org', 'This organization is suspended.');
-  if (row.retired_at) throw killSwitch('key', 'This API key has been retired.');
-  if (row.killed_at) throw killSwitch('key', 'This API key has been disabled.');
+  const stopped = killSwitchOf(row);
+  if (stopped) throw stopped;
 
   return {
     apiKeyId: row.id,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
+import { keyKillSwitch } from '../api-keys/authenticate.ts';
 import type { Database, OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { copyImage } from '../media/media-store.ts';
@@ -115,6 +116,7 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
       : new OAuthFailure('PLATFORM_ERROR', `The platform reported "${query.error}".`);
   }
   if (!query.code) throw new OAuthFailure('PLATFORM_ERROR', 'The platform sent neither a code nor an error.');
+  await assertStillAllowed(deps, state);
 
   const adapter = deps.platforms.adapter(state.platform, state.sandbox === 1);
   const verifier = state.verifier_entry_id ? await deps.vault.get<{ codeVerifier: string }>(deps.db, state.verifier_entry_id) : null;
@@ -154,6 +156,17 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
     if (state.verifier_entry_id) await deps.vault.destroy(trx, state.verifier_entry_id);
     return accountId;
   });
+}
+
+/**
+ * A flow started before its key was killed or retired, its organization suspended, the whole API
+ * switched off or its project archived binds nothing: the stop takes effect on pending consents too.
+ */
+async function assertStillAllowed(deps: SocialDeps, state: OAuthStatesTable): Promise<void> {
+  const stopped = await keyKillSwitch(deps.db, state.api_key_id);
+  if (stopped) throw new OAuthFailure('STATE_EXPIRED', `This consent link is no longer valid: ${stopped.message}`);
+  const project = await deps.db.selectFrom('projects').select('status').where('id', '=', state.project_id).executeTakeFirst();
+  if (project?.status !== 'active') throw new OAuthFailure('STATE_EXPIRED', 'This consent link is no longer valid: the project is archived.');
 }
 
 /**
