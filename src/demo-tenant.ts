@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createApiKey } from './api-keys/api-keys.ts';
 import type { Clock } from './clock.ts';
@@ -16,7 +17,7 @@ export interface DemoTenant {
  * On an empty database, `npm start` creates a demo organization, project and sandbox key so a
  * newcomer can call the API at once. Returns null when the database already has an organization.
  */
-export async function createDemoTenantIfEmpty(db: Kysely<Database>, clock: Clock, apiKeyHashKey: Buffer): Promise<DemoTenant | null> {
+export async function createDemoTenantIfEmpty(db: Kysely<Database>, clock: Clock, apiKeyHashKey: KeyObject): Promise<DemoTenant | null> {
   const existing = await db.selectFrom('organizations').select('id').limit(1).executeTakeFirst();
   if (existing) return null;
   const org = await createOrganization(db, clock, 'Demo organization');

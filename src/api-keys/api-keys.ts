@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { ApiKeysTable, Database } from '../db/schema.ts';
@@ -48,7 +49,7 @@ export function normalizeReturnDomain(value: string): string {
 export async function createApiKey(
   db: Kysely<Database>,
   clock: Clock,
-  hashKey: Buffer,
+  hashKey: KeyObject,
   input: NewApiKeyInput,
 ): Promise<{ apiKey: ApiKey; secret: string }> {
   await getOrganization(db, input.organizationId);

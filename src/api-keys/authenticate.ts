@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -58,7 +59,7 @@ export async function keyKillSwitch(db: Kysely<Database>, apiKeyId: string): Pro
  */
 export async function authenticate(
   db: Kysely<Database>,
-  hashKey: Buffer,
+  hashKey: KeyObject,
   authorization: string | undefined,
 ): Promise<Principal> {
   if (!authorization) throw unauthenticated('Missing Authorization header; send "Authorization: Bearer lp_…".');

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export type KeyEnv = 'live' | 'test';
 
@@ -24,11 +24,11 @@ export function parseKeySecret(secret: string): ParsedKeySecret | null {
 }
 
 /** HMAC of the whole secret, env and lookup id included, so a key presented with another env never matches. */
-export function hashKeySecret(hashKey: Buffer, secret: string): string {
+export function hashKeySecret(hashKey: KeyObject, secret: string): string {
   return createHmac('sha256', hashKey).update(secret).digest('hex');
 }
 
-export function keySecretMatches(hashKey: Buffer, secret: string, storedHash: string): boolean {
+export function keySecretMatches(hashKey: KeyObject, secret: string, storedHash: string): boolean {
   const presented = Buffer.from(hashKeySecret(hashKey, secret), 'hex');
   const stored = Buffer.from(storedHash, 'hex');
   return presented.length === stored.length && timingSafeEqual(presented, stored);

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authenticate, type Principal } from '../api-keys/authenticate.ts';
@@ -35,7 +36,7 @@ export function principalOf(request: { principal: Principal | null }): Principal
  * Runs in onRequest, before the body is read, in the order of API.md §3:
  * authenticate (401) → kill switch (503) → scope (403) → rate limit (429).
  */
-export function installAccessControl(app: FastifyInstance, deps: { db: Kysely<Database>; apiKeyHashKey: Buffer; rateLimiter: RateLimiter }): void {
+export function installAccessControl(app: FastifyInstance, deps: { db: Kysely<Database>; apiKeyHashKey: KeyObject; rateLimiter: RateLimiter }): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;

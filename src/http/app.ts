@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -35,7 +36,7 @@ export interface AppDeps {
   db: Kysely<Database>;
   clock: Clock;
   /** Subkey for hashing API key secrets (derived once from LAYERS_SECRET_KEY). */
-  apiKeyHashKey: Buffer;
+  apiKeyHashKey: KeyObject;
   rateLimiter: RateLimiter;
   publicBaseUrl: string;
   /** Production mode: stricter webhook URL rules. */

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -7,7 +7,7 @@ const TAG_BYTES = 16;
  * AES-256-GCM: base64url(iv | tag | ciphertext). The associated data binds a ciphertext to where it
  * is stored (an entry id, a data key id), so a row copied elsewhere does not decrypt.
  */
-export function seal(key: Buffer, plaintext: Buffer, associatedData: string): string {
+export function seal(key: KeyObject, plaintext: Buffer, associatedData: string): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(associatedData));
@@ -16,7 +16,7 @@ export function seal(key: Buffer, plaintext: Buffer, associatedData: string): st
 }
 
 /** Throws when the key, the associated data or any byte of the sealed value is wrong. */
-export function unseal(key: Buffer, sealed: string, associatedData: string): Buffer {
+export function unseal(key: KeyObject, sealed: string, associatedData: string): Buffer {
   const raw = Buffer.from(sealed, 'base64url');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
   decipher.setAAD(Buffer.from(associatedData));

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
@@ -35,7 +35,7 @@ export interface VaultOptions {
 
 interface MasterKey {
   id: string;
-  wrapKey: Buffer;
+  wrapKey: KeyObject;
 }
 
 /** A data key was wrapped by a master key this process was not given. */
@@ -49,10 +49,10 @@ export function createVault(options: VaultOptions): Vault {
   const current = masterKey(options.masterSecret);
   const masters = new Map([current, ...(options.previousMasterSecrets ?? []).map(masterKey)].map((m) => [m.id, m]));
   // Unwrapped data keys, by id. Unwrapping once per process keeps AES key unwrapping off the request path.
-  const dataKeys = new Map<string, Buffer>();
+  const dataKeys = new Map<string, KeyObject>();
   let activeDataKeyId: string | null = null;
 
-  async function dataKey(db: Executor, id: string): Promise<Buffer> {
+  async function dataKey(db: Executor, id: string): Promise<KeyObject> {
     const cached = dataKeys.get(id);
     if (cached) return cached;
     const row = await db.selectFrom('vault_data_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -62,13 +62,13 @@ export function createVault(options: VaultOptions): Vault {
         `vault data key ${id} is wrapped by master key ${row.master_key_id}, which this process was not given: put the previous LAYERS_SECRET_KEY in LAYERS_PREVIOUS_SECRET_KEYS`,
       );
     }
-    const key = unseal(master.wrapKey, row.wrapped_key, row.id);
+    const key = createSecretKey(unseal(master.wrapKey, row.wrapped_key, row.id));
     dataKeys.set(id, key);
     return key;
   }
 
   /** The data key new entries are sealed with: the newest one wrapped by the current master. */
-  async function activeDataKey(db: Executor): Promise<{ id: string; key: Buffer }> {
+  async function activeDataKey(db: Executor): Promise<{ id: string; key: KeyObject }> {
     if (activeDataKeyId) return { id: activeDataKeyId, key: await dataKey(db, activeDataKeyId) };
     const newest = await db
       .selectFrom('vault_data_keys')
@@ -82,11 +82,12 @@ export function createVault(options: VaultOptions): Vault {
       return { id: newest.id, key: await dataKey(db, newest.id) };
     }
     const id = `dk_${randomUUID()}`;
-    const key = randomBytes(32);
+    const raw = randomBytes(32);
+    const key = createSecretKey(raw);
     const now = options.clock.now().toISOString();
     await db
       .insertInto('vault_data_keys')
-      .values({ id, master_key_id: current.id, wrapped_key: seal(current.wrapKey, key, id), created_at: now, updated_at: now })
+      .values({ id, master_key_id: current.id, wrapped_key: seal(current.wrapKey, raw, id), created_at: now, updated_at: now })
       .execute();
     dataKeys.set(id, key);
     activeDataKeyId = id;
@@ -125,7 +126,7 @@ export function createVault(options: VaultOptions): Vault {
         // Compare-and-set on the old master id: two concurrent rotations re-wrap each key once.
         const result = await db
           .updateTable('vault_data_keys')
-          .set({ master_key_id: current.id, wrapped_key: seal(current.wrapKey, key, row.id), updated_at: options.clock.now().toISOString() })
+          .set({ master_key_id: current.id, wrapped_key: seal(current.wrapKey, key.export(), row.id), updated_at: options.clock.now().toISOString() })
           .where('id', '=', row.id)
           .where('master_key_id', '=', row.master_key_id)
           .executeTakeFirst();
@@ -139,5 +140,5 @@ export function createVault(options: VaultOptions): Vault {
 function masterKey(secret: string): MasterKey {
   const wrapKey = deriveKey(secret, 'vault-wrap');
   // The id is a fingerprint of the derived key, not of the secret, and reveals neither.
-  return { id: createHash('sha256').update(wrapKey).update('master-key-id').digest('hex').slice(0, 16), wrapKey };
+  return { id: createHash('sha256').update(wrapKey.export()).update('master-key-id').digest('hex').slice(0, 16), wrapKey };
 }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { createApiKey, type NewApiKeyInput } from '../../src/api-keys/api-keys.ts';
@@ -91,7 +92,7 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
 export interface TestContext extends TestApp {
   database: TestDatabase;
   clock: ManualClock;
-  apiKeyHashKey: Buffer;
+  apiKeyHashKey: KeyObject;
   /** The emulator this context started (with `emulator: true`), sharing the context's clock. */
   emulatorUrl: string | null;
   /** A new organization with one key; returns the ids and the key's secret. */
