@@ -11,7 +11,7 @@ import { purgeExpired } from './housekeeping.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { buildPlatformRegistry } from './platforms/endpoints.ts';
 import { startPolling } from './polling.ts';
-import { deriveKey } from './secrets/master-key.ts';
+import { deriveApiKeyHashKeys } from './secrets/master-key.ts';
 import { startRefreshScheduler } from './social/refresh-scheduler.ts';
 import { createTokenRefresher } from './social/token-refresh.ts';
 import { createVault } from './vault/vault.ts';
@@ -41,7 +41,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   redis?.on('error', () => {
     // Reconnects by itself; until then the rate limiter falls back to in-process budgets.
   });
-  const apiKeyHashKey = deriveKey(config.secretKey, 'api-key-hash');
+  const apiKeyHashKeys = deriveApiKeyHashKeys(config.secretKey, config.previousSecretKeys);
   const emulator: RunningEmulator | null = config.emulatorUrl ? null : await startEmulator({ port: config.emulatorPort, host: config.host });
   const emulatorUrl = config.emulatorUrl ?? (emulator as RunningEmulator).url;
   const social = {
@@ -55,7 +55,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const refresher = createTokenRefresher(social);
   const app = await buildApp({
     ...social,
-    apiKeyHashKey,
+    apiKeyHashKeys,
     refresher,
     production: config.production,
     rateLimiter: createRateLimiter(redis),
@@ -75,7 +75,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const housekeeping = startPolling(HOUSEKEEPING_INTERVAL_MS, () => purgeExpired(database.db, systemClock), (error) =>
     app.log.error({ err: error }, 'housekeeping failed'),
   );
-  const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKey);
+  const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKeys.current);
   const url = await app.listen({ host: config.host, port: config.port });
 
   return {

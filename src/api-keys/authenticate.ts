@@ -3,8 +3,17 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { GLOBAL_KILL_SWITCH } from '../organizations/global-kill-switch.ts';
-import { keySecretMatches, parseKeySecret, type KeyEnv } from './key-secret.ts';
+import { hashKeySecret, keySecretMatches, parseKeySecret, type KeyEnv } from './key-secret.ts';
 import type { Tier } from './tiers.ts';
+
+/**
+ * The keys API-key secrets are hashed with: `current` for new keys; `all` also accepts hashes made
+ * under former master keys (LAYERS_PREVIOUS_SECRET_KEYS), so rotating the master locks no partner out.
+ */
+export interface ApiKeyHashKeys {
+  current: KeyObject;
+  all: readonly KeyObject[];
+}
 
 /** Who is calling: the API key behind a request, as the routes see it. */
 export interface Principal {
@@ -59,7 +68,7 @@ export async function keyKillSwitch(db: Kysely<Database>, apiKeyId: string): Pro
  */
 export async function authenticate(
   db: Kysely<Database>,
-  hashKey: KeyObject,
+  hashKeys: ApiKeyHashKeys,
   authorization: string | undefined,
 ): Promise<Principal> {
   if (!authorization) throw unauthenticated('Missing Authorization header; send "Authorization: Bearer lp_…".');
@@ -89,8 +98,11 @@ export async function authenticate(
     ])
     .where('k.lookup_id', '=', parsed.lookupId)
     .executeTakeFirst();
-  if (!row || row.env !== parsed.env || !keySecretMatches(hashKey, secret, row.secret_hash)) {
-    throw unauthenticated('The API key is not valid.');
+  const matchedKey = row && row.env === parsed.env ? hashKeys.all.find((key) => keySecretMatches(key, secret, row.secret_hash)) : undefined;
+  if (!row || !matchedKey) throw unauthenticated('The API key is not valid.');
+  if (matchedKey !== hashKeys.current) {
+    // Hashed under a former master key: re-hash under the current one, so the former can be retired.
+    await db.updateTable('api_keys').set({ secret_hash: hashKeySecret(hashKeys.current, secret) }).where('id', '=', row.id).execute();
   }
 
   const stopped = killSwitchOf(row);

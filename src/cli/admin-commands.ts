@@ -8,7 +8,7 @@ import { parsePathId, type UuidPrefix } from '../ids.ts';
 import { setGlobalKillSwitch } from '../organizations/global-kill-switch.ts';
 import { createOrganization, setOrganizationSuspended } from '../organizations/organizations.ts';
 import { createProject } from '../projects/projects.ts';
-import { deriveKey } from '../secrets/master-key.ts';
+import { deriveApiKeyHashKeys } from '../secrets/master-key.ts';
 import { createVault } from '../vault/vault.ts';
 import type { CliOptions } from './main.ts';
 import { CliUsageError, list, required, type CliOutput } from './output.ts';
@@ -44,7 +44,7 @@ export async function runAdminCommand(config: Config, words: string[], options: 
         return 0;
       }
       case 'key create': {
-        const { apiKey, secret } = await createApiKey(db, clock, deriveKey(config.secretKey, 'api-key-hash'), {
+        const { apiKey, secret } = await createApiKey(db, clock, deriveApiKeyHashKeys(config.secretKey).current, {
           organizationId: id(options.org, 'org', 'org'),
           env: assertKeyEnv(options.env ?? 'test'),
           scopes: list(required(options.scopes, 'scopes')),

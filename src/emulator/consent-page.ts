@@ -39,7 +39,7 @@ function page(branding: PlatformBranding, content: string): string {
   main { width: min(420px, 92vw); background: #fff; border-radius: 14px; padding: 28px;
          box-shadow: 0 8px 30px rgba(0, 0, 0, .08); border-top: 6px solid ${escapeHtml(branding.accentColor)}; }
   h1 { font-size: 20px; margin: 0 0 4px; }
-  .muted { color: #6b6f7b; font-size: 13px; margin: 0 0 18px; word-break: break-all; }
+  .muted { color: #6b6f7b; font-size: 13px; margin: 0 0 18px; overflow-wrap: anywhere; }
   label.field { display: block; font-weight: 600; margin-bottom: 14px; }
   input[type=text] { display: block; width: 100%; box-sizing: border-box; margin-top: 6px; padding: 9px 11px;
                      border: 1px solid #d0d2d8; border-radius: 8px; font: inherit; }

@@ -1,7 +1,6 @@
-import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { authenticate, type Principal } from '../api-keys/authenticate.ts';
+import { authenticate, type ApiKeyHashKeys, type Principal } from '../api-keys/authenticate.ts';
 import { keyHasScope, type Scope } from '../api-keys/scopes.ts';
 import type { EndpointClass } from '../api-keys/tiers.ts';
 import type { Database } from '../db/schema.ts';
@@ -36,12 +35,12 @@ export function principalOf(request: { principal: Principal | null }): Principal
  * Runs in onRequest, before the body is read, in the order of API.md §3:
  * authenticate (401) → kill switch (503) → scope (403) → rate limit (429).
  */
-export function installAccessControl(app: FastifyInstance, deps: { db: Kysely<Database>; apiKeyHashKey: KeyObject; rateLimiter: RateLimiter }): void {
+export function installAccessControl(app: FastifyInstance, deps: { db: Kysely<Database>; apiKeyHashKeys: ApiKeyHashKeys; rateLimiter: RateLimiter }): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (!access) return;
-    const principal = await authenticate(deps.db, deps.apiKeyHashKey, request.headers.authorization);
+    const principal = await authenticate(deps.db, deps.apiKeyHashKeys, request.headers.authorization);
     request.principal = principal;
     if (access.scope && !keyHasScope(principal.scopes, access.scope)) {
       throw new ApiError(403, 'FORBIDDEN_SCOPE', `This API key lacks the "${access.scope}" scope.`, {

@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -9,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
+import type { ApiKeyHashKeys } from '../api-keys/authenticate.ts';
 import { registerApiKeyRoutes } from '../api-keys/routes.ts';
 import { installAuditLog } from '../audit/audit-log.ts';
 import type { Clock } from '../clock.ts';
@@ -35,8 +35,8 @@ import { zodValidatorCompiler } from './validation.ts';
 export interface AppDeps {
   db: Kysely<Database>;
   clock: Clock;
-  /** Subkey for hashing API key secrets (derived once from LAYERS_SECRET_KEY). */
-  apiKeyHashKey: KeyObject;
+  /** Subkeys for hashing API key secrets (derived once from LAYERS_SECRET_KEY and its predecessors). */
+  apiKeyHashKeys: ApiKeyHashKeys;
   rateLimiter: RateLimiter;
   publicBaseUrl: string;
   /** Production mode: stricter webhook URL rules. */

@@ -11,3 +11,9 @@ export type KeyPurpose = 'api-key-hash' | 'vault-wrap';
 export function deriveKey(masterSecret: string, purpose: KeyPurpose): KeyObject {
   return createSecretKey(Buffer.from(hkdfSync('sha256', masterSecret, 'layers-social-server', purpose, 32)));
 }
+
+/** The API-key hash key of the current master secret, and of the former ones still accepted. */
+export function deriveApiKeyHashKeys(masterSecret: string, previousMasterSecrets: readonly string[] = []): { current: KeyObject; all: KeyObject[] } {
+  const current = deriveKey(masterSecret, 'api-key-hash');
+  return { current, all: [current, ...previousMasterSecrets.map((secret) => deriveKey(secret, 'api-key-hash'))] };
+}

@@ -115,7 +115,7 @@ for (const engine of engines) {
       app = await buildApp({
         db: database.db,
         clock,
-        apiKeyHashKey,
+        apiKeyHashKeys: { current: apiKeyHashKey, all: [apiKeyHashKey] },
         rateLimiter: createRateLimiter(null),
         publicBaseUrl,
         production: false,

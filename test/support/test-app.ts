@@ -9,7 +9,7 @@ import { createRateLimiter } from '../../src/http/rate-limit.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
 import { buildPlatformRegistry } from '../../src/platforms/endpoints.ts';
 import type { PlatformRegistry } from '../../src/platforms/registry.ts';
-import { deriveKey } from '../../src/secrets/master-key.ts';
+import { deriveApiKeyHashKeys, deriveKey } from '../../src/secrets/master-key.ts';
 import type { SocialDeps } from '../../src/social/deps.ts';
 import { createTokenRefresher, type TokenRefresher } from '../../src/social/token-refresh.ts';
 import { createVault, type Vault } from '../../src/vault/vault.ts';
@@ -36,6 +36,9 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Replaces the real HTTP sender of webhook deliveries. */
   webhookSender?: WebhookSender;
+  /** The master secret (default TEST_MASTER_KEY) and former ones still accepted, as after a rotation. */
+  masterSecret?: string;
+  previousMasterSecrets?: string[];
   /** Share rate-limit budgets through this Redis URL instead of in-process memory. */
   redisUrl?: string;
   /** Where the sandbox adapters send platform calls. */
@@ -49,7 +52,9 @@ export interface TestAppOptions {
  */
 export async function buildTestApp(database: TestDatabase, clock: ManualClock, options: TestAppOptions = {}): Promise<TestApp> {
   const redis = options.redisUrl ? new Redis(options.redisUrl) : null;
-  const vault = createVault({ masterSecret: TEST_MASTER_KEY, clock });
+  const masterSecret = options.masterSecret ?? TEST_MASTER_KEY;
+  const previousMasterSecrets = options.previousMasterSecrets ?? [];
+  const vault = createVault({ masterSecret, previousMasterSecrets, clock });
   const platforms = buildPlatformRegistry({ emulatorUrl: options.emulatorUrl ?? UNUSED_EMULATOR, live: {}, clock, fetch });
   const publicBaseUrl = options.publicBaseUrl ?? 'http://127.0.0.1:8080';
   const social: SocialDeps = { db: database.db, clock, vault, platforms, publicBaseUrl, fetch };
@@ -57,7 +62,7 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
   const app = await buildApp({
     db: database.db,
     clock,
-    apiKeyHashKey: deriveKey(TEST_MASTER_KEY, 'api-key-hash'),
+    apiKeyHashKeys: deriveApiKeyHashKeys(masterSecret, previousMasterSecrets),
     rateLimiter: createRateLimiter(redis),
     publicBaseUrl,
     production: false,
