@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { testSchemaName } from '../support/engines.ts';
 
 const url = process.env.TEST_DATABASE_URL;
 if (url) {
   describe('DATABASE_URL on Postgres', () => {
     test('a search_path in the URL selects the schema the migrations create and use', async () => {
-      const schema = `url_${randomBytes(5).toString('hex')}`;
+      const schema = testSchemaName('url');
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       try {
@@ -28,7 +28,7 @@ if (url) {
         );
         assert.equal(rows[0]?.n, '1');
       } finally {
-        await admin.query(`drop schema if exists ${schema} cascade`);
+        if (!process.env.LAYERS_TEST_RUN) await admin.query(`drop schema if exists ${schema} cascade`);
         await admin.end();
       }
     });

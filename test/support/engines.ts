@@ -23,7 +23,7 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
     return { ...handle, url: 'sqlite::memory:', schema: null };
   }
   const url = process.env.TEST_DATABASE_URL as string;
-  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const schema = testSchemaName('t');
   await withAdminClient(url, (client) => client.query(`create schema ${schema}`));
   const handle = openDatabase(url, { schema, maxConnections: 5 });
   await migrateToLatest(handle);
@@ -33,9 +33,15 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
     schema,
     async destroy() {
       await handle.destroy();
-      await withAdminClient(url, (client) => client.query(`drop schema ${schema} cascade`));
+      // Within a named run the global teardown drops the schema, once no file is migrating.
+      if (!process.env.LAYERS_TEST_RUN) await withAdminClient(url, (client) => client.query(`drop schema ${schema} cascade`));
     },
   };
+}
+
+/** A fresh Postgres schema name, tagged with the test run (see global-setup.ts). */
+export function testSchemaName(prefix: string): string {
+  return `${prefix}_${process.env.LAYERS_TEST_RUN ?? 'solo'}_${randomBytes(5).toString('hex')}`;
 }
 
 async function withAdminClient(url: string, run: (client: pg.Client) => Promise<unknown>): Promise<void> {
