@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { PlatformEndpoints } from './platforms/platform.ts';
+import type { PlatformEndpoints } from './platforms/http-client.ts';
+import { PLATFORM_MODULES, type PlatformId } from './platforms/registry.ts';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -21,8 +22,8 @@ export interface Config {
   emulatorPort: number;
   /** An emulator already running elsewhere; when null, `serve` starts one on emulatorPort. */
   emulatorUrl: string | null;
-  /** Real platform apps, where configured; live keys use the emulator for the others. */
-  livePlatforms: { tiktok: PlatformEndpoints | null; instagram: PlatformEndpoints | null };
+  /** Real platform apps, null where not configured (live keys use the emulator for those). */
+  livePlatforms: Record<PlatformId, PlatformEndpoints | null>;
   refreshIntervalMs: number;
   webhookPollIntervalMs: number;
   logLevel: string;
@@ -50,26 +51,34 @@ const envSchema = z.object({
   LAYERS_PREVIOUS_SECRET_KEYS: z.string().optional(),
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
   EMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
-  TIKTOK_CLIENT_KEY: z.string().optional(),
-  TIKTOK_CLIENT_SECRET: z.string().optional(),
-  TIKTOK_AUTH_BASE_URL: z.url().default('https://www.tiktok.com'),
-  TIKTOK_API_BASE_URL: z.url().default('https://open.tiktokapis.com'),
-  INSTAGRAM_CLIENT_ID: z.string().optional(),
-  INSTAGRAM_CLIENT_SECRET: z.string().optional(),
-  INSTAGRAM_AUTH_BASE_URL: z.url().default('https://www.instagram.com'),
-  INSTAGRAM_API_BASE_URL: z.url().default('https://api.instagram.com'),
-  INSTAGRAM_GRAPH_BASE_URL: z.url().default('https://graph.instagram.com'),
   REFRESH_INTERVAL_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/**
+ * Each platform module names its own variables: the live app's credentials and one base URL per
+ * host (defaulting to the real one), e.g. TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET, TIKTOK_API_BASE_URL.
+ */
+const platformEnvSchema = z.object(
+  Object.fromEntries(
+    PLATFORM_MODULES.flatMap((module) => [
+      [module.app.clientIdEnv, z.string().optional()],
+      [module.app.clientSecretEnv, z.string().optional()],
+      ...Object.values(module.app.hosts).map((host) => [host.env, z.url().default(host.production)] as const),
+    ]),
+  ) as Record<string, z.ZodType<string | undefined>>,
+);
+
 const SECRET_KEY_FILE = 'secret.key';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(emptyToUndefined(env));
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  const values = emptyToUndefined(env);
+  const parsed = envSchema.safeParse(values);
+  const platformVars = platformEnvSchema.safeParse(values);
+  if (!parsed.success || !platformVars.success) {
+    const issues = [...(parsed.error?.issues ?? []), ...(platformVars.error?.issues ?? [])];
+    const lines = issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -89,17 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     previousSecretKeys: (e.LAYERS_PREVIOUS_SECRET_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     emulatorPort: e.EMULATOR_PORT,
     emulatorUrl: e.EMULATOR_URL?.replace(/\/+$/, '') ?? null,
-    livePlatforms: {
-      tiktok: liveApp('TIKTOK_CLIENT_KEY', e.TIKTOK_CLIENT_KEY, 'TIKTOK_CLIENT_SECRET', e.TIKTOK_CLIENT_SECRET, {
-        authBaseUrl: e.TIKTOK_AUTH_BASE_URL,
-        apiBaseUrl: e.TIKTOK_API_BASE_URL,
-      }),
-      instagram: liveApp('INSTAGRAM_CLIENT_ID', e.INSTAGRAM_CLIENT_ID, 'INSTAGRAM_CLIENT_SECRET', e.INSTAGRAM_CLIENT_SECRET, {
-        authBaseUrl: e.INSTAGRAM_AUTH_BASE_URL,
-        apiBaseUrl: e.INSTAGRAM_API_BASE_URL,
-        graphBaseUrl: e.INSTAGRAM_GRAPH_BASE_URL,
-      }),
-    },
+    livePlatforms: livePlatforms(platformVars.data),
     refreshIntervalMs: e.REFRESH_INTERVAL_SECONDS * 1000,
     webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
@@ -107,20 +106,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** A real platform app needs both halves of its credentials; one without the other is a mistake worth stopping for. */
-function liveApp(
-  idName: string,
-  id: string | undefined,
-  secretName: string,
-  secret: string | undefined,
-  hosts: Omit<PlatformEndpoints, 'clientId' | 'clientSecret'>,
-): PlatformEndpoints | null {
-  if (!id && !secret) return null;
-  if (!id || !secret) throw new ConfigError(`Invalid configuration:\n  ${id ? secretName : idName}: required when ${id ? idName : secretName} is set`);
-  return { clientId: id, clientSecret: secret, ...stripSlashes(hosts) };
-}
-
-function stripSlashes<T extends Record<string, string | undefined>>(hosts: T): T {
-  return Object.fromEntries(Object.entries(hosts).map(([k, v]) => [k, v?.replace(/\/+$/, '')])) as T;
+function livePlatforms(vars: Record<string, string | undefined>): Record<PlatformId, PlatformEndpoints | null> {
+  const live = {} as Record<PlatformId, PlatformEndpoints | null>;
+  for (const module of PLATFORM_MODULES) {
+    const { clientIdEnv, clientSecretEnv, hosts } = module.app;
+    const id = vars[clientIdEnv];
+    const secret = vars[clientSecretEnv];
+    live[module.id] = null;
+    if (!id && !secret) continue;
+    if (!id || !secret) {
+      const [missing, present] = id ? [clientSecretEnv, clientIdEnv] : [clientIdEnv, clientSecretEnv];
+      throw new ConfigError(`Invalid configuration:\n  ${missing}: required when ${present} is set`);
+    }
+    const endpoints: PlatformEndpoints = { clientId: id, clientSecret: secret };
+    for (const [name, host] of Object.entries(hosts)) endpoints[name as `${string}BaseUrl`] = (vars[host.env] as string).replace(/\/+$/, '');
+    live[module.id] = endpoints;
+  }
+  return live;
 }
 
 /** A wildcard bind address is not somewhere a browser can be sent back to; localhost is. */

@@ -2,21 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createDemoTenantIfEmpty, type DemoTenant } from './demo-tenant.ts';
-import { buildApp } from './http/app.ts';
 import { startEmulator, type RunningEmulator } from './emulator/main.ts';
-import { purgeExpired } from './housekeeping.ts';
-import { createRateLimiter } from './http/rate-limit.ts';
-import { buildPlatformRegistry } from './platforms/endpoints.ts';
-import { startPolling } from './polling.ts';
-import { deriveApiKeyHashKeys } from './secrets/master-key.ts';
-import { startRefreshScheduler } from './social/refresh-scheduler.ts';
-import { createTokenRefresher } from './social/token-refresh.ts';
-import { createVault } from './vault/vault.ts';
-import { createDeliveryWorker } from './webhooks/delivery-worker.ts';
-import { createWebhookSender } from './webhooks/http-sender.ts';
+import { buildApp } from './http/app.ts';
+import { createServices, startBackgroundWork } from './services.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -31,51 +22,36 @@ export interface RunningServer {
 
 /**
  * Composes and starts everything `layers serve` runs: database and migrations, the platform
- * emulator (unless EMULATOR_URL names one), the HTTP app, the token refresher and the webhook
- * delivery worker. Every process runs all of them; the database coordinates.
+ * emulator (unless EMULATOR_URL names one), the services (services.ts, shared with the tests), the
+ * HTTP app and the background work. Every process runs all of them; the database coordinates.
  */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const database: DatabaseHandle = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   redis?.on('error', () => {
     // Reconnects by itself; until then the rate limiter falls back to in-process budgets.
   });
-  const apiKeyHashKeys = deriveApiKeyHashKeys(config.secretKey, config.previousSecretKeys);
   const emulator: RunningEmulator | null = config.emulatorUrl ? null : await startEmulator({ port: config.emulatorPort, host: config.host });
   const emulatorUrl = config.emulatorUrl ?? (emulator as RunningEmulator).url;
-  const social = {
-    db: database.db,
+  const services = createServices({
+    database,
     clock: systemClock,
-    vault: createVault({ masterSecret: config.secretKey, previousMasterSecrets: config.previousSecretKeys, clock: systemClock }),
-    platforms: buildPlatformRegistry({ emulatorUrl, live: config.livePlatforms, clock: systemClock, fetch }),
+    masterSecret: config.secretKey,
+    previousMasterSecrets: config.previousSecretKeys,
+    redis,
+    emulatorUrl,
+    livePlatforms: config.livePlatforms,
     publicBaseUrl: config.publicBaseUrl,
-    fetch,
-  };
-  const refresher = createTokenRefresher(social);
-  const app = await buildApp({
-    ...social,
-    apiKeyHashKeys,
-    refresher,
     production: config.production,
-    rateLimiter: createRateLimiter(redis),
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
   });
-  const scheduler = startRefreshScheduler(social, refresher, {
-    intervalMs: config.refreshIntervalMs,
-    onError: (error) => app.log.error({ err: error }, 'token refresh pass failed'),
-  });
-  const deliveries = createDeliveryWorker({
-    db: database.db,
-    engine: database.engine,
-    clock: systemClock,
-    vault: social.vault,
-    send: createWebhookSender({ blockPrivateAddresses: config.production }),
-  }).start({ intervalMs: config.webhookPollIntervalMs, onError: (error) => app.log.error({ err: error }, 'webhook delivery pass failed') });
-  const housekeeping = startPolling(HOUSEKEEPING_INTERVAL_MS, () => purgeExpired(database.db, systemClock), (error) =>
-    app.log.error({ err: error }, 'housekeeping failed'),
+  const app = await buildApp(services, config.logLevel === 'silent' ? false : { level: config.logLevel });
+  const background = startBackgroundWork(
+    services,
+    { refreshMs: config.refreshIntervalMs, webhookPollMs: config.webhookPollIntervalMs, housekeepingMs: HOUSEKEEPING_INTERVAL_MS },
+    (work, error) => app.log.error({ err: error, work }, 'background work failed'),
   );
-  const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKeys.current);
+  const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, services.apiKeyHashKeys.current);
   const url = await app.listen({ host: config.host, port: config.port });
 
   return {
@@ -84,9 +60,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demoTenant,
     emulatorUrl,
     async close() {
-      await housekeeping.stop();
-      await scheduler.stop();
-      await deliveries.stop();
+      await background.stop();
       await app.close();
       await emulator?.close();
       redis?.disconnect();

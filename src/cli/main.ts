@@ -10,7 +10,7 @@ const USAGE = `Usage: layers <command> [options]
 
   serve                               run the API server (what npm start runs)
   migrate                             bring the database schema up to date
-  emulator                            run the TikTok/Instagram emulator alone (EMULATOR_PORT)
+  emulator                            run the platform emulator alone (EMULATOR_PORT)
   admin org create --name N           create an organization
   admin org suspend|resume --org ID   stop or restart every key of an organization
   admin project create --org ID --name N [--timezone Z]

@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { startEmulator } from '../emulator/main.ts';
+import { PLATFORM_MODULES } from '../platforms/registry.ts';
 import { startServer } from '../server.ts';
 import type { CliOutput } from './output.ts';
 
@@ -34,13 +35,13 @@ This key is shown once:
   curl -s ${config.publicBaseUrl}/v1/whoami -H "Authorization: Bearer $LAYERS_API_KEY"
 `);
   }
-  console.log(`Platform emulator (sandbox TikTok and Instagram): ${server.emulatorUrl}`);
+  console.log(`Platform emulator (the sandbox of ${PLATFORM_MODULES.map((m) => m.displayName).join(', ')}): ${server.emulatorUrl}`);
   await untilSignalled();
   await server.close();
   return 0;
 }
 
-/** `layers emulator`: the TikTok/Instagram emulator alone, e.g. shared by several server processes (EMULATOR_URL). */
+/** `layers emulator`: the platform emulator alone, e.g. shared by several server processes (EMULATOR_URL). */
 export async function runEmulator(config: Config): Promise<number> {
   const emulator = await startEmulator({ port: config.emulatorPort, host: config.host });
   console.log(`Platform emulator listening on ${emulator.url} (control API under ${emulator.url}/_control/)`);

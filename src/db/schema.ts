@@ -1,3 +1,5 @@
+import type { PlatformId } from '../platforms/registry.ts';
+
 /**
  * Row types for Kysely. Both engines store the same shapes: ids and timestamps as text
  * (ISO-8601 UTC, fixed width, so they sort), JSON as text, booleans as nullable timestamps
@@ -127,7 +129,8 @@ export interface MediaTable {
   created_at: string;
 }
 
-export type Platform = 'tiktok' | 'instagram';
+/** A platform id of the registry (src/platforms/registry.ts). */
+export type Platform = PlatformId;
 export type SocialAccountStatus = 'connected' | 'reauth_required' | 'disconnected';
 export type ReauthReason = 'token_revoked' | 'refresh_expired' | 'scopes_missing' | 'credential_invalid';
 

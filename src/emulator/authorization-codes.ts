@@ -1,10 +1,10 @@
 import type { EmulatorClock } from './clock.ts';
-import type { Platform } from './platforms.ts';
+import type { PlatformId } from '../platforms/registry.ts';
 
 /** What the consent page decided, remembered until the client redeems the code. */
 export interface AuthorizationCode {
   code: string;
-  platform: Platform;
+  platform: PlatformId;
   clientId: string;
   redirectUri: string;
   scopes: string[];
@@ -38,7 +38,7 @@ export class AuthorizationCodes {
   }
 
   /** Looks a code up without spending it, so a failed redemption (e.g. bad PKCE) leaves it usable. */
-  lookup(platform: Platform, code: string): CodeLookup {
+  lookup(platform: PlatformId, code: string): CodeLookup {
     const found = this.#codes.get(code);
     if (!found || found.platform !== platform) return { ok: false, reason: 'unknown' };
     if (found.used) return { ok: false, reason: 'used' };

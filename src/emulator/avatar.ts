@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isPlatform } from './platforms.ts';
-import type { Platform } from './platforms.ts';
 
 const AVATAR_SIZE = 64;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -17,7 +15,7 @@ function pngChunk(type: string, data: Buffer): Buffer {
 }
 
 /** A square solid-colour RGB PNG; the colour is derived from the id so each user looks distinct. */
-export function renderAvatarPng(platform: Platform, userId: string): Buffer {
+export function renderAvatarPng(platform: string, userId: string): Buffer {
   const [red = 0, green = 0, blue = 0] = createHash('sha256').update(`${platform}:${userId}`).digest();
   const header = Buffer.alloc(13);
   header.writeUInt32BE(AVATAR_SIZE, 0);
@@ -40,14 +38,14 @@ export function renderAvatarPng(platform: Platform, userId: string): Buffer {
 export function avatarUrl(
   request: FastifyRequest,
   publicBaseUrl: string | undefined,
-  platform: Platform,
+  platform: string,
   userId: string,
 ): string {
   const origin = publicBaseUrl ?? `${request.protocol}://${request.host}`;
   return `${origin}/avatars/${platform}/${encodeURIComponent(userId)}.png`;
 }
 
-export function registerAvatarRoute(app: FastifyInstance): void {
+export function registerAvatarRoute(app: FastifyInstance, isPlatform: (id: string) => boolean): void {
   app.get<{ Params: { platform: string; userId: string } }>('/avatars/:platform/:userId.png', async (request, reply) => {
     const { platform, userId } = request.params;
     if (!isPlatform(platform)) return reply.callNotFound();

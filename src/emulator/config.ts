@@ -1,69 +1,22 @@
-import type { PkceMode } from './tiktok/pkce.ts';
+import { PLATFORM_MODULES, type PlatformId } from '../platforms/registry.ts';
+import type { PlatformEmulator } from './platform-emulator.ts';
 
-export interface EmulatorOptions {
+type Module = (typeof PLATFORM_MODULES)[number];
+type OptionsOf<E> = E extends PlatformEmulator<infer Options> ? Partial<Options> : never;
+
+/**
+ * How to run one emulator: its clock, the origin of its avatar URLs, and per platform (keyed by
+ * the platform id) whatever that platform's emulator lets a test tune, e.g. `{ tiktok: { pkceMode: 'desktop' } }`.
+ */
+export type EmulatorOptions = {
   /** Injectable clock, epoch ms (default Date.now); all expiry logic uses it. */
   now?: () => number;
   /** Origin used to build avatar URLs; defaults to the origin each request came in on. */
   publicBaseUrl?: string;
-  tiktok?: {
-    clientKey?: string;
-    clientSecret?: string;
-    pkceMode?: PkceMode;
-    accessTokenTtlSeconds?: number;
-    refreshTokenTtlSeconds?: number;
-  };
-  instagram?: {
-    clientId?: string;
-    clientSecret?: string;
-    shortLivedTtlSeconds?: number;
-    longLivedTtlSeconds?: number;
-  };
   logger?: boolean;
-}
+} & { [M in Module as M['id']]?: OptionsOf<M['emulator']> };
 
-export const EMULATOR_DEFAULT_CREDENTIALS = {
-  tiktok: { clientKey: 'emulator-tiktok-key', clientSecret: 'emulator-tiktok-secret' },
-  instagram: { clientId: '990000000000001', clientSecret: 'emulator-instagram-secret' },
-} as const;
-
-export interface TikTokConfig {
-  clientKey: string;
-  clientSecret: string;
-  pkceMode: PkceMode;
-  accessTokenTtlSeconds: number;
-  refreshTokenTtlSeconds: number;
-}
-
-export interface InstagramConfig {
-  clientId: string;
-  clientSecret: string;
-  shortLivedTtlSeconds: number;
-  longLivedTtlSeconds: number;
-}
-
-export interface EmulatorConfig {
-  publicBaseUrl: string | undefined;
-  tiktok: TikTokConfig;
-  instagram: InstagramConfig;
-}
-
-export function resolveConfig(options: EmulatorOptions): EmulatorConfig {
-  return {
-    publicBaseUrl: options.publicBaseUrl?.replace(/\/+$/, ''),
-    tiktok: {
-      clientKey: options.tiktok?.clientKey ?? EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientKey,
-      clientSecret: options.tiktok?.clientSecret ?? EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientSecret,
-      pkceMode: options.tiktok?.pkceMode ?? 'web',
-      // Current TikTok lifetimes (PLATFORMS.md 1.3): 2 hours / 180 days.
-      accessTokenTtlSeconds: options.tiktok?.accessTokenTtlSeconds ?? 7200,
-      refreshTokenTtlSeconds: options.tiktok?.refreshTokenTtlSeconds ?? 15_552_000,
-    },
-    instagram: {
-      clientId: options.instagram?.clientId ?? EMULATOR_DEFAULT_CREDENTIALS.instagram.clientId,
-      clientSecret: options.instagram?.clientSecret ?? EMULATOR_DEFAULT_CREDENTIALS.instagram.clientSecret,
-      // 1 hour short-lived, 60 days long-lived (PLATFORMS.md 2.1).
-      shortLivedTtlSeconds: options.instagram?.shortLivedTtlSeconds ?? 3600,
-      longLivedTtlSeconds: options.instagram?.longLivedTtlSeconds ?? 5_184_000,
-    },
-  };
-}
+/** The app credentials each platform's emulator accepts: what sandbox adapters send. */
+export const EMULATOR_DEFAULT_CREDENTIALS = Object.fromEntries(
+  PLATFORM_MODULES.map((module) => [module.id, module.emulator.credentials]),
+) as Record<PlatformId, { readonly clientId: string; readonly clientSecret: string }>;

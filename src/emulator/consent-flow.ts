@@ -3,7 +3,7 @@ import { DEFAULT_CONSENT_USERNAME, renderConsentPage, renderErrorPage } from './
 import type { PlatformBranding } from './consent-page.ts';
 import { firstValue, toFormValues } from './form-values.ts';
 import type { FormValues } from './form-values.ts';
-import type { Platform } from './platforms.ts';
+import type { PlatformId } from '../platforms/registry.ts';
 import type { EmulatorState } from './state.ts';
 import { normalizeUsername } from './users.ts';
 
@@ -19,7 +19,7 @@ export type AuthorizeValidation = { ok: true; request: AuthorizeRequest } | { ok
 
 /** What differs between the platforms' authorize pages. */
 export interface ConsentPlatform {
-  platform: Platform;
+  platform: PlatformId;
   branding: PlatformBranding;
   codeTtlSeconds: number;
   /** Checks the query like the platform would, before anything is redirected anywhere. */

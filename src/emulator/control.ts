@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { FAULT_ENDPOINTS } from './faults.ts';
-import { PLATFORMS } from './platforms.ts';
+import { PLATFORMS, platformModule } from '../platforms/registry.ts';
 import type { EmulatorState } from './state.ts';
-import { ACCOUNT_TYPES, normalizeUsername } from './users.ts';
+import { normalizeUsername } from './users.ts';
 import type { EmulatedUser } from './users.ts';
 
 /** Test hooks under `/_control/`: shape users, kill tokens, inject failures, move the clock. */
@@ -20,18 +19,18 @@ const userParams = z.object({
   }),
 });
 const platformParams = z.object({ platform: z.enum(PLATFORMS) });
-const upsertUserBody = z.object({ accountType: z.enum(ACCOUNT_TYPES).default('BUSINESS') }).default({ accountType: 'BUSINESS' });
-const revokeBody = z.object({ subcode: z.union([z.literal(458), z.literal(460), z.literal(467)]).optional() }).default({});
+const upsertUserBody = z.object({ accountType: z.string().optional() }).default({});
+const revokeBody = z.object({ subcode: z.number().int().optional() }).default({});
 const faultBody = z
   .object({
     platform: z.enum(PLATFORMS),
-    endpoint: z.enum(['token', 'refresh', 'userinfo', 'me', 'exchange', 'revoke']),
+    endpoint: z.string(),
     status: z.number().int().min(100).max(599),
     times: z.number().int().positive().default(1),
     body: z.unknown().optional(),
   })
-  .refine((fault) => (FAULT_ENDPOINTS[fault.platform] as readonly string[]).includes(fault.endpoint), {
-    message: `endpoint must be one of tiktok: ${FAULT_ENDPOINTS.tiktok.join(', ')}; instagram: ${FAULT_ENDPOINTS.instagram.join(', ')}`,
+  .refine((fault) => platformModule(fault.platform).emulator.faultEndpoints.includes(fault.endpoint), {
+    message: `endpoint must be one of ${PLATFORMS.map((id) => `${id}: ${platformModule(id).emulator.faultEndpoints.join(', ')}`).join('; ')}`,
   });
 const clockBody = z.object({ advanceSeconds: z.number().min(0) });
 
@@ -55,7 +54,13 @@ export function registerControlRoutes(scope: FastifyInstance, state: EmulatorSta
     const params = parse(userParams, request.params, reply);
     const body = parse(upsertUserBody, request.body, reply);
     if (!params.ok || !body.ok) return reply;
-    return describeUser(state.users.upsert(params.value.platform, params.value.username, body.value.accountType));
+    const { platform, username } = params.value;
+    const accountTypes = platformModule(platform).emulator.accountTypes;
+    const accountType = body.value.accountType ?? accountTypes[0];
+    if (!accountTypes.includes(accountType)) {
+      return reply.code(400).send({ error: 'invalid_request', message: `accountType must be one of ${accountTypes.join(', ')}` });
+    }
+    return describeUser(state.users.upsert(platform, username, accountType));
   });
 
   scope.post('/users/:platform/:username/revoke', async (request, reply) => {
@@ -64,9 +69,14 @@ export function registerControlRoutes(scope: FastifyInstance, state: EmulatorSta
     if (!params.ok || !body.ok) return reply;
     const { platform, username } = params.value;
     if (!state.users.find(platform, username)) return reply.code(404).send({ error: 'unknown_user', message: username });
-    // TikTok has no subcodes; Instagram reports the chosen one on every later Graph call.
-    const subcode = platform === 'instagram' ? body.value.subcode : undefined;
-    return { revokedTokens: state.tokens.revokeUser(platform, username, subcode) };
+    // Platforms with subcodes report the chosen one on every later call; the others have none to report.
+    const { revokeSubcodes } = platformModule(platform).emulator;
+    const { subcode } = body.value;
+    if (subcode !== undefined && revokeSubcodes.length > 0 && !revokeSubcodes.includes(subcode)) {
+      return reply.code(400).send({ error: 'invalid_request', message: `subcode must be one of ${revokeSubcodes.join(', ')}` });
+    }
+    const reported = revokeSubcodes.length > 0 ? subcode : undefined;
+    return { revokedTokens: state.tokens.revokeUser(platform, username, reported) };
   });
 
   scope.post('/users/:platform/:username/expire', async (request, reply) => {

@@ -1,12 +1,4 @@
-import type { Platform } from './platforms.ts';
-
-/** Which endpoints of each platform can be told to fail. */
-export const FAULT_ENDPOINTS = {
-  tiktok: ['token', 'refresh', 'userinfo', 'revoke'],
-  instagram: ['token', 'exchange', 'refresh', 'me'],
-} as const satisfies Record<Platform, readonly string[]>;
-
-export type FaultEndpoint = 'token' | 'refresh' | 'userinfo' | 'me' | 'exchange' | 'revoke';
+import type { PlatformId } from '../platforms/registry.ts';
 
 export interface Fault {
   status: number;
@@ -19,16 +11,16 @@ interface PendingFault {
   remaining: number;
 }
 
-/** Injected failures, consumed one call at a time in the order they were added. */
+/** Injected failures, consumed one call at a time in the order they were added. Endpoints are each platform's `faultEndpoints`. */
 export class FaultQueue {
   readonly #pending = new Map<string, PendingFault[]>();
 
-  add(platform: Platform, endpoint: FaultEndpoint, fault: Fault, times: number): void {
+  add(platform: PlatformId, endpoint: string, fault: Fault, times: number): void {
     const key = `${platform}:${endpoint}`;
     this.#pending.set(key, [...(this.#pending.get(key) ?? []), { fault, remaining: times }]);
   }
 
-  take(platform: Platform, endpoint: FaultEndpoint): Fault | undefined {
+  take(platform: PlatformId, endpoint: string): Fault | undefined {
     const queue = this.#pending.get(`${platform}:${endpoint}`);
     const next = queue?.[0];
     if (!queue || !next) return undefined;

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { EmulatorClock } from './clock.ts';
-import type { Platform } from './platforms.ts';
+import type { PlatformId } from '../platforms/registry.ts';
 
 export interface LoggedRequest {
   at: string;
-  platform: Platform;
+  platform: PlatformId;
   method: string;
   path: string;
   grantType?: string;
@@ -36,7 +36,7 @@ function grantTypeOf(source: unknown): string | undefined {
 /** Records every request routed inside `scope` (one platform's hosts) once its body is parsed. */
 export function logPlatformRequests(
   scope: FastifyInstance,
-  platform: Platform,
+  platform: PlatformId,
   log: RequestLog,
   clock: EmulatorClock,
 ): void {

@@ -3,7 +3,7 @@ import { EmulatorClock } from './clock.ts';
 import { FaultQueue } from './faults.ts';
 import { RequestLog } from './request-log.ts';
 import { TokenLedger } from './token-ledger.ts';
-import { UserDirectory } from './users.ts';
+import { UserDirectory, type UserKinds } from './users.ts';
 
 /** Everything one emulator instance remembers; nothing is shared between instances. */
 export interface EmulatorState {
@@ -15,11 +15,11 @@ export interface EmulatorState {
   faults: FaultQueue;
 }
 
-export function createEmulatorState(now: () => number): EmulatorState {
+export function createEmulatorState(now: () => number, userKinds: UserKinds): EmulatorState {
   const clock = new EmulatorClock(now);
   return {
     clock,
-    users: new UserDirectory(),
+    users: new UserDirectory(userKinds),
     codes: new AuthorizationCodes(clock),
     tokens: new TokenLedger(clock),
     requests: new RequestLog(),

@@ -1,9 +1,9 @@
 import type { EmulatorClock } from './clock.ts';
-import type { Platform } from './platforms.ts';
+import type { PlatformId } from '../platforms/registry.ts';
 
 /** One consent redeemed by one client: every token minted from it shares its fate on revocation. */
 export interface Grant {
-  platform: Platform;
+  platform: PlatformId;
   clientId: string;
   username: string;
   userId: string;
@@ -54,7 +54,7 @@ export class TokenLedger {
     return issued;
   }
 
-  find(platform: Platform, token: string): IssuedToken | undefined {
+  find(platform: PlatformId, token: string): IssuedToken | undefined {
     const issued = this.#tokens.get(token);
     return issued?.grant.platform === platform ? issued : undefined;
   }
@@ -72,9 +72,12 @@ export class TokenLedger {
     return state === 'active' || state === 'exchanged';
   }
 
-  /** Whole seconds the token has left, as the platforms report in `expires_in`. */
+  /**
+   * Seconds the token has left, as the platforms report in `expires_in`: rounded up, so a token
+   * issued a millisecond ago still reports its whole lifetime.
+   */
   remainingSeconds(issued: IssuedToken): number {
-    return Math.max(0, Math.floor((issued.expiresAt - this.#clock.now()) / 1000));
+    return Math.max(0, Math.ceil((issued.expiresAt - this.#clock.now()) / 1000));
   }
 
   markReplaced(issued: IssuedToken, how: 'rotated' | 'exchanged'): void {
@@ -86,12 +89,12 @@ export class TokenLedger {
     return this.#revokeWhere((issued) => issued.grant === grant, subcode);
   }
 
-  revokeUser(platform: Platform, username: string, subcode?: number): number {
+  revokeUser(platform: PlatformId, username: string, subcode?: number): number {
     return this.#revokeWhere((issued) => this.#belongsTo(issued, platform, username), subcode);
   }
 
   /** Makes the user's usable access tokens expire now; refresh tokens are left alone. */
-  expireUserAccessTokens(platform: Platform, username: string): number {
+  expireUserAccessTokens(platform: PlatformId, username: string): number {
     const now = this.#clock.now();
     let expired = 0;
     for (const issued of this.#tokens.values()) {
@@ -103,11 +106,11 @@ export class TokenLedger {
     return expired;
   }
 
-  list(platform: Platform): IssuedToken[] {
+  list(platform: PlatformId): IssuedToken[] {
     return [...this.#tokens.values()].filter((issued) => issued.grant.platform === platform);
   }
 
-  #belongsTo(issued: IssuedToken, platform: Platform, username: string): boolean {
+  #belongsTo(issued: IssuedToken, platform: PlatformId, username: string): boolean {
     return issued.grant.platform === platform && issued.grant.username === username;
   }
 

@@ -1,20 +1,16 @@
-import type { Platform } from './platforms.ts';
-import { userIdFor } from './user-ids.ts';
-
-export const ACCOUNT_TYPES = ['BUSINESS', 'CREATOR', 'PERSONAL'] as const;
-
-export type AccountType = (typeof ACCOUNT_TYPES)[number];
+import type { PlatformId } from '../platforms/registry.ts';
 
 export interface EmulatedUser {
-  platform: Platform;
+  platform: PlatformId;
   username: string;
   userId: string;
-  accountType: AccountType;
+  /** One of the platform emulator's `accountTypes` (Instagram: BUSINESS, CREATOR, PERSONAL). */
+  accountType: string;
 }
 
 const USERNAME_PATTERN = /^[a-z0-9._]{1,30}$/;
 
-/** Usernames are case-insensitive on both platforms; undefined when not a plausible handle. */
+/** Usernames are case-insensitive on every platform; undefined when not a plausible handle. */
 export function normalizeUsername(raw: string): string | undefined {
   const username = raw.trim().toLowerCase();
   return USERNAME_PATTERN.test(username) ? username : undefined;
@@ -29,21 +25,32 @@ export function displayNameFor(username: string): string {
     .join(' ');
 }
 
+/** How each platform names its users and which kind a first consent creates. */
+export interface UserKinds {
+  userId(platform: PlatformId, username: string): string;
+  defaultAccountType(platform: PlatformId): string;
+}
+
 /** Accounts known to one emulator, keyed by platform and username. */
 export class UserDirectory {
   readonly #users = new Map<string, EmulatedUser>();
+  readonly #kinds: UserKinds;
 
-  find(platform: Platform, username: string): EmulatedUser | undefined {
+  constructor(kinds: UserKinds) {
+    this.#kinds = kinds;
+  }
+
+  find(platform: PlatformId, username: string): EmulatedUser | undefined {
     return this.#users.get(`${platform}:${username}`);
   }
 
-  /** Returns the user, creating it as a BUSINESS account on first sight (first consent). */
-  ensure(platform: Platform, username: string): EmulatedUser {
-    return this.find(platform, username) ?? this.upsert(platform, username, 'BUSINESS');
+  /** Returns the user, creating it with the platform's default account type on first sight (first consent). */
+  ensure(platform: PlatformId, username: string): EmulatedUser {
+    return this.find(platform, username) ?? this.upsert(platform, username, this.#kinds.defaultAccountType(platform));
   }
 
-  upsert(platform: Platform, username: string, accountType: AccountType): EmulatedUser {
-    const user: EmulatedUser = { platform, username, userId: userIdFor(platform, username), accountType };
+  upsert(platform: PlatformId, username: string, accountType: string): EmulatedUser {
+    const user: EmulatedUser = { platform, username, userId: this.#kinds.userId(platform, username), accountType };
     this.#users.set(`${platform}:${username}`, user);
     return user;
   }

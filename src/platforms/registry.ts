@@ -1,35 +1,28 @@
-import type { Platform } from '../db/schema.ts';
-import type { PlatformAdapter } from './platform.ts';
-
-export const PLATFORMS = ['tiktok', 'instagram'] as const satisfies readonly Platform[];
-/** Platforms whose accounts can be reconnected through reauth-url (API.md §5). */
-export const REAUTH_ELIGIBLE: readonly string[] = ['tiktok', 'instagram'];
+import type { PlatformModule } from './module.ts';
+import { instagram } from './instagram/index.ts';
+import { tiktok } from './tiktok/index.ts';
 
 /**
- * The adapters a server talks to: the sandbox set always points at the bundled emulator;
- * the live set at the real platforms where credentials are configured.
+ * Every platform the server speaks to, and the only list of them: schemas, configuration, the
+ * sandbox, the emulator and the tests all read it. Adding a platform is its two folders
+ * (`src/platforms/<id>/`, `src/emulator/<id>/`) and one line here (docs/platforms/adding-a-platform.md).
  */
-export interface PlatformRegistry {
-  /** `sandbox` is the caller's wish (lp_test_ keys); the answer says which one it got. */
-  select(platform: Platform, sandbox: boolean): { adapter: PlatformAdapter; sandbox: boolean };
-  /** The adapter for an account or state that recorded where it was connected. */
-  adapter(platform: Platform, sandbox: boolean): PlatformAdapter;
+export const PLATFORM_MODULES = [tiktok, instagram] as const;
+
+export type PlatformId = (typeof PLATFORM_MODULES)[number]['id'];
+
+/** The ids, in registry order, as a non-empty tuple (what `z.enum` takes). */
+export const PLATFORMS = PLATFORM_MODULES.map((module) => module.id) as unknown as readonly [PlatformId, ...PlatformId[]];
+
+const BY_ID = new Map<string, PlatformModule>(PLATFORM_MODULES.map((module) => [module.id, module]));
+
+export function isPlatformId(value: string): value is PlatformId {
+  return BY_ID.has(value);
 }
 
-export function createPlatformRegistry(adapters: {
-  sandbox: Record<Platform, PlatformAdapter>;
-  live: Partial<Record<Platform, PlatformAdapter>>;
-}): PlatformRegistry {
-  const registry: PlatformRegistry = {
-    select(platform, sandbox) {
-      const live = adapters.live[platform];
-      // Sandbox keys never reach a real platform; live keys use the emulator until credentials exist.
-      if (sandbox || !live) return { adapter: adapters.sandbox[platform], sandbox: true };
-      return { adapter: live, sandbox: false };
-    },
-    adapter(platform, sandbox) {
-      return registry.select(platform, sandbox).adapter;
-    },
-  };
-  return registry;
+export function platformModule(id: PlatformId): PlatformModule {
+  return BY_ID.get(id) as PlatformModule;
 }
+
+/** Platforms whose accounts can be reconnected through reauth-url; the others reconnect through oauth-url. */
+export const REAUTH_ELIGIBLE: readonly PlatformId[] = PLATFORMS.filter((id) => platformModule(id).reauthEligible);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { emitEvent } from '../webhooks/events.ts';
@@ -10,7 +10,7 @@ type AccountEventType = 'social_account.connected' | 'social_account.needs_reaut
  * the account as that transaction sees it, so the event always matches the committed state.
  */
 export async function emitAccountEvent(
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   clock: Clock,
   type: AccountEventType,
   socialAccountId: string,

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { keyKillSwitch } from '../api-keys/authenticate.ts';
 import type { Database, OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { copyImage } from '../media/media-store.ts';
-import { PlatformError, type PlatformAdapter, type PlatformProfile, type TokenSet } from '../platforms/platform.ts';
-import { PLATFORMS } from '../platforms/registry.ts';
+import type { PlatformAdapter, PlatformProfile } from '../platforms/adapter.ts';
+import { PlatformError } from '../platforms/errors.ts';
+import { isPlatformId } from '../platforms/registry.ts';
+import type { TokenSet } from '../platforms/tokens.ts';
 import { newVaultEntryId } from '../vault/vault.ts';
 import { emitAccountEvent } from './account-events.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
@@ -17,14 +19,12 @@ export type CallbackOutcome =
   | { type: 'redirect'; location: string }
   | { type: 'error_page'; status: number; message: string };
 
-export interface CallbackQuery {
+/** What the platform's redirect carries: `code` and `state`, or an `error`; some also list the granted scopes (the module says which parameter). */
+export type CallbackQuery = Readonly<Record<string, string | undefined>> & {
   code?: string;
   state?: string;
-  /** TikTok: the scopes the person actually granted (comma list). */
-  scopes?: string;
   error?: string;
-  error_description?: string;
-}
+};
 
 const STATE_FORMAT = /^st_[0-9A-HJKMNP-TV-Z]{26}$/;
 /** A concurrent callback for the same state waits this long for the first one to finish. */
@@ -41,7 +41,7 @@ class OAuthFailure extends Error {
 }
 
 /**
- * The platform redirected the person's browser here (API.md §5.3). The state is claimed exactly
+ * The platform redirected the person's browser here (docs/reference/social-accounts.md, "The callback"). The state is claimed exactly
  * once (concurrent and repeated callbacks then just follow its outcome); the code is exchanged
  * with the PKCE verifier; the profile is checked (eligibility, scopes, and for a reauth the same
  * platform user); then tokens, account and state are written in one transaction, and the browser
@@ -51,7 +51,7 @@ class OAuthFailure extends Error {
  */
 export async function completeOAuthCallback(deps: SocialDeps, platform: string, query: CallbackQuery): Promise<CallbackOutcome> {
   const stateId = query.state ?? '';
-  if (!(PLATFORMS as readonly string[]).includes(platform) || !STATE_FORMAT.test(stateId)) {
+  if (!isPlatformId(platform) || !STATE_FORMAT.test(stateId)) {
     return { type: 'error_page', status: 400, message: 'This sign-in link is not valid. Start again from the app that sent you.' };
   }
   const claim = await claimState(deps, platform, stateId);
@@ -125,7 +125,7 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
     code: query.code,
     redirectUri: callbackUrl(deps.publicBaseUrl, state.platform),
     codeVerifier: verifier.codeVerifier,
-    callbackScopes: query.scopes ? query.scopes.split(',').filter(Boolean) : null,
+    callbackScopes: adapter.callbackScopes(query),
   });
   const profile = await adapter.fetchProfile(tokens);
   const bound = state.social_account_id
@@ -171,8 +171,8 @@ async function assertStillAllowed(deps: SocialDeps, state: OAuthStatesTable): Pr
 
 /**
  * The person's consent must fit what was asked: an eligible account, the scopes publishing needs,
- * the same user for a reauth. A rejected grant is dropped, not revoked upstream: revoking a TikTok
- * token ends the user's whole authorization of the app, which may still back another account.
+ * the same user for a reauth. A rejected grant is dropped, not revoked upstream: on some platforms
+ * revoking one token ends the user's whole authorization of the app, which may still back another account.
  */
 function checkConsent(
   adapter: PlatformAdapter,
@@ -211,7 +211,7 @@ function findSameAccount(db: Kysely<Database>, state: OAuthStatesTable, profile:
 
 async function createAccount(
   deps: SocialDeps,
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   state: OAuthStatesTable,
   adapter: PlatformAdapter,
   tokens: TokenSet,
@@ -247,14 +247,14 @@ async function createAccount(
 
 /**
  * Reauth (or a connect of an already-bound user): replaces exactly the credential fields it
- * received and clears the reauth flag, keeping id, connectedAt, posts and history (LESSONS.md 3).
+ * received and clears the reauth flag, keeping id, connectedAt, posts and history (docs/behaviour.md, "Reconnecting keeps everything").
  * Clearing the refresh lease makes any refresh still running on the old grant discard its result.
  * Returns null, binding nothing, when the account was revoked since it was read: disconnected is final.
  * The account row is written before the vault entry, in the order a refresh takes them.
  */
 async function reconnectAccount(
   deps: SocialDeps,
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   account: SocialAccountsTable,
   adapter: PlatformAdapter,
   tokens: TokenSet,

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
-import type { PlatformRegistry } from '../platforms/registry.ts';
+import type { PlatformAdapters } from '../platforms/adapters.ts';
 import type { Vault } from '../vault/vault.ts';
 
 /** What the social-account flows need from outside; all of it injected so tests can substitute. */
@@ -9,7 +9,7 @@ export interface SocialDeps {
   db: Kysely<Database>;
   clock: Clock;
   vault: Vault;
-  platforms: PlatformRegistry;
+  platforms: PlatformAdapters;
   /** Base of the server's own URLs: the OAuth callback and the media store. */
   publicBaseUrl: string;
   /** Used to copy avatars into the media store. */

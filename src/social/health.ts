@@ -1,37 +1,48 @@
 import type { Principal } from '../api-keys/authenticate.ts';
 import type { SocialAccountsTable } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
-import { PlatformError, type TokenSet } from '../platforms/platform.ts';
+import { PlatformError } from '../platforms/errors.ts';
 import { markReauthRequired, recordRefreshFailure } from './account-status.ts';
 import { findAccount } from './accounts.ts';
+import { CredentialsUnavailableError, type Credentials, type UsableCredentials } from './credentials.ts';
 import type { SocialDeps } from './deps.ts';
 import type { AccountHealthView } from './schemas.ts';
-import type { TokenRefresher } from './token-refresh.ts';
 
 /**
- * Token health (API.md §5.6). With `live`, the credential is first verified with the platform
- * (refreshed first if due): a partner can test an account on demand, and a dead credential turns
- * the account `reauth_required` right here.
+ * Token health (docs/reference/social-accounts.md). With `live`, the credential is first verified
+ * with the platform (refreshed first if due): a partner can test an account on demand, and a dead
+ * credential turns the account `reauth_required` right here.
  */
 export async function checkAccountHealth(
-  deps: SocialDeps,
-  refresher: TokenRefresher,
+  deps: SocialDeps & { credentials: Credentials },
   principal: Principal,
   socialAccountId: string,
   options: { live: boolean },
 ): Promise<AccountHealthView> {
   let account = await findAccount(deps.db, principal.organizationId, socialAccountId, { live: options.live });
-  if (options.live && account.status === 'connected') account = await verifyWithPlatform(deps, refresher, account);
+  if (options.live && account.status === 'connected') account = await verifyWithPlatform(deps, account);
   return toHealthView(deps, account);
 }
 
-async function verifyWithPlatform(deps: SocialDeps, refresher: TokenRefresher, account: SocialAccountsTable): Promise<SocialAccountsTable> {
-  const due = await refresher.refresh(account.id);
-  if (due.result === 'reauth_required') return due.account;
-  const adapter = deps.platforms.adapter(account.platform, account.sandbox === 1);
-  const profileCheck = async (): Promise<PlatformError | null> => {
-    const tokens = await deps.vault.get<TokenSet>(deps.db, account.vault_entry_id as string);
-    if (!tokens) return new PlatformError({ platform: account.platform, kind: 'needs_reauth', platformCode: 'no_credential', message: 'No stored credential.', reauthReason: 'credential_invalid' });
+/** The refresh could not run (5xx, 429, timeout): nothing is decided, so nothing is flagged; the refresher retries later. */
+function cannotVerifyNow(account: SocialAccountsTable, error: CredentialsUnavailableError): ApiError {
+  return new ApiError(502, 'PLATFORM_ERROR', `${account.platform} could not verify the credential right now: ${error.message}`, {
+    platform: account.platform,
+    platformCode: error.platformError?.platformCode ?? 'refresh_failed',
+  });
+}
+
+async function verifyWithPlatform(deps: SocialDeps & { credentials: Credentials }, account: SocialAccountsTable): Promise<SocialAccountsTable> {
+  const usable = async (forceRefresh: boolean): Promise<UsableCredentials | SocialAccountsTable> => {
+    try {
+      return await deps.credentials.getUsableCredentials(account.id, { forceRefresh });
+    } catch (error) {
+      if (!(error instanceof CredentialsUnavailableError)) throw error;
+      if (error.reason === 'refresh_failed') throw cannotVerifyNow(account, error);
+      return error.account;
+    }
+  };
+  const profileCheck = async ({ adapter, tokens }: UsableCredentials): Promise<PlatformError | null> => {
     try {
       await adapter.fetchProfile(tokens);
       return null;
@@ -41,30 +52,26 @@ async function verifyWithPlatform(deps: SocialDeps, refresher: TokenRefresher, a
     }
   };
 
-  let failure = await profileCheck();
-  // A rejected access token may only be expired early: one forced refresh decides (TikTok).
-  // Instagram has no refresh token, and a refresh never mends its code 190.
-  if (failure?.kind === 'needs_reauth' && account.platform === 'tiktok' && due.result !== 'refreshed') {
-    const forced = await refresher.refresh(account.id, { force: true });
-    if (forced.result === 'reauth_required') return forced.account;
-    // The refresh could not run (5xx, 429, timeout): nothing is decided, so nothing is flagged.
-    // The refresher has recorded the failure and scheduled its retry.
-    if (forced.result === 'failed') {
-      const platformCode = forced.error instanceof PlatformError ? forced.error.platformCode : 'refresh_failed';
-      throw new ApiError(502, 'PLATFORM_ERROR', `${account.platform} could not verify the credential right now: ${forced.error.message}`, {
-        platform: account.platform,
-        platformCode,
-      });
-    }
-    failure = await profileCheck();
+  let credentials = await usable(false);
+  if (!('tokens' in credentials)) return credentials;
+  let failure = await profileCheck(credentials);
+  // A rejected access token may only be expired early where the platform's refresh can mend it:
+  // one forced refresh decides. Elsewhere (Instagram's code 190) a refresh never mends it.
+  if (failure?.kind === 'needs_reauth' && credentials.adapter.module.oauth.refreshMendsRejectedAccessToken && !credentials.refreshed) {
+    credentials = await usable(true);
+    if (!('tokens' in credentials)) return credentials;
+    failure = await profileCheck(credentials);
   }
   if (!failure) return reload(deps, account.id);
   if (failure.kind === 'needs_reauth') {
-    await markReauthRequired(deps.db, deps.clock, account.id, {
-      reason: failure.reauthReason ?? 'credential_invalid',
-      errorCode: failure.platformCode,
-      errorMessage: failure.message,
-    });
+    const reauth = failure;
+    await deps.db.transaction().execute((trx) =>
+      markReauthRequired(trx, deps.clock, account.id, {
+        reason: reauth.reauthReason ?? 'credential_invalid',
+        errorCode: reauth.platformCode,
+        errorMessage: reauth.message,
+      }),
+    );
     return reload(deps, account.id);
   }
   await recordRefreshFailure(deps.db, deps.clock, account.id, { errorCode: failure.platformCode, errorMessage: failure.message, retryAt: null });

@@ -1,24 +1,14 @@
-import { startPolling } from '../polling.ts';
+import { CredentialsUnavailableError, type Credentials } from './credentials.ts';
 import type { SocialDeps } from './deps.ts';
-import type { TokenRefresher } from './token-refresh.ts';
 
 const BATCH = 20;
 
 /**
- * Keeps accounts connected: every `intervalMs`, refreshes the connected accounts whose
- * next refresh time has come. Safe to run in every server process (the refresher's lease
- * makes each account's refresh happen once).
+ * Keeps accounts connected: one pass refreshes up to a batch of connected accounts whose refresh
+ * time has come, through getUsableCredentials (so under the per-account lease: safe in every
+ * process at once). Returns how many were due. A failure is already recorded on the account.
  */
-export function startRefreshScheduler(
-  deps: SocialDeps,
-  refresher: TokenRefresher,
-  options: { intervalMs: number; onError(error: unknown): void },
-): { stop(): Promise<void> } {
-  return startPolling(options.intervalMs, () => refreshDueAccounts(deps, refresher), options.onError);
-}
-
-/** One pass: refreshes up to a batch of connected accounts whose refresh is due; returns how many. */
-export async function refreshDueAccounts(deps: SocialDeps, refresher: TokenRefresher): Promise<number> {
+export async function refreshDueAccounts(deps: SocialDeps, credentials: Credentials): Promise<number> {
   const now = deps.clock.now().toISOString();
   const due = await deps.db
     .selectFrom('social_accounts')
@@ -29,6 +19,10 @@ export async function refreshDueAccounts(deps: SocialDeps, refresher: TokenRefre
     .orderBy('next_refresh_at')
     .limit(BATCH)
     .execute();
-  for (const { id } of due) await refresher.refresh(id);
+  for (const { id } of due) {
+    await credentials.getUsableCredentials(id).catch((error: unknown) => {
+      if (!(error instanceof CredentialsUnavailableError)) throw error;
+    });
+  }
   return due.length;
 }

@@ -1,6 +1,6 @@
 import type { Principal } from '../api-keys/authenticate.ts';
 import { conflict } from '../errors.ts';
-import type { TokenSet } from '../platforms/platform.ts';
+import type { TokenSet } from '../platforms/tokens.ts';
 import { emitAccountEvent } from './account-events.ts';
 import { findAccount } from './accounts.ts';
 import type { SocialDeps } from './deps.ts';

@@ -5,11 +5,12 @@ import { errorResponses } from '../http/openapi.ts';
 import { paginationQuery } from '../http/pagination.ts';
 import { pathId, projectIdParam } from '../http/path-params.ts';
 import { getProject } from '../projects/projects.ts';
-import { PLATFORMS } from '../platforms/registry.ts';
+import { PLATFORM_MODULES, PLATFORMS } from '../platforms/registry.ts';
 import { listAccounts } from './accounts.ts';
 import { mintConnectUrl, mintReauthUrl } from './authorize-url.ts';
 import { completeOAuthCallback } from './callback.ts';
 import { renderCallbackErrorPage } from './callback-page.ts';
+import type { Credentials } from './credentials.ts';
 import type { SocialDeps } from './deps.ts';
 import { checkAccountHealth } from './health.ts';
 import { readOAuthStatus } from './oauth-status.ts';
@@ -24,7 +25,6 @@ import {
   revokeResponseSchema,
   socialAccountSchema,
 } from './schemas.ts';
-import type { TokenRefresher } from './token-refresh.ts';
 
 const tags = ['Social accounts'];
 const stateParam = z.object({
@@ -38,15 +38,18 @@ const listQuery = z.strictObject({
   ...paginationQuery,
 });
 const accountPage = z.object({ items: z.array(socialAccountSchema), nextCursor: z.string().nullable() }).meta({ id: 'SocialAccountPage' });
+/** What platforms send back; plus, per module, the parameter listing the scopes the person granted. */
 const callbackQuery = z.object({
   code: z.string().max(4096).optional(),
   state: z.string().max(64).optional(),
-  scopes: z.string().max(4096).optional(),
   error: z.string().max(256).optional(),
   error_description: z.string().max(2048).optional(),
+  ...Object.fromEntries(
+    PLATFORM_MODULES.flatMap(({ oauth }) => (oauth.callbackScopesParam ? [[oauth.callbackScopesParam, z.string().max(4096).optional()]] : [])),
+  ),
 });
 
-export function registerSocialRoutes(app: RouteApp, deps: SocialDeps & { refresher: TokenRefresher }): void {
+export function registerSocialRoutes(app: RouteApp, deps: SocialDeps & { credentials: Credentials }): void {
   app.post(
     '/v1/projects/:projectId/social/oauth-url',
     {
@@ -117,7 +120,7 @@ export function registerSocialRoutes(app: RouteApp, deps: SocialDeps & { refresh
       config: { access: { scope: 'social:read', endpointClass: 'read' } },
     },
     async (request) =>
-      checkAccountHealth(deps, deps.refresher, principalOf(request), request.params.socialAccountId, { live: request.query.check === 'live' }),
+      checkAccountHealth(deps, principalOf(request), request.params.socialAccountId, { live: request.query.check === 'live' }),
   );
 
   app.delete(

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SocialAccountsTable } from '../db/schema.ts';
-import { PlatformError, type TokenSet } from '../platforms/platform.ts';
+import { PlatformError } from '../platforms/errors.ts';
+import type { TokenSet } from '../platforms/tokens.ts';
 import { markReauthRequired, recordRefreshFailure } from './account-status.ts';
 import type { SocialDeps } from './deps.ts';
 
@@ -20,7 +21,7 @@ export interface TokenRefresher {
 }
 
 /**
- * One refresh per account at a time, everywhere (LESSONS.md 1). Within a process, concurrent
+ * One refresh per account at a time, everywhere (docs/behaviour.md, "Token refresh"). Within a process, concurrent
  * callers share one promise; across processes, a lease on the account row decides the winner and
  * the others wait for it and reuse its result. The winner re-reads the row after taking the lease
  * and writes the rotated refresh token in the same transaction as the new access token, only if
@@ -106,12 +107,10 @@ async function handleRefreshError(
 ): Promise<RefreshOutcome> {
   const code = error instanceof PlatformError ? error.platformCode : 'refresh_failed';
   if (error instanceof PlatformError && error.kind === 'needs_reauth') {
-    await markReauthRequired(deps.db, deps.clock, account.id, {
-      reason: error.reauthReason ?? 'credential_invalid',
-      errorCode: code,
-      errorMessage: error.message,
-      onlyIfLease: leaseUntil,
-    });
+    const reason = error.reauthReason ?? 'credential_invalid';
+    await deps.db.transaction().execute((trx) =>
+      markReauthRequired(trx, deps.clock, account.id, { reason, errorCode: code, errorMessage: error.message, onlyIfLease: leaseUntil }),
+    );
     return { result: 'reauth_required', account: await readAccount(deps, account.id), error };
   }
   // Transient (5xx, 429, timeouts) or unclassified: never a reason to ask the person to reconnect.

@@ -1,11 +1,11 @@
 import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { deriveKey } from '../secrets/master-key.ts';
 import { seal, unseal } from './envelope.ts';
 
-/** A database handle or an open transaction: vault writes join the caller's transaction. */
+/** A database handle or an open transaction, for reads. */
 export type Executor = Kysely<Database>;
 
 /**
@@ -14,11 +14,14 @@ export type Executor = Kysely<Database>;
  * ("wrapped") with a key derived from LAYERS_SECRET_KEY. Plaintext exists only in memory.
  */
 export interface Vault {
-  /** Stores `value` (JSON) under `entryId`, replacing any previous value. */
-  put(db: Executor, entryId: string, value: unknown): Promise<void>;
+  /**
+   * Stores `value` (JSON) under `entryId`, replacing any previous value. Writes take a transaction:
+   * a credential is always written with the row that points at it, or not at all.
+   */
+  put(trx: Transaction<Database>, entryId: string, value: unknown): Promise<void>;
   /** The value, or null when the entry does not exist. */
   get<T>(db: Executor, entryId: string): Promise<T | null>;
-  destroy(db: Executor, entryId: string): Promise<void>;
+  destroy(trx: Transaction<Database>, entryId: string): Promise<void>;
   /**
    * Re-wraps every data key under the current master key (after LAYERS_SECRET_KEY changed and
    * the old one moved to LAYERS_PREVIOUS_SECRET_KEYS). Entries themselves are untouched.

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { newId, newUlidId } from '../ids.ts';
@@ -15,12 +15,12 @@ export interface NewEvent {
 
 /**
  * Writes an event to the outbox and queues one delivery per subscribed endpoint, inside the
- * caller's transaction: an event exists if and only if the change it reports committed, and a
+ * caller's transaction (the parameter's type makes that the only way to call it): an event exists if and only if the change it reports committed, and a
  * crash after the commit loses nothing (the delivery worker picks the rows up).
  * `onlyEndpointId` targets one endpoint whatever it subscribes to (test pings, replays).
  */
 export async function emitEvent(
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   clock: Clock,
   event: NewEvent,
   options: { onlyEndpointId?: string } = {},

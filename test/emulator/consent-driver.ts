@@ -85,7 +85,7 @@ export async function submitConsent(app: FastifyInstance, url: string, choice: C
 
 export function tiktokAuthorizeUrl(params: Record<string, string> = {}): string {
   const query = new URLSearchParams({
-    client_key: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientKey,
+    client_key: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientId,
     response_type: 'code',
     scope: 'user.info.basic,user.info.profile',
     redirect_uri: REDIRECT_URI,
@@ -128,7 +128,7 @@ export interface TikTokTokenResponse {
 
 export function tiktokCodeExchange(code: string, extra: Record<string, string> = {}) {
   return formPost('/tiktok/open/v2/oauth/token/', {
-    client_key: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientKey,
+    client_key: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientId,
     client_secret: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientSecret,
     grant_type: 'authorization_code',
     redirect_uri: REDIRECT_URI,
@@ -139,7 +139,7 @@ export function tiktokCodeExchange(code: string, extra: Record<string, string> =
 
 export function tiktokRefresh(refreshToken: string) {
   return formPost('/tiktok/open/v2/oauth/token/', {
-    client_key: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientKey,
+    client_key: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientId,
     client_secret: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientSecret,
     grant_type: 'refresh_token',
     refresh_token: refreshToken,

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { PLATFORMS } from '../../src/platforms/registry.ts';
 
 describe('configuration from the environment', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'layers-config-'));
@@ -18,7 +19,7 @@ describe('configuration from the environment', () => {
     assert.equal(config.publicBaseUrl, 'http://127.0.0.1:8080');
     assert.equal(config.emulatorPort, 8090);
     assert.equal(config.redisUrl, null);
-    assert.deepEqual(config.livePlatforms, { tiktok: null, instagram: null });
+    assert.deepEqual(config.livePlatforms, Object.fromEntries(PLATFORMS.map((platform) => [platform, null])));
   });
 
   test('a wildcard bind address still gives browsers a usable public URL', () => {

@@ -25,7 +25,7 @@ for (const engine of engines) {
         scopes: ['*'],
         returnDomains: [],
       }));
-      await createVault({ masterSecret: OLD_MASTER, clock }).put(database.db, 've_token', { accessToken: 'act.kept' });
+      await database.db.transaction().execute((trx) => createVault({ masterSecret: OLD_MASTER, clock }).put(trx, 've_token', { accessToken: 'act.kept' }));
     });
     after(() => database.destroy());
 

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { EMULATOR_DEFAULT_CREDENTIALS } from '../../src/emulator/app.ts';
 import type { EmulatorOptions } from '../../src/emulator/app.ts';
 import { startEmulator } from '../../src/emulator/main.ts';
-import { PlatformError } from '../../src/platforms/platform.ts';
-import type { PlatformEndpoints, PlatformErrorKind } from '../../src/platforms/platform.ts';
+import { emulatorEndpoints } from '../../src/platforms/adapters.ts';
+import { PlatformError, type PlatformErrorKind } from '../../src/platforms/errors.ts';
+import type { PlatformEndpoints } from '../../src/platforms/http-client.ts';
+import { platformModule, type PlatformId } from '../../src/platforms/registry.ts';
 import type { ReauthReason } from '../../src/db/schema.ts';
 import { parseConsentForm } from '../emulator/consent-driver.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
 export { REDIRECT_URI } from '../emulator/consent-driver.ts';
 
-type Platform = 'tiktok' | 'instagram';
+type Platform = PlatformId;
 
 /**
  * A real emulator on a free port whose clock is the same ManualClock the adapters get, so
@@ -22,6 +23,8 @@ export interface TestEmulator {
   clock: ManualClock;
   tiktokEndpoints: PlatformEndpoints;
   instagramEndpoints: PlatformEndpoints;
+  /** Where a sandbox adapter of `platform` sends its calls on this emulator. */
+  endpoints(platform: Platform): PlatformEndpoints;
   close(): Promise<void>;
   /** Creates or updates a user and returns its platform id (TikTok open_id, Instagram user_id). */
   upsertUser(platform: Platform, username: string, accountType?: 'BUSINESS' | 'CREATOR' | 'PERSONAL'): Promise<string>;
@@ -50,19 +53,9 @@ export async function startTestEmulator(options: Omit<EmulatorOptions, 'now'> = 
   return {
     url,
     clock,
-    tiktokEndpoints: {
-      clientId: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientKey,
-      clientSecret: EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientSecret,
-      authBaseUrl: `${url}/tiktok/www`,
-      apiBaseUrl: `${url}/tiktok/open`,
-    },
-    instagramEndpoints: {
-      clientId: EMULATOR_DEFAULT_CREDENTIALS.instagram.clientId,
-      clientSecret: EMULATOR_DEFAULT_CREDENTIALS.instagram.clientSecret,
-      authBaseUrl: `${url}/instagram/www`,
-      apiBaseUrl: `${url}/instagram/api`,
-      graphBaseUrl: `${url}/instagram/graph`,
-    },
+    tiktokEndpoints: emulatorEndpoints(platformModule('tiktok'), url),
+    instagramEndpoints: emulatorEndpoints(platformModule('instagram'), url),
+    endpoints: (platform) => emulatorEndpoints(platformModule(platform), url),
     close: () => emulator.close(),
 
     async upsertUser(platform, username, accountType = 'BUSINESS') {

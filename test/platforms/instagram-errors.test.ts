@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { classifyInstagramFailure, isInstagramFailure } from '../../src/platforms/instagram-errors.ts';
-import { createInstagramAdapter } from '../../src/platforms/instagram.ts';
-import type { PlatformAdapter, TokenSet } from '../../src/platforms/platform.ts';
+import { classifyInstagramFailure, isInstagramFailure } from '../../src/platforms/instagram/errors.ts';
+import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
+import { instagram } from '../../src/platforms/instagram/index.ts';
+import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { REDIRECT_URI, expectPlatformError, newCodeVerifier, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
@@ -62,7 +64,7 @@ describe('Instagram adapter failures against the emulator', () => {
   let adapter: PlatformAdapter;
   before(async () => {
     emulator = await startTestEmulator();
-    adapter = createInstagramAdapter({ endpoints: emulator.instagramEndpoints, clock: emulator.clock });
+    adapter = createPlatformAdapter(instagram, { endpoints: emulator.instagramEndpoints, clock: emulator.clock });
   });
   after(() => emulator.close());
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createInstagramAdapter } from '../../src/platforms/instagram.ts';
-import type { PlatformAdapter, TokenSet } from '../../src/platforms/platform.ts';
+import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
+import { instagram } from '../../src/platforms/instagram/index.ts';
+import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { REDIRECT_URI, expectPlatformError, newCodeVerifier, recordingFetch, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
@@ -40,7 +42,7 @@ describe('Instagram adapter', () => {
   let adapter: PlatformAdapter;
   before(async () => {
     emulator = await startTestEmulator();
-    adapter = createInstagramAdapter({ endpoints: emulator.instagramEndpoints, clock: emulator.clock });
+    adapter = createPlatformAdapter(instagram, { endpoints: emulator.instagramEndpoints, clock: emulator.clock });
   });
   after(() => emulator.close());
 
@@ -103,7 +105,7 @@ describe('Instagram adapter', () => {
 
   it('accepts the documented {data:[…]} exchange shape and a numeric user_id on /me', async () => {
     const userId = await emulator.upsertUser('instagram', 'ig_shapes');
-    const reshaped = createInstagramAdapter({
+    const reshaped = createPlatformAdapter(instagram, {
       endpoints: emulator.instagramEndpoints,
       clock: emulator.clock,
       fetch: rewritingFetch('/oauth/access_token', (body) => `{"data":[${body}]}`),
@@ -111,7 +113,7 @@ describe('Instagram adapter', () => {
     const tokens = await connect(emulator, reshaped, 'ig_shapes');
     assert.deepEqual(tokens.grantedScopes, [...adapter.defaultScopes]);
 
-    const numericId = createInstagramAdapter({
+    const numericId = createPlatformAdapter(instagram, {
       endpoints: emulator.instagramEndpoints,
       clock: emulator.clock,
       fetch: rewritingFetch('/me', (body) => body.replace(/"user_id":"(\d+)"/, '"user_id":$1')),
@@ -121,7 +123,7 @@ describe('Instagram adapter', () => {
 
   it('revokes nothing upstream: Instagram Login has no revoke endpoint', async () => {
     const recording = recordingFetch();
-    const recorded = createInstagramAdapter({ endpoints: emulator.instagramEndpoints, clock: emulator.clock, fetch: recording.fetch });
+    const recorded = createPlatformAdapter(instagram, { endpoints: emulator.instagramEndpoints, clock: emulator.clock, fetch: recording.fetch });
     const tokens = await connect(emulator, recorded, 'ig_revoke');
     const calls = recording.urls.length;
     await recorded.revoke(tokens);
@@ -130,7 +132,7 @@ describe('Instagram adapter', () => {
 
   it('refuses to be built without the graph host', () => {
     const { graphBaseUrl: _omitted, ...endpoints } = emulator.instagramEndpoints;
-    assert.throws(() => createInstagramAdapter({ endpoints, clock: emulator.clock }), /graphBaseUrl/);
+    assert.throws(() => createPlatformAdapter(instagram, { endpoints, clock: emulator.clock }), /graphBaseUrl/);
   });
 });
 
@@ -142,7 +144,7 @@ describe('Instagram adapter with non-default token lifetimes', () => {
   after(() => emulator.close());
 
   it('takes the expiry from expires_in and schedules the refresh within it, not before 24 h', async () => {
-    const adapter = createInstagramAdapter({ endpoints: emulator.instagramEndpoints, clock: emulator.clock });
+    const adapter = createPlatformAdapter(instagram, { endpoints: emulator.instagramEndpoints, clock: emulator.clock });
     const tokens = await connect(emulator, adapter, 'ig_week');
     const issued = Date.parse(tokens.issuedAt);
     assert.equal(Date.parse(tokens.accessTokenExpiresAt), issued + 7 * DAY_MS);
@@ -150,7 +152,7 @@ describe('Instagram adapter with non-default token lifetimes', () => {
   });
 
   it('never schedules a refresh before the token is a day old, nor one it cannot live to see', () => {
-    const adapter = createInstagramAdapter({ endpoints: emulator.instagramEndpoints, clock: emulator.clock });
+    const adapter = createPlatformAdapter(instagram, { endpoints: emulator.instagramEndpoints, clock: emulator.clock });
     const tokens = (hours: number): TokenSet => ({
       accessToken: 'IGAA',
       refreshToken: null,

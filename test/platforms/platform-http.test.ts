@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createInstagramAdapter } from '../../src/platforms/instagram.ts';
-import type { PlatformAdapterOptions } from '../../src/platforms/adapter-options.ts';
-import type { PlatformAdapter, TokenSet } from '../../src/platforms/platform.ts';
-import { endpointUrl } from '../../src/platforms/platform-http.ts';
-import { createTikTokAdapter } from '../../src/platforms/tiktok.ts';
+import { endpointUrl, type PlatformEndpoints, type PlatformHttpOptions } from '../../src/platforms/http-client.ts';
+import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
+import { PLATFORM_MODULES } from '../../src/platforms/registry.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { expectPlatformError } from './emulator-harness.ts';
 
@@ -17,13 +16,14 @@ const TOKENS: TokenSet = {
   grantedScopes: ['user.info.basic'],
 };
 
-const ENDPOINTS = {
-  clientId: 'client',
-  clientSecret: 'client-secret-value',
-  authBaseUrl: 'https://auth.invalid',
-  apiBaseUrl: 'https://api.invalid',
-  graphBaseUrl: 'https://graph.invalid',
-};
+const CLIENT_SECRET = 'client-secret-value';
+
+/** Unreachable hosts for every host a module declares. */
+function unreachableEndpoints(hosts: readonly string[]): PlatformEndpoints {
+  const endpoints: PlatformEndpoints = { clientId: 'client', clientSecret: CLIENT_SECRET };
+  for (const host of hosts) endpoints[host as `${string}BaseUrl`] = `https://${host.toLowerCase()}.invalid`;
+  return endpoints;
+}
 
 /** fetch as it fails when the host refuses the connection. */
 const refusingFetch: typeof fetch = async () => {
@@ -36,12 +36,10 @@ const silentFetch: typeof fetch = (_input, init) =>
     init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
   });
 
-const adapters: Array<[string, (options: PlatformAdapterOptions) => PlatformAdapter]> = [
-  ['TikTok', createTikTokAdapter],
-  ['Instagram', createInstagramAdapter],
-];
-
-for (const [name, create] of adapters) {
+for (const module of PLATFORM_MODULES) {
+  const name = module.displayName;
+  const ENDPOINTS = unreachableEndpoints(Object.keys(module.app.hosts));
+  const create = (options: PlatformHttpOptions) => createPlatformAdapter(module, options);
   describe(`${name} adapter without a usable network`, () => {
     const clock = new ManualClock();
 

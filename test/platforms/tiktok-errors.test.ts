@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { PlatformAdapter, TokenSet } from '../../src/platforms/platform.ts';
-import { classifyTikTokFailure, isTikTokFailure } from '../../src/platforms/tiktok-errors.ts';
-import type { TikTokCall } from '../../src/platforms/tiktok-errors.ts';
-import { createTikTokAdapter } from '../../src/platforms/tiktok.ts';
+import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
+import { classifyTikTokFailure, isTikTokFailure } from '../../src/platforms/tiktok/errors.ts';
+import type { TikTokCall } from '../../src/platforms/tiktok/errors.ts';
+import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
+import { tiktok } from '../../src/platforms/tiktok/index.ts';
 import { REDIRECT_URI, expectPlatformError, newCodeVerifier, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
@@ -58,7 +60,7 @@ describe('TikTok adapter failures against the emulator', () => {
   let adapter: PlatformAdapter;
   before(async () => {
     emulator = await startTestEmulator({ tiktok: { refreshTokenTtlSeconds: 30 * DAY_SECONDS } });
-    adapter = createTikTokAdapter({ endpoints: emulator.tiktokEndpoints, clock: emulator.clock });
+    adapter = createPlatformAdapter(tiktok, { endpoints: emulator.tiktokEndpoints, clock: emulator.clock });
   });
   after(() => emulator.close());
 
@@ -149,7 +151,7 @@ describe('TikTok adapter failures against the emulator', () => {
     await expectPlatformError(adapter.exchangeCode(exchange), { kind: 'other', platformCode: 'invalid_grant' });
 
     const wrongSecret = 'wrong-secret-value';
-    const misconfigured = createTikTokAdapter({
+    const misconfigured = createPlatformAdapter(tiktok, {
       endpoints: { ...emulator.tiktokEndpoints, clientSecret: wrongSecret },
       clock: emulator.clock,
     });

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { PlatformAdapter, TokenSet } from '../../src/platforms/platform.ts';
-import { createTikTokAdapter } from '../../src/platforms/tiktok.ts';
+import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
+import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
+import { tiktok } from '../../src/platforms/tiktok/index.ts';
 import { REDIRECT_URI, expectPlatformError, newCodeVerifier, recordingFetch, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
@@ -31,7 +33,7 @@ describe('TikTok adapter', () => {
   let adapter: PlatformAdapter;
   before(async () => {
     emulator = await startTestEmulator();
-    adapter = createTikTokAdapter({ endpoints: emulator.tiktokEndpoints, clock: emulator.clock });
+    adapter = createPlatformAdapter(tiktok, { endpoints: emulator.tiktokEndpoints, clock: emulator.clock });
   });
   after(() => emulator.close());
 
@@ -96,7 +98,7 @@ describe('TikTok adapter', () => {
 
   it('does not ask for username without user.info.profile and falls back to the display name', async () => {
     const recording = recordingFetch();
-    const recorded = createTikTokAdapter({ endpoints: emulator.tiktokEndpoints, clock: emulator.clock, fetch: recording.fetch });
+    const recorded = createPlatformAdapter(tiktok, { endpoints: emulator.tiktokEndpoints, clock: emulator.clock, fetch: recording.fetch });
     const tokens = await connect(emulator, recorded, 'basic_only', ['user.info.profile']);
 
     assert.deepEqual(tokens.grantedScopes, ['user.info.basic', 'video.publish', 'video.upload']);
@@ -129,7 +131,7 @@ describe('TikTok adapter with non-default token lifetimes', () => {
   after(() => emulator.close());
 
   it('takes expiries from expires_in / refresh_expires_in of every response', async () => {
-    const adapter = createTikTokAdapter({ endpoints: emulator.tiktokEndpoints, clock: emulator.clock });
+    const adapter = createPlatformAdapter(tiktok, { endpoints: emulator.tiktokEndpoints, clock: emulator.clock });
     const tokens = await connect(emulator, adapter, 'long_lived');
     const issued = Date.parse(tokens.issuedAt);
     assert.equal(Date.parse(tokens.accessTokenExpiresAt) - issued, 24 * HOUR_MS);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import type { TokenSet } from '../../src/platforms/platform.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { consent, followToCallback } from '../support/consent.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';

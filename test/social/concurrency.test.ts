@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TokenSet } from '../../src/platforms/platform.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { completeOAuthCallback } from '../../src/social/callback.ts';
 import { consent, followToCallback } from '../support/consent.ts';
 import { engines } from '../support/engines.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { buildPlatformRegistry } from '../../src/platforms/endpoints.ts';
-import type { TokenSet } from '../../src/platforms/platform.ts';
+import { buildPlatformAdapters } from '../../src/platforms/adapters.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { createTokenRefresher } from '../../src/social/token-refresh.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
@@ -183,7 +183,7 @@ for (const engine of engines) {
             }
             return fetch(input, init);
           };
-          const platforms = buildPlatformRegistry({ emulatorUrl: ctx.emulatorUrl as string, live: {}, clock: ctx.clock, fetch: gatedFetch });
+          const platforms = buildPlatformAdapters({ emulatorUrl: ctx.emulatorUrl as string, live: {}, clock: ctx.clock, fetch: gatedFetch });
           const refresher = createTokenRefresher({ db: ctx.database.db, clock: ctx.clock, vault: ctx.vault, platforms, publicBaseUrl: 'http://127.0.0.1:8080', fetch });
           return { refresher, reached, open };
         };

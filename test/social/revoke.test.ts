@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { TokenSet } from '../../src/platforms/platform.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import {

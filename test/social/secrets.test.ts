@@ -12,13 +12,11 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { EMULATOR_DEFAULT_CREDENTIALS } from '../../src/emulator/app.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { createRateLimiter } from '../../src/http/rate-limit.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
-import { buildPlatformRegistry } from '../../src/platforms/endpoints.ts';
-import type { TokenSet } from '../../src/platforms/platform.ts';
-import { deriveKey } from '../../src/secrets/master-key.ts';
-import { createTokenRefresher, type TokenRefresher } from '../../src/social/token-refresh.ts';
-import { createVault, type Vault } from '../../src/vault/vault.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
+import { createServices } from '../../src/services.ts';
+import type { TokenRefresher } from '../../src/social/token-refresh.ts';
+import type { Vault } from '../../src/vault/vault.ts';
 import { consent } from '../support/consent.ts';
 import { engines, openTestDatabase } from '../support/engines.ts';
 import { ManualClock } from '../support/manual-clock.ts';
@@ -101,30 +99,26 @@ for (const engine of engines) {
       }
       clock = new ManualClock();
       emulator = await startEmulator({ port: 0, host: '127.0.0.1', now: () => clock.now().getTime() });
-      vault = createVault({ masterSecret: TEST_MASTER_KEY, clock });
-      const platforms = buildPlatformRegistry({ emulatorUrl: emulator.url, live: {}, clock, fetch });
-      const publicBaseUrl = 'http://127.0.0.1:8080';
-      refresher = createTokenRefresher({ db: database.db, clock, vault, platforms, publicBaseUrl, fetch });
       const stream = new Writable({
         write(chunk: Buffer, _encoding, done) {
           logLines.push(chunk.toString('utf8'));
           done();
         },
       });
-      const apiKeyHashKey = deriveKey(TEST_MASTER_KEY, 'api-key-hash');
-      app = await buildApp({
-        db: database.db,
+      const services = createServices({
+        database,
         clock,
-        apiKeyHashKeys: { current: apiKeyHashKey, all: [apiKeyHashKey] },
-        rateLimiter: createRateLimiter(null),
-        publicBaseUrl,
+        masterSecret: TEST_MASTER_KEY,
+        previousMasterSecrets: [],
+        redis: null,
+        emulatorUrl: emulator.url,
+        livePlatforms: {},
+        publicBaseUrl: 'http://127.0.0.1:8080',
         production: false,
-        vault,
-        platforms,
-        refresher,
-        fetch,
-        logger: { level: 'trace', stream },
       });
+      ({ vault, refresher } = services);
+      const apiKeyHashKey = services.apiKeyHashKeys.current;
+      app = await buildApp(services, { level: 'trace', stream });
       await app.ready();
       const org = await createOrganization(database.db, clock, 'Leak Check Co');
       ({ secret } = await createApiKey(database.db, clock, apiKeyHashKey, {

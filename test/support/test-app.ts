@@ -5,15 +5,10 @@ import { createApiKey, type NewApiKeyInput } from '../../src/api-keys/api-keys.t
 import type { Engine } from '../../src/db/database.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { createRateLimiter } from '../../src/http/rate-limit.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
-import { buildPlatformRegistry } from '../../src/platforms/endpoints.ts';
-import type { PlatformRegistry } from '../../src/platforms/registry.ts';
-import { deriveApiKeyHashKeys, deriveKey } from '../../src/secrets/master-key.ts';
+import { deriveKey } from '../../src/secrets/master-key.ts';
+import { createServices, type Services } from '../../src/services.ts';
 import type { SocialDeps } from '../../src/social/deps.ts';
-import { createTokenRefresher, type TokenRefresher } from '../../src/social/token-refresh.ts';
-import { createVault, type Vault } from '../../src/vault/vault.ts';
-import { createDeliveryWorker, type DeliveryWorker } from '../../src/webhooks/delivery-worker.ts';
 import { createWebhookSender, type WebhookSender } from '../../src/webhooks/http-sender.ts';
 import { ManualClock } from './manual-clock.ts';
 import { openTestDatabase, type TestDatabase } from './engines.ts';
@@ -21,15 +16,10 @@ import { openTestDatabase, type TestDatabase } from './engines.ts';
 export const TEST_MASTER_KEY = 'test-master-key-0123456789abcdef-0123456789';
 const UNUSED_EMULATOR = 'http://127.0.0.1:9';
 
-export interface TestApp {
+export interface TestApp extends Services {
   app: FastifyInstance;
-  vault: Vault;
-  platforms: PlatformRegistry;
-  refresher: TokenRefresher;
   /** What the social-account flows of this app run on (database, clock, vault, platforms). */
   social: SocialDeps;
-  /** Sends due webhook deliveries when a test calls `runOnce()` (no background polling). */
-  deliveries: DeliveryWorker;
   close(): Promise<void>;
 }
 
@@ -47,46 +37,31 @@ export interface TestAppOptions {
 }
 
 /**
- * One server process's app over a given database: tests build two over one database to stand
- * for two processes of a deployment.
+ * One server process's services and app over a given database, built by the same `createServices`
+ * the server uses; no background polling (tests call the `background` passes when they want them).
+ * Tests build two over one database to stand for two processes of a deployment.
  */
 export async function buildTestApp(database: TestDatabase, clock: ManualClock, options: TestAppOptions = {}): Promise<TestApp> {
   const redis = options.redisUrl ? new Redis(options.redisUrl) : null;
-  const masterSecret = options.masterSecret ?? TEST_MASTER_KEY;
-  const previousMasterSecrets = options.previousMasterSecrets ?? [];
-  const vault = createVault({ masterSecret, previousMasterSecrets, clock });
-  const platforms = buildPlatformRegistry({ emulatorUrl: options.emulatorUrl ?? UNUSED_EMULATOR, live: {}, clock, fetch });
-  const publicBaseUrl = options.publicBaseUrl ?? 'http://127.0.0.1:8080';
-  const social: SocialDeps = { db: database.db, clock, vault, platforms, publicBaseUrl, fetch };
-  const refresher = createTokenRefresher(social);
-  const app = await buildApp({
-    db: database.db,
+  const services = createServices({
+    database,
     clock,
-    apiKeyHashKeys: deriveApiKeyHashKeys(masterSecret, previousMasterSecrets),
-    rateLimiter: createRateLimiter(redis),
-    publicBaseUrl,
+    masterSecret: options.masterSecret ?? TEST_MASTER_KEY,
+    previousMasterSecrets: options.previousMasterSecrets ?? [],
+    redis,
+    emulatorUrl: options.emulatorUrl ?? UNUSED_EMULATOR,
+    livePlatforms: {},
+    publicBaseUrl: options.publicBaseUrl ?? 'http://127.0.0.1:8080',
     production: false,
-    vault,
-    platforms,
-    refresher,
-    fetch,
-    logger: false,
+    webhookSender: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: false, timeoutMs: 2_000 }),
   });
+  const app = await buildApp(services, false);
   await app.ready();
-  const deliveries = createDeliveryWorker({
-    db: database.db,
-    engine: database.engine,
-    clock,
-    vault,
-    send: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: false, timeoutMs: 2_000 }),
-  });
+  const { db, vault, platforms, publicBaseUrl, fetch: fetchImpl } = services;
   return {
+    ...services,
     app,
-    vault,
-    platforms,
-    refresher,
-    social,
-    deliveries,
+    social: { db, clock, vault, platforms, publicBaseUrl, fetch: fetchImpl },
     async close() {
       await app.close();
       redis?.disconnect();

@@ -18,7 +18,7 @@ for (const engine of engines) {
 
     test('stores values encrypted and reads them back', async () => {
       const vault = createVault({ masterSecret: OLD_MASTER, clock });
-      await vault.put(database.db, 've_plain', { accessToken: 'act.super-secret-token' });
+      await database.db.transaction().execute((trx) => vault.put(trx, 've_plain', { accessToken: 'act.super-secret-token' }));
       assert.deepEqual(await vault.get(database.db, 've_plain'), { accessToken: 'act.super-secret-token' });
       const row = await database.db.selectFrom('vault_entries').selectAll().where('id', '=', 've_plain').executeTakeFirstOrThrow();
       assert.ok(!row.ciphertext.includes('super-secret'));
@@ -29,8 +29,8 @@ for (const engine of engines) {
 
     test('a ciphertext moved to another entry, or altered, does not decrypt', async () => {
       const vault = createVault({ masterSecret: OLD_MASTER, clock });
-      await vault.put(database.db, 've_a', 'token-a');
-      await vault.put(database.db, 've_b', 'token-b');
+      await database.db.transaction().execute((trx) => vault.put(trx, 've_a', 'token-a'));
+      await database.db.transaction().execute((trx) => vault.put(trx, 've_b', 'token-b'));
       const a = await database.db.selectFrom('vault_entries').selectAll().where('id', '=', 've_a').executeTakeFirstOrThrow();
       await database.db.updateTable('vault_entries').set({ ciphertext: a.ciphertext }).where('id', '=', 've_b').execute();
       await assert.rejects(vault.get(database.db, 've_b'));
@@ -41,7 +41,7 @@ for (const engine of engines) {
 
     test('rotation re-wraps data keys under the new master; the old master is then no longer needed', async () => {
       const before = createVault({ masterSecret: OLD_MASTER, clock });
-      await before.put(database.db, 've_rotate', { refreshToken: 'rft.keep-me' });
+      await database.db.transaction().execute((trx) => before.put(trx, 've_rotate', { refreshToken: 'rft.keep-me' }));
 
       const withoutPrevious = createVault({ masterSecret: NEW_MASTER, clock });
       await assert.rejects(withoutPrevious.get(database.db, 've_rotate'), VaultKeyUnavailableError);
@@ -60,8 +60,8 @@ for (const engine of engines) {
 
     test('destroy removes the entry', async () => {
       const vault = createVault({ masterSecret: NEW_MASTER, clock });
-      await vault.put(database.db, 've_gone', 'x');
-      await vault.destroy(database.db, 've_gone');
+      await database.db.transaction().execute((trx) => vault.put(trx, 've_gone', 'x'));
+      await database.db.transaction().execute((trx) => vault.destroy(trx, 've_gone'));
       assert.equal(await vault.get(database.db, 've_gone'), null);
     });
   });

@@ -1,4 +1,4 @@
-import type { InstagramConfig } from '../config.ts';
+import type { InstagramConfig } from './config.ts';
 import { isAcceptableRedirectUri } from '../consent-flow.ts';
 import type { AuthorizeValidation, ConsentPlatform } from '../consent-flow.ts';
 import { firstValue } from '../form-values.ts';

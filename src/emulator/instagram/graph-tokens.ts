@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { InstagramConfig } from '../config.ts';
+import type { InstagramConfig } from './config.ts';
 import { firstValue, toFormValues } from '../form-values.ts';
 import type { FormValues } from '../form-values.ts';
 import type { EmulatorState } from '../state.ts';

@@ -3,14 +3,13 @@ import { avatarUrl } from '../avatar.ts';
 import { bearerToken } from '../bearer.ts';
 import { firstValue, toFormValues } from '../form-values.ts';
 import type { EmulatorState } from '../state.ts';
-import { instagramAppScopedId } from '../user-ids.ts';
+import { instagramAppScopedId } from './ids.ts';
 import { displayNameFor } from '../users.ts';
-import type { AccountType } from '../users.ts';
 import { graphError, graphFaultBody } from './errors.ts';
 import { authenticateGraphToken } from './graph-auth.ts';
 
 /** Graph spells the emulator's CREATOR accounts `MEDIA_CREATOR`. */
-const GRAPH_ACCOUNT_TYPES: Record<AccountType, string> = {
+const GRAPH_ACCOUNT_TYPES: Record<string, string> = {
   BUSINESS: 'BUSINESS',
   CREATOR: 'MEDIA_CREATOR',
   PERSONAL: 'PERSONAL',
@@ -46,7 +45,7 @@ export function registerInstagramMeRoutes(
       user_id: user.userId,
       username: user.username,
       name: displayNameFor(user.username),
-      account_type: GRAPH_ACCOUNT_TYPES[user.accountType],
+      account_type: GRAPH_ACCOUNT_TYPES[user.accountType] ?? user.accountType,
       profile_picture_url: avatarUrl(request, publicBaseUrl, 'instagram', user.userId),
       followers_count: 0,
       follows_count: 0,

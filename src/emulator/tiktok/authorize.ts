@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { TikTokConfig } from '../config.ts';
+import type { TikTokConfig } from './config.ts';
 import { isAcceptableRedirectUri } from '../consent-flow.ts';
 import type { AuthorizeValidation, ConsentPlatform } from '../consent-flow.ts';
 import { firstValue } from '../form-values.ts';

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { TikTokConfig } from '../config.ts';
+import type { TikTokConfig } from './config.ts';
 import { firstValue, toFormValues } from '../form-values.ts';
 import type { FormValues } from '../form-values.ts';
 import { randomAlphanumeric } from '../random-token.ts';

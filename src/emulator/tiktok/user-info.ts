@@ -4,7 +4,7 @@ import { bearerToken } from '../bearer.ts';
 import { firstValue, toFormValues } from '../form-values.ts';
 import type { EmulatorState } from '../state.ts';
 import type { Grant } from '../token-ledger.ts';
-import { tiktokUnionId } from '../user-ids.ts';
+import { tiktokUnionId } from './ids.ts';
 import { displayNameFor } from '../users.ts';
 import { tiktokApiError, tiktokApiFaultBody, tiktokLogId } from './errors.ts';
 

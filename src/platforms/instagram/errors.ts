@@ -1,7 +1,7 @@
-import type { ReauthReason } from '../db/schema.ts';
-import type { FailureClassification } from './platform-failure.ts';
+import type { ReauthReason } from '../../db/schema.ts';
+import { jsonRecord, nonEmptyString, type FailureClassification } from '../errors.ts';
 
-/** Graph codes that mean "retry later": unknown/service errors and throttling (PLATFORMS.md 2.3). */
+/** Graph codes that mean "retry later": unknown/service errors and throttling (docs/platforms/instagram.md). */
 const TRANSIENT_CODES = new Set([1, 2, 4, 17, 341]);
 /** 190 "access token invalid" and 102 "API session" both mean the token is dead. */
 const TOKEN_DEAD_CODES = new Set([190, 102]);
@@ -19,35 +19,27 @@ interface GraphError {
   message: string | null;
 }
 
-function record(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
-}
-
 function integer(value: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) ? value : null;
 }
 
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
 /** `{error:{code, error_subcode, is_transient, message}}`, the Graph shape. */
 function graphError(body: unknown): GraphError | null {
-  const error = record(record(body)?.['error']);
+  const error = jsonRecord(jsonRecord(body)?.['error']);
   if (error === null) return null;
   return {
     code: integer(error['code']),
     subcode: integer(error['error_subcode']),
     isTransient: error['is_transient'] === true,
-    message: text(error['message']),
+    message: nonEmptyString(error['message']),
   };
 }
 
 /** The code exchange's older `{error_type, code, error_message}` shape. */
 function oauthExceptionError(body: unknown): { code: string; message: string | null } | null {
-  const error = record(body);
-  if (error === null || text(error['error_type']) === null) return null;
-  return { code: String(error['code'] ?? error['error_type']), message: text(error['error_message']) };
+  const error = jsonRecord(body);
+  if (error === null || nonEmptyString(error['error_type']) === null) return null;
+  return { code: String(error['code'] ?? error['error_type']), message: nonEmptyString(error['error_message']) };
 }
 
 /** True when an Instagram answer is a failure: a non-2xx status or either error shape. */
@@ -79,7 +71,7 @@ function classifyGraphError(error: GraphError, status: number): FailureClassific
   return verdict('other');
 }
 
-/** Classifies a failed Instagram call (LESSONS.md 2): only a definite rejection of the credential means reauth. */
+/** Classifies a failed Instagram call (docs/behaviour.md, "Platform failures"): only a definite rejection of the credential means reauth. */
 export function classifyInstagramFailure(status: number, body: unknown): FailureClassification {
   const graph = graphError(body);
   if (graph !== null) return classifyGraphError(graph, status);

@@ -1,4 +1,5 @@
-import type { FailureClassification } from './platform-failure.ts';
+import { nonEmptyString, type FailureClassification } from '../errors.ts';
+import type { PlatformRequest } from '../http-client.ts';
 
 /** Which TikTok call failed: `invalid_grant` means different things on different grants. */
 export type TikTokCall =
@@ -7,17 +8,27 @@ export type TikTokCall =
   | { endpoint: 'user_info' }
   | { endpoint: 'revoke' };
 
-/** OAuth `error` values and v2 API `error.code` values that only say "not now" (PLATFORMS.md 1.3, 1.4). */
+/** The TikTok call a platform request is: the OAuth core names its calls by operation. */
+export function tiktokCallOf(request: Pick<PlatformRequest, 'operation' | 'refreshTokenExpired'>): TikTokCall {
+  switch (request.operation) {
+    case 'code exchange':
+      return { endpoint: 'code_exchange' };
+    case 'token refresh':
+      return { endpoint: 'refresh', refreshTokenExpired: request.refreshTokenExpired ?? false };
+    case 'revoke':
+      return { endpoint: 'revoke' };
+    default:
+      return { endpoint: 'user_info' };
+  }
+}
+
+/** OAuth `error` values and v2 API `error.code` values that only say "not now" (docs/platforms/tiktok.md). */
 const TRANSIENT_CODES = new Set(['server_error', 'temporarily_unavailable', 'rate_limit_exceeded', 'internal_error']);
 
 interface TikTokErrorFields {
   /** OAuth endpoints: top-level `error`; v2 APIs: `error.code` (`"ok"` on success). */
   code: string | null;
   detail: string | null;
-}
-
-function nonEmptyString(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
 function errorFields(body: unknown): TikTokErrorFields {
@@ -43,7 +54,7 @@ function reauth(code: string, reason: FailureClassification['reauthReason'], det
   return { kind: 'needs_reauth', platformCode: code, reauthReason: reason, detail };
 }
 
-/** Classifies a failed TikTok call (LESSONS.md 2): only a definite rejection of the credential means reauth. */
+/** Classifies a failed TikTok call (docs/behaviour.md, "Platform failures"): only a definite rejection of the credential means reauth. */
 export function classifyTikTokFailure(status: number, body: unknown, call: TikTokCall): FailureClassification {
   const fields = errorFields(body);
   const code = fields.code ?? `http_${status}`;

@@ -1,0 +1,91 @@
+import type { ReauthReason } from '../db/schema.ts';
+import type { PlatformId } from './registry.ts';
+
+/**
+ * Every platform failure is classified before anything touches an account's status
+ * (docs/behaviour.md, "Platform failures"):
+ * - `transient`: 5xx, 429, timeouts, network errors: retry later, status unchanged;
+ * - `needs_reauth`: a definite rejection of the credential (revoked grant, expired refresh
+ *   token, an access token a refresh cannot mend);
+ * - `other`: anything else (a bad request, a bug, content the platform refuses): reported, not
+ *   retried, status unchanged.
+ */
+export type PlatformErrorKind = 'transient' | 'needs_reauth' | 'other';
+
+export class PlatformError extends Error {
+  readonly platform: PlatformId;
+  readonly kind: PlatformErrorKind;
+  /** The platform's own error code (TikTok `error` / `error.code`, Graph `code/subcode`, Google `error`). */
+  readonly platformCode: string;
+  readonly reauthReason: ReauthReason | null;
+  readonly httpStatus: number | null;
+
+  constructor(init: {
+    platform: PlatformId;
+    kind: PlatformErrorKind;
+    platformCode: string;
+    message: string;
+    reauthReason?: ReauthReason | null;
+    httpStatus?: number | null;
+  }) {
+    super(init.message);
+    this.name = 'PlatformError';
+    this.platform = init.platform;
+    this.kind = init.kind;
+    this.platformCode = init.platformCode;
+    this.reauthReason = init.reauthReason ?? null;
+    this.httpStatus = init.httpStatus ?? null;
+  }
+}
+
+/** What a failed call was, for the error message; `secrets` must never appear in that message. */
+export interface FailureContext {
+  platform: PlatformId;
+  /** The platform's name for people, e.g. `TikTok`. */
+  displayName: string;
+  /** Human-readable name of the call, e.g. `token refresh`. */
+  operation: string;
+  /** Client secret and every token or code the call carried. */
+  secrets: readonly string[];
+}
+
+/** A platform's verdict on one failed call, as each module's classifier produces it. */
+export interface FailureClassification {
+  kind: PlatformErrorKind;
+  platformCode: string;
+  reauthReason: ReauthReason | null;
+  /** The platform's own explanation, if it gave one. */
+  detail: string | null;
+}
+
+/** Platforms do not echo credentials in their messages today; this keeps it so if one ever does. */
+function redact(text: string, secrets: readonly string[]): string {
+  return secrets.filter((secret) => secret.length > 0).reduce((redacted, secret) => redacted.replaceAll(secret, '[redacted]'), text);
+}
+
+export function platformFailure(context: FailureContext, classification: FailureClassification, httpStatus: number | null): PlatformError {
+  const status = httpStatus === null ? '' : ` (HTTP ${httpStatus})`;
+  const detail = classification.detail ? `: ${classification.detail}` : '';
+  return new PlatformError({
+    platform: context.platform,
+    kind: classification.kind,
+    platformCode: classification.platformCode,
+    reauthReason: classification.reauthReason,
+    httpStatus,
+    message: redact(`${context.displayName} ${context.operation} failed${status}: ${classification.platformCode}${detail}`, context.secrets),
+  });
+}
+
+/** A success status whose body is not what the platform documents: a bug or a changed API, not retried. */
+export function invalidResponse(context: FailureContext, httpStatus: number, detail: string): PlatformError {
+  return platformFailure(context, { kind: 'other', platformCode: 'invalid_response', reauthReason: null, detail }, httpStatus);
+}
+
+/** Small readers for the loosely typed JSON bodies classifiers inspect. */
+export function jsonRecord(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+export function nonEmptyString(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}

@@ -1,0 +1,97 @@
+import type { PlatformEmulator } from '../emulator/platform-emulator.ts';
+import type { PlatformProfile } from './adapter.ts';
+import type { FailureClassification } from './errors.ts';
+import type { PlatformHttp, PlatformRequest } from './http-client.ts';
+import type { TokenSet } from './tokens.ts';
+
+/** One host of a platform: its real base URL, the variable that overrides it, and where the emulator mounts it. */
+export interface PlatformHost {
+  /** Environment variable an operator sets to point a live app elsewhere (a proxy, a staging host). */
+  env: string;
+  /** The real host, e.g. `https://open.tiktokapis.com`. */
+  production: string;
+  /** Path under `<emulator>/<platform id>` where the bundled emulator serves this host, e.g. `/open`. */
+  emulatorPath: string;
+}
+
+/** How the shared OAuth 2.0 core (oauth-core.ts) talks to one platform. Hosts are keys of `app.hosts`. */
+export interface OAuthDescription {
+  authorize: {
+    host: string;
+    path: string;
+    /** TikTok calls the app id `client_key`; everyone else `client_id`. */
+    clientIdParam: string;
+    /** Fixed parameters the platform needs on every consent URL (Google: `access_type=offline`, …). */
+    extraParams?: Readonly<Record<string, string>>;
+  };
+  /** PKCE on the consent URL and the code exchange: RFC 7636 S256, plain, or none at all. */
+  pkce: 'S256' | 'plain' | 'none';
+  /** How scopes are joined in the consent URL and split in token responses. */
+  scopeSeparator: ',' | ' ';
+  /** Requested when the partner names none. */
+  defaultScopes: readonly string[];
+  /** What publishing needs; a grant without one of them fails with SCOPES_NOT_GRANTED. */
+  requiredScopes: readonly string[];
+  /** The callback query parameter that lists what the person actually granted (TikTok `scopes`, Google `scope`). */
+  callbackScopesParam: string | null;
+  token: {
+    host: string;
+    path: string;
+    clientIdParam: string;
+    /** How the token endpoint wants its parameters, and where the app's credentials go. */
+    bodyFormat: 'form' | 'json';
+    clientAuth: 'body' | 'basic';
+  };
+  /**
+   * `grant`: the standard refresh_token grant. `rotating` refresh tokens come back with every
+   * answer and the old one dies (TikTok); `stable` ones are issued once and kept (Google).
+   * `custom`: the module refreshes its own way (Instagram's self-refreshing long-lived token).
+   */
+  refresh:
+    | { kind: 'grant'; refreshTokens: 'rotating' | 'stable' }
+    | { kind: 'custom'; run(http: PlatformHttp, tokens: TokenSet): Promise<TokenSet> };
+  /** Whether a refresh can mend an access token the API rejected (true where access tokens merely expire early). */
+  refreshMendsRejectedAccessToken: boolean;
+  /** When the background refresher should next refresh this token set; null: never (it cannot be refreshed). */
+  nextRefreshAt(tokens: TokenSet): string | null;
+  /** A code exchange that needs more than one standard call (Instagram trades its short-lived token for a long-lived one). */
+  exchange?(http: PlatformHttp, code: string, redirectUri: string, codeVerifier: string, callbackScopes: string[] | null): Promise<TokenSet>;
+  /** Revocation endpoint (RFC 7009 style, a form with `token`); null where the platform has none. */
+  revoke: { host: string; path: string; token: 'access' | 'refresh'; clientAuth: 'body' | 'none' } | null;
+}
+
+/**
+ * Everything the server knows about one platform, in one place: what it is, how its OAuth works,
+ * how to read a profile, how to tell its failures apart, and its emulator. The registry lists the
+ * modules; nothing else names a platform (docs/platforms/adding-a-platform.md).
+ */
+export interface PlatformModule<Id extends string = string> {
+  readonly id: Id;
+  readonly displayName: string;
+  /** Whether accounts can be reconnected through reauth-url (others reconnect through oauth-url). */
+  readonly reauthEligible: boolean;
+  /** A live app: the variables holding its credentials, and its hosts (keys end in `BaseUrl`). */
+  readonly app: {
+    readonly clientIdEnv: string;
+    readonly clientSecretEnv: string;
+    readonly hosts: Readonly<Record<`${string}BaseUrl`, PlatformHost>>;
+  };
+  readonly oauth: OAuthDescription;
+  /**
+   * null when an answer is a success; otherwise what kind of failure it is. Some platforms answer
+   * 200 with an error body, so the status alone proves nothing.
+   */
+  classify(status: number, body: unknown, request: PlatformRequest): FailureClassification | null;
+  fetchProfile(http: PlatformHttp, tokens: TokenSet): Promise<PlatformProfile>;
+  readonly emulator: PlatformEmulator;
+}
+
+/**
+ * Declares a module, keeping its id a literal type (the registry derives `PlatformId` from it) and
+ * its emulator's options type (EmulatorOptions derives the per-platform settings from it).
+ */
+export function definePlatform<const Id extends string, Emulator extends PlatformEmulator<never>>(
+  module: PlatformModule<Id> & { readonly emulator: Emulator },
+): PlatformModule<Id> & { readonly emulator: Emulator } {
+  return module;
+}
