@@ -9,8 +9,6 @@ import { startEmulator, type RunningEmulator } from './emulator/main.ts';
 import { buildApp } from './http/app.ts';
 import { createServices, startBackgroundWork } from './services.ts';
 
-const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
-
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
@@ -44,13 +42,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     livePlatforms: config.livePlatforms,
     publicBaseUrl: config.publicBaseUrl,
     production: config.production,
+    intervals: { webhookPollMs: config.webhookPollIntervalMs, refreshPollMs: config.refreshIntervalMs },
   });
   const app = await buildApp(services, config.logLevel === 'silent' ? false : { level: config.logLevel });
-  const background = startBackgroundWork(
-    services,
-    { refreshMs: config.refreshIntervalMs, webhookPollMs: config.webhookPollIntervalMs, housekeepingMs: HOUSEKEEPING_INTERVAL_MS },
-    (work, error) => app.log.error({ err: error, work }, 'background work failed'),
-  );
+  const background = startBackgroundWork(services, (queue, error) => app.log.error({ err: error, queue }, 'background work failed'));
   const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, services.apiKeyHashKeys.current);
   const url = await app.listen({ host: config.host, port: config.port });
 

@@ -5,17 +5,18 @@ import type { Clock } from './clock.ts';
 import type { DatabaseHandle, Engine } from './db/database.ts';
 import type { Database } from './db/schema.ts';
 import { purgeExpired } from './housekeeping.ts';
+import { periodicQueue, type PeriodicTask } from './jobs/periodic.ts';
+import { queueRunner, startQueues, type Queue, type QueueRunner } from './jobs/runner.ts';
 import { createRateLimiter, type RateLimiter } from './http/rate-limit.ts';
 import { buildPlatformAdapters, type PlatformAdapters } from './platforms/adapters.ts';
 import type { PlatformEndpoints } from './platforms/http-client.ts';
 import type { PlatformId } from './platforms/registry.ts';
-import { startPolling } from './polling.ts';
 import { deriveApiKeyHashKeys } from './secrets/master-key.ts';
 import { createCredentials, type Credentials } from './social/credentials.ts';
-import { refreshDueAccounts } from './social/refresh-scheduler.ts';
+import { tokenRefreshQueue } from './social/refresh-queue.ts';
 import { createTokenRefresher, type TokenRefresher } from './social/token-refresh.ts';
 import { createVault, type Vault } from './vault/vault.ts';
-import { createDeliveryWorker, type DeliveryWorker } from './webhooks/delivery-worker.ts';
+import { deliveryQueue } from './webhooks/delivery-worker.ts';
 import { createWebhookSender, type WebhookSender } from './webhooks/http-sender.ts';
 
 /** What one server process is made of. Built by `createServices` for the server and the tests alike. */
@@ -35,16 +36,29 @@ export interface Services {
   production: boolean;
   /** Outbound HTTP for copying avatars. */
   fetch: typeof fetch;
-  deliveries: DeliveryWorker;
-  /** Everything that runs in the background, one pass each; `startBackgroundWork` repeats them. */
-  background: BackgroundWork;
+  /** Everything that runs in the background: queues of the one job mechanism (docs/design/jobs.md). */
+  queues: BackgroundQueues;
+  /** One pass of a queue, for tests that drive background work by hand. */
+  deliveries: QueueRunner;
+  tokenRefresh: QueueRunner;
+  periodicTasks: QueueRunner;
 }
 
-export interface BackgroundWork {
-  refreshDueTokens(): Promise<unknown>;
-  deliverWebhooks(): Promise<unknown>;
-  housekeeping(): Promise<unknown>;
+export interface BackgroundQueues {
+  deliveries: Queue<unknown>;
+  tokenRefresh: Queue<unknown>;
+  periodicTasks: Queue<unknown>;
 }
+
+/** How often an idle process looks for each kind of due work. */
+export interface PollIntervals {
+  webhookPollMs: number;
+  refreshPollMs: number;
+  periodicPollMs: number;
+}
+
+const DEFAULT_INTERVALS: PollIntervals = { webhookPollMs: 250, refreshPollMs: 30_000, periodicPollMs: 30_000 };
+const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 
 export interface ServiceOptions {
   database: DatabaseHandle;
@@ -62,6 +76,7 @@ export interface ServiceOptions {
   fetch?: typeof fetch;
   /** Replaces the real HTTP sender of webhook deliveries (tests). */
   webhookSender?: WebhookSender;
+  intervals?: Partial<PollIntervals>;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -73,13 +88,17 @@ export function createServices(options: ServiceOptions): Services {
   const social = { db, clock, vault, platforms, publicBaseUrl: options.publicBaseUrl, fetch: fetchImpl };
   const refresher = createTokenRefresher(social);
   const credentials = createCredentials(social, refresher);
-  const deliveries = createDeliveryWorker({
-    db,
-    engine: database.engine,
-    clock,
-    vault,
-    send: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: options.production }),
-  });
+  const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+  const jobDeps = { db, engine: database.engine, clock };
+  const periodicTasks: PeriodicTask[] = [{ name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock) }];
+  const queues: BackgroundQueues = {
+    deliveries: deliveryQueue(
+      { ...jobDeps, vault, send: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: options.production }) },
+      intervals.webhookPollMs,
+    ),
+    tokenRefresh: tokenRefreshQueue({ ...social, engine: database.engine, refresher }, intervals.refreshPollMs),
+    periodicTasks: periodicQueue(jobDeps, periodicTasks, intervals.periodicPollMs),
+  };
   return {
     ...social,
     engine: database.engine,
@@ -88,36 +107,14 @@ export function createServices(options: ServiceOptions): Services {
     apiKeyHashKeys: deriveApiKeyHashKeys(options.masterSecret, [...options.previousMasterSecrets]),
     rateLimiter: createRateLimiter(options.redis),
     production: options.production,
-    deliveries,
-    background: {
-      refreshDueTokens: () => refreshDueAccounts(social, credentials),
-      deliverWebhooks: () => deliveries.runOnce(),
-      housekeeping: () => purgeExpired(db, clock),
-    },
+    queues,
+    deliveries: queueRunner(queues.deliveries),
+    tokenRefresh: queueRunner(queues.tokenRefresh),
+    periodicTasks: queueRunner(queues.periodicTasks),
   };
 }
 
-export interface BackgroundIntervals {
-  refreshMs: number;
-  webhookPollMs: number;
-  housekeepingMs: number;
-}
-
-/** Runs every background pass on its interval until stopped; each pass is safe in every process at once. */
-export function startBackgroundWork(
-  services: Services,
-  intervals: BackgroundIntervals,
-  onError: (work: keyof BackgroundWork, error: unknown) => void,
-): { stop(): Promise<void> } {
-  const { background } = services;
-  const loops = [
-    startPolling(intervals.refreshMs, background.refreshDueTokens, (error) => onError('refreshDueTokens', error)),
-    startPolling(intervals.webhookPollMs, background.deliverWebhooks, (error) => onError('deliverWebhooks', error)),
-    startPolling(intervals.housekeepingMs, background.housekeeping, (error) => onError('housekeeping', error)),
-  ];
-  return {
-    async stop() {
-      await Promise.all(loops.map((loop) => loop.stop()));
-    },
-  };
+/** Runs every queue on its poll interval until stopped; each is safe in every process at once. */
+export function startBackgroundWork(services: Services, onError: (queue: string, error: unknown) => void): { stop(): Promise<void> } {
+  return startQueues(Object.values(services.queues), onError);
 }

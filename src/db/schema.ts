@@ -20,6 +20,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  periodic_tasks: PeriodicTasksTable;
 }
 
 export interface OrganizationsTable {
@@ -247,4 +248,14 @@ export interface WebhookDeliveriesTable {
   locked_until: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** One row per periodic background task (housekeeping, …); its lease makes one process run it at a time. */
+export interface PeriodicTasksTable {
+  /** The task's name, e.g. `housekeeping`. */
+  id: string;
+  next_run_at: string;
+  locked_until: string | null;
+  last_run_at: string | null;
+  last_error: string | null;
 }

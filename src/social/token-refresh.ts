@@ -2,11 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SocialAccountsTable } from '../db/schema.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import type { TokenSet } from '../platforms/tokens.ts';
+import type { Lease } from '../jobs/lease.ts';
 import { markReauthRequired, recordRefreshFailure } from './account-status.ts';
 import type { SocialDeps } from './deps.ts';
 
 /** How long one process may hold an account's refresh; longer than a platform call can take. */
-const LEASE_MS = 30_000;
+export const REFRESH_LEASE_MS = 30_000;
 const WAIT_POLL_MS = 25;
 const BACKOFF_BASE_MS = 30_000;
 const BACKOFF_MAX_MS = 60 * 60 * 1000;
@@ -18,6 +19,8 @@ export type RefreshOutcome =
 export interface TokenRefresher {
   /** Refreshes the account's tokens if due (or `force`), at most once at a time across every process. */
   refresh(accountId: string, options?: { force?: boolean }): Promise<RefreshOutcome>;
+  /** Refreshes an account the refresh queue already leased (src/social/refresh-queue.ts). */
+  refreshLeased(accountId: string, lease: Lease): Promise<RefreshOutcome>;
 }
 
 /**
@@ -37,13 +40,18 @@ export function createTokenRefresher(deps: SocialDeps): TokenRefresher {
       inFlight.set(accountId, attempt);
       return attempt;
     },
+    refreshLeased(accountId, lease) {
+      const attempt = refreshUnderLease(deps, accountId, lease.until, false).finally(() => inFlight.delete(accountId));
+      inFlight.set(accountId, attempt);
+      return attempt;
+    },
   };
 }
 
 async function refreshOnce(deps: SocialDeps, accountId: string, force: boolean): Promise<RefreshOutcome> {
   const { db, clock } = deps;
   const now = clock.now();
-  const leaseUntil = new Date(now.getTime() + LEASE_MS).toISOString();
+  const leaseUntil = new Date(now.getTime() + REFRESH_LEASE_MS).toISOString();
   const taken = await db
     .updateTable('social_accounts')
     .set({ refresh_lease_until: leaseUntil })
@@ -52,7 +60,12 @@ async function refreshOnce(deps: SocialDeps, accountId: string, force: boolean):
     .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now.toISOString())]))
     .executeTakeFirst();
   if (Number(taken.numUpdatedRows) === 0) return waitForOtherRefresh(deps, accountId);
+  return refreshUnderLease(deps, accountId, leaseUntil, force);
+}
 
+async function refreshUnderLease(deps: SocialDeps, accountId: string, leaseUntil: string, force: boolean): Promise<RefreshOutcome> {
+  const { db, clock } = deps;
+  const now = clock.now();
   // Re-read under the lease: another process may have refreshed between our decision and the lease.
   const account = await readAccount(deps, accountId);
   if (!force && account.next_refresh_at && account.next_refresh_at > now.toISOString()) {
@@ -122,7 +135,7 @@ async function handleRefreshError(
 
 /** Another process holds the lease: wait for it to finish (or for the lease to lapse) and report its result. */
 async function waitForOtherRefresh(deps: SocialDeps, accountId: string): Promise<RefreshOutcome> {
-  const deadline = Date.now() + LEASE_MS;
+  const deadline = Date.now() + REFRESH_LEASE_MS;
   for (;;) {
     const account = await readAccount(deps, accountId);
     const lapsed = !account.refresh_lease_until || account.refresh_lease_until < deps.clock.now().toISOString();

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Engine } from '../db/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../db/schema.ts';
-import { startPolling } from '../polling.ts';
+import { claimDue, renewLease } from '../jobs/lease.ts';
+import type { Queue } from '../jobs/runner.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { WebhookResponse, WebhookSender } from './http-sender.ts';
 import { AUTO_PAUSE_AFTER_FAILURES, isRetryableStatus, nextAttemptAt } from './retry-schedule.ts';
@@ -17,13 +18,6 @@ export interface DeliveryWorkerDeps {
   send: WebhookSender;
 }
 
-export interface DeliveryWorker {
-  /** Sends every delivery due now, several at a time; returns how many attempts were made. */
-  runOnce(): Promise<number>;
-  /** Polls in the background until stopped. */
-  start(options: { intervalMs: number; onError(error: unknown): void }): { stop(): Promise<void> };
-}
-
 /** Longer than one attempt can take (10 s timeout), so a lease never lapses under a live sender. */
 const LEASE_MS = 20_000;
 /** Endpoints served at once per process; new work is claimed as soon as one is done. */
@@ -31,79 +25,42 @@ const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
 
 /**
- * Sends queued deliveries, each endpoint's in event order within a process (across processes
- * order is best effort: receivers should not rely on it). Any number of server processes may run one: a delivery is claimed
- * with a short lease (Postgres: FOR UPDATE SKIP LOCKED, so workers never wait on each other),
- * and its outcome is written only while the lease is still held, so no delivery is sent twice
- * concurrently. A process killed mid-send leaves a lease that lapses, and the delivery is retried:
- * delivery is at least once, and receivers dedupe on X-Layers-Event-Id.
+ * Queued deliveries as a queue of the job mechanism (src/jobs/): each endpoint is a group, so its
+ * deliveries leave in event order within a process (across processes order is best effort:
+ * receivers should not rely on it). A delivery's outcome is written only while its lease is still
+ * held, so no delivery is sent twice concurrently; a process killed mid-send leaves a lease that
+ * lapses, and the delivery is retried: delivery is at least once, and receivers dedupe on
+ * X-Layers-Event-Id.
  */
-export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
-  const worker: DeliveryWorker = {
-    async runOnce() {
-      // A pool of per-endpoint chains: one slow endpoint holds one slot, never the whole queue,
-      // and each endpoint's deliveries leave in event order.
-      const chains = new Map<string, Promise<void>>();
-      let attempts = 0;
-      let failure: unknown = null;
-      for (;;) {
-        const room = CONCURRENCY - chains.size;
-        const claimed = room > 0 && failure === null ? await claimDue(deps, room, [...chains.keys()]) : [];
-        for (const [endpointId, deliveries] of groupByEndpoint(claimed)) {
-          const chain: Promise<void> = sendInOrder(deps, deliveries)
-            .catch((error: unknown) => {
-              failure ??= error;
-            })
-            .finally(() => chains.delete(endpointId));
-          chains.set(endpointId, chain);
-        }
-        attempts += claimed.length;
-        if (chains.size === 0) break;
-        if (claimed.length === 0 || chains.size >= CONCURRENCY) await Promise.race(chains.values());
-      }
-      if (failure !== null) throw failure;
-      return attempts;
-    },
-    start(options) {
-      return startPolling(options.intervalMs, () => worker.runOnce(), options.onError);
-    },
+export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<WebhookDeliveriesTable> {
+  return {
+    name: 'webhook deliveries',
+    concurrency: CONCURRENCY,
+    pollMs,
+    claim: (limit, busyEndpoints) =>
+      claimDue(deps.db, deps.engine, deps.clock, {
+        table: 'webhook_deliveries',
+        due: (eb) =>
+          eb.and([
+            eb('status', '=', 'pending'),
+            eb('next_attempt_at', '<=', deps.clock.now().toISOString()),
+            // A paused endpoint keeps its queue; it flows again once the endpoint is active.
+            eb.exists(
+              eb
+                .selectFrom('webhook_endpoints as e')
+                .select('e.id')
+                .whereRef('e.id', '=', 'webhook_deliveries.endpoint_id')
+                .where('e.status', '=', 'active'),
+            ),
+            ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
+          ]),
+        orderBy: ['next_attempt_at', 'event_id'],
+        limit,
+        leaseMs: LEASE_MS,
+      }),
+    groupOf: (delivery) => delivery.endpoint_id,
+    work: (deliveries) => sendInOrder(deps, deliveries),
   };
-  return worker;
-}
-
-/** Claims due deliveries of endpoints this process is not already sending to, oldest event first. */
-async function claimDue(deps: DeliveryWorkerDeps, limit: number, busyEndpoints: string[]): Promise<WebhookDeliveriesTable[]> {
-  const now = deps.clock.now().toISOString();
-  const leaseUntil = new Date(deps.clock.now().getTime() + LEASE_MS).toISOString();
-  let due = deps.db
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-    .select('d.id')
-    .where('d.status', '=', 'pending')
-    .where('d.next_attempt_at', '<=', now)
-    .where((eb) => eb.or([eb('d.locked_until', 'is', null), eb('d.locked_until', '<', now)]))
-    // A paused endpoint keeps its queue; it flows again once the endpoint is active.
-    .where('e.status', '=', 'active')
-    .$if(busyEndpoints.length > 0, (q) => q.where('d.endpoint_id', 'not in', busyEndpoints))
-    .orderBy('d.next_attempt_at')
-    .orderBy('d.event_id')
-    .limit(limit);
-  if (deps.engine === 'postgres') due = due.forUpdate(['d']).skipLocked();
-  return deps.db
-    .updateTable('webhook_deliveries')
-    .set({ locked_until: leaseUntil })
-    .where('id', 'in', due)
-    // Re-checked on the locked row: a worker that lost the race claims nothing.
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-    .returningAll()
-    .execute()
-    .then((rows) => rows.sort((a, b) => (a.next_attempt_at ?? '').localeCompare(b.next_attempt_at ?? '') || a.event_id.localeCompare(b.event_id)));
-}
-
-function groupByEndpoint(deliveries: WebhookDeliveriesTable[]): Map<string, WebhookDeliveriesTable[]> {
-  const groups = new Map<string, WebhookDeliveriesTable[]>();
-  for (const delivery of deliveries) groups.set(delivery.endpoint_id, [...(groups.get(delivery.endpoint_id) ?? []), delivery]);
-  return groups;
 }
 
 /**
@@ -125,9 +82,9 @@ async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveri
   for (const [index, claimed] of deliveries.entries()) {
     let delivery = claimed;
     if (index > 0 && deps.clock.now().getTime() - claimedAt > LEASE_MS / 2) {
-      const renewed = await renewLease(deps, claimed);
+      const renewed = await renewLease(deps.db, deps.clock, 'webhook_deliveries', claimed.id, { until: claimed.locked_until as string }, LEASE_MS);
       if (!renewed) continue;
-      delivery = renewed;
+      delivery = { ...claimed, locked_until: renewed.until };
     }
     const payload = payloads.get(delivery.event_id);
     if (!endpoint || !secrets || payload === undefined) {
@@ -136,17 +93,6 @@ async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveri
     }
     await attempt(deps, delivery, endpoint.url, secrets, payload);
   }
-}
-
-async function renewLease(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable): Promise<WebhookDeliveriesTable | null> {
-  const lockedUntil = new Date(deps.clock.now().getTime() + LEASE_MS).toISOString();
-  const result = await deps.db
-    .updateTable('webhook_deliveries')
-    .set({ locked_until: lockedUntil })
-    .where('id', '=', delivery.id)
-    .where('locked_until', '=', delivery.locked_until)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1 ? { ...delivery, locked_until: lockedUntil } : null;
 }
 
 async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningSecrets, payload: string): Promise<void> {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { refreshDueAccounts } from '../../src/social/refresh-scheduler.ts';
 import { runConnect } from '../support/consent.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
@@ -24,9 +23,9 @@ for (const engine of engines) {
       const first = await health();
       await fetch(`${ctx.emulatorUrl}/_control/requests`, { method: 'DELETE' });
 
-      assert.equal(await refreshDueAccounts(ctx.social, ctx.credentials), 0, 'nothing is due right after connecting');
+      assert.equal(await ctx.tokenRefresh.runOnce(), 0, 'nothing is due right after connecting');
       ctx.clock.advance(Date.parse(first.token.nextRefreshAt) - ctx.clock.now().getTime() + 1);
-      assert.equal(await refreshDueAccounts(ctx.social, ctx.credentials), 1);
+      assert.equal(await ctx.tokenRefresh.runOnce(), 1);
 
       const refreshed = await health();
       assert.equal(refreshed.status, 'connected');
@@ -38,7 +37,7 @@ for (const engine of engines) {
 
       // The rotated refresh token was kept: the next refresh works too.
       ctx.clock.advance(Date.parse(refreshed.token.nextRefreshAt) - ctx.clock.now().getTime() + 1);
-      assert.equal(await refreshDueAccounts(ctx.social, ctx.credentials), 1);
+      assert.equal(await ctx.tokenRefresh.runOnce(), 1);
       assert.equal((await health()).status, 'connected');
     });
   });

@@ -1,0 +1,79 @@
+import { startPolling } from '../polling.ts';
+
+/**
+ * One kind of background work over durable rows (docs/design/jobs.md): webhook deliveries, token
+ * refreshes, scheduled posts, periodic tasks. Rows are claimed with a lease (lease.ts); rows of one
+ * group (a webhook endpoint, a social account) are worked one after another, in claim order, and a
+ * group being worked in this process is not claimed again until it is done.
+ */
+export interface Queue<Row> {
+  readonly name: string;
+  /** Groups worked at once in one process. */
+  readonly concurrency: number;
+  /** How often an idle process looks for due rows. */
+  readonly pollMs: number;
+  /** Leases up to `limit` due rows outside `busyGroups`, in due order. */
+  claim(limit: number, busyGroups: readonly string[]): Promise<Row[]>;
+  groupOf(row: Row): string;
+  /** Works one group's claimed rows in order, writing each outcome only while its lease holds. */
+  work(rows: Row[]): Promise<void>;
+}
+
+export interface QueueRunner {
+  /** Works every row due now (new work is claimed as groups finish) and returns how many rows were worked. */
+  runOnce(): Promise<number>;
+}
+
+/** A pool of per-group chains: one slow group holds one slot, never the whole queue. */
+export function queueRunner<Row>(queue: Queue<Row>): QueueRunner {
+  return {
+    async runOnce() {
+      const chains = new Map<string, Promise<void>>();
+      let worked = 0;
+      let failure: unknown = null;
+      for (;;) {
+        const room = queue.concurrency - chains.size;
+        const claimed = room > 0 && failure === null ? await queue.claim(room, [...chains.keys()]) : [];
+        for (const [group, rows] of groupRows(queue, claimed)) {
+          const chain: Promise<void> = queue
+            .work(rows)
+            .catch((error: unknown) => {
+              failure ??= error;
+            })
+            .finally(() => chains.delete(group));
+          chains.set(group, chain);
+        }
+        worked += claimed.length;
+        if (chains.size === 0) break;
+        if (claimed.length === 0 || chains.size >= queue.concurrency) await Promise.race(chains.values());
+      }
+      if (failure !== null) throw failure;
+      return worked;
+    },
+  };
+}
+
+function groupRows<Row>(queue: Queue<Row>, rows: Row[]): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const group = queue.groupOf(row);
+    groups.set(group, [...(groups.get(group) ?? []), row]);
+  }
+  return groups;
+}
+
+/** Runs every queue on its own poll interval until stopped; safe in every process at once (the leases decide). */
+export function startQueues(
+  queues: ReadonlyArray<Queue<never>>,
+  onError: (queue: string, error: unknown) => void,
+): { stop(): Promise<void> } {
+  const loops = queues.map((queue) => {
+    const runner = queueRunner(queue);
+    return startPolling(queue.pollMs, () => runner.runOnce(), (error) => onError(queue.name, error));
+  });
+  return {
+    async stop() {
+      await Promise.all(loops.map((loop) => loop.stop()));
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { claimDue, leaseOf, renewLease } from '../../src/jobs/lease.ts';
+import { periodicQueue } from '../../src/jobs/periodic.ts';
+import { queueRunner } from '../../src/jobs/runner.ts';
+import { engines, openTestDatabase, type TestDatabase } from '../support/engines.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+
+const LEASE_MS = 20_000;
+
+for (const engine of engines) {
+  describe(`the job mechanism (${engine})`, () => {
+    let database: TestDatabase;
+    const clock = new ManualClock();
+    before(async () => {
+      database = await openTestDatabase(engine);
+    });
+    after(() => database.destroy());
+
+    const addTasks = (names: string[]) =>
+      database.db
+        .insertInto('periodic_tasks')
+        .values(names.map((id) => ({ id, next_run_at: clock.now().toISOString(), locked_until: null, last_run_at: null, last_error: null })))
+        .execute();
+    const claim = (limit: number, prefix: string) =>
+      claimDue(database.db, database.engine, clock, {
+        table: 'periodic_tasks',
+        due: (eb) => eb.and([eb('next_run_at', '<=', clock.now().toISOString()), eb('id', 'like', `${prefix}%`)]),
+        orderBy: ['next_run_at'],
+        limit,
+        leaseMs: LEASE_MS,
+      });
+
+    test('a claim leases due rows in due order; a second claimer gets none of them until the lease lapses', async () => {
+      await addTasks(['claim-c', 'claim-a', 'claim-b']);
+      const first = await claim(2, 'claim-');
+      assert.deepEqual(first.map((row) => row.id), ['claim-a', 'claim-b']);
+      assert.ok(first.every((row) => row.locked_until === new Date(clock.now().getTime() + LEASE_MS).toISOString()));
+      assert.deepEqual((await claim(5, 'claim-')).map((row) => row.id), ['claim-c']);
+      assert.deepEqual(await claim(5, 'claim-'), [], 'everything is leased');
+
+      // The holder of claim-a died: its lease lapses and another process takes the row over.
+      clock.advance(LEASE_MS + 1);
+      const takeover = await claim(5, 'claim-');
+      assert.deepEqual(takeover.map((row) => row.id), ['claim-a', 'claim-b', 'claim-c']);
+    });
+
+    test('a lease renews only while held; the lapsed holder can neither renew nor write its outcome', async () => {
+      await addTasks(['renew-a']);
+      const [row] = await claim(1, 'renew-');
+      assert.ok(row);
+      const lease = leaseOf('periodic_tasks', row);
+      clock.advance(LEASE_MS / 2);
+      const renewed = await renewLease(database.db, clock, 'periodic_tasks', row.id, lease, LEASE_MS);
+      assert.ok(renewed && renewed.until > lease.until);
+      assert.equal(await renewLease(database.db, clock, 'periodic_tasks', row.id, lease, LEASE_MS), null, 'the old token no longer matches');
+
+      clock.advance(LEASE_MS + 1);
+      const [taken] = await claim(1, 'renew-');
+      assert.equal(taken?.id, 'renew-a');
+      const stale = await database.db
+        .updateTable('periodic_tasks')
+        .set({ last_error: 'written by the lapsed holder' })
+        .where('id', '=', row.id)
+        .where('locked_until', '=', (renewed as { until: string }).until)
+        .executeTakeFirst();
+      assert.equal(Number(stale.numUpdatedRows), 0);
+    });
+
+    test('two processes running the same periodic task: it runs once per interval, and a failure is recorded and retried', async () => {
+      let runs = 0;
+      let fail = true;
+      const task = {
+        name: 'count-runs',
+        intervalMs: 60_000,
+        run: async () => {
+          runs++;
+          if (fail) throw new Error('first run fails');
+        },
+      };
+      const a = queueRunner(periodicQueue({ db: database.db, engine: database.engine, clock }, [task], 1000));
+      const b = queueRunner(periodicQueue({ db: database.db, engine: database.engine, clock }, [task], 1000));
+      assert.deepEqual((await Promise.all([a.runOnce(), b.runOnce()])).sort(), [0, 1]);
+      assert.equal(runs, 1);
+      const row = await database.db.selectFrom('periodic_tasks').selectAll().where('id', '=', 'count-runs').executeTakeFirstOrThrow();
+      assert.equal(row.last_error, 'first run fails');
+      assert.equal(row.locked_until, null);
+      assert.equal(row.next_run_at, new Date(clock.now().getTime() + 60_000).toISOString());
+
+      assert.deepEqual(await Promise.all([a.runOnce(), b.runOnce()]), [0, 0], 'not due again before the interval');
+      fail = false;
+      clock.advance(60_000);
+      await Promise.all([a.runOnce(), b.runOnce()]);
+      assert.equal(runs, 2);
+      const after = await database.db.selectFrom('periodic_tasks').selectAll().where('id', '=', 'count-runs').executeTakeFirstOrThrow();
+      assert.equal(after.last_error, null);
+    });
+
+    test('a queue works one group at a time, in claim order, and other groups alongside', async () => {
+      const rows = ['g1:1', 'g1:2', 'g2:1', 'g1:3', 'g2:2'];
+      await addTasks(rows.map((id) => `order-${id}`));
+      const worked: string[] = [];
+      let running = 0;
+      let maxRunningPerGroup = 0;
+      const perGroup = new Map<string, number>();
+      const runner = queueRunner({
+        name: 'ordered',
+        concurrency: 4,
+        pollMs: 1000,
+        claim: (limit: number, busy: readonly string[]) =>
+          claimDue(database.db, database.engine, clock, {
+            table: 'periodic_tasks',
+            due: (eb) =>
+              eb.and([
+                eb('id', 'like', 'order-%'),
+                eb('next_run_at', '<=', clock.now().toISOString()),
+                ...busy.map((group) => eb('id', 'not like', `order-${group}:%`)),
+              ]),
+            orderBy: ['id'],
+            limit,
+            leaseMs: LEASE_MS,
+          }),
+        groupOf: (row: { id: string }) => row.id.slice('order-'.length).split(':')[0] as string,
+        async work(claimed: Array<{ id: string }>) {
+          for (const row of claimed) {
+            const group = row.id.split(':')[0] as string;
+            perGroup.set(group, (perGroup.get(group) ?? 0) + 1);
+            running++;
+            maxRunningPerGroup = Math.max(maxRunningPerGroup, perGroup.get(group) as number);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            worked.push(row.id);
+            running--;
+            perGroup.set(group, (perGroup.get(group) as number) - 1);
+            await database.db.updateTable('periodic_tasks').set({ next_run_at: '9999' }).where('id', '=', row.id).execute();
+          }
+        },
+      });
+      assert.equal(await runner.runOnce(), 5);
+      assert.equal(maxRunningPerGroup, 1, 'never two rows of one group at once');
+      assert.deepEqual(worked.filter((id) => id.includes('g1')), ['order-g1:1', 'order-g1:2', 'order-g1:3']);
+      assert.deepEqual(worked.filter((id) => id.includes('g2')), ['order-g2:1', 'order-g2:2']);
+      assert.equal(running, 0);
+    });
+  });
+}
