@@ -15,7 +15,7 @@ export type PlatformErrorKind = 'transient' | 'needs_reauth' | 'other';
 export class PlatformError extends Error {
   readonly platform: PlatformId;
   readonly kind: PlatformErrorKind;
-  /** The platform's own error code (TikTok `error` / `error.code`, Graph `code/subcode`, Google `error`). */
+  /** The platform's own error code, as its module's classifier reads it (e.g. `invalid_grant`, `190/463`). */
   readonly platformCode: string;
   readonly reauthReason: ReauthReason | null;
   readonly httpStatus: number | null;
@@ -41,7 +41,7 @@ export class PlatformError extends Error {
 /** What a failed call was, for the error message; `secrets` must never appear in that message. */
 export interface FailureContext {
   platform: PlatformId;
-  /** The platform's name for people, e.g. `TikTok`. */
+  /** The platform's name for people (its module's displayName). */
   displayName: string;
   /** Human-readable name of the call, e.g. `token refresh`. */
   operation: string;
