@@ -7,10 +7,12 @@ import type { PlatformId } from './registry.ts';
  * - `transient`: 5xx, 429, timeouts, network errors: retry later, status unchanged;
  * - `needs_reauth`: a definite rejection of the credential (revoked grant, expired refresh
  *   token, an access token a refresh cannot mend);
- * - `other`: anything else (a bad request, a bug, content the platform refuses): reported, not
- *   retried, status unchanged.
+ * - `rejected`: the platform refused the content (format, duration, size, a privacy option the
+ *   creator does not offer): the post fails with MEDIA_REJECTED, nothing is retried;
+ * - `posting_limit`: the platform's posting cap is reached: the post fails with RATE_LIMITED;
+ * - `other`: anything else (a bad request, a bug): reported, not retried, status unchanged.
  */
-export type PlatformErrorKind = 'transient' | 'needs_reauth' | 'other';
+export type PlatformErrorKind = 'transient' | 'needs_reauth' | 'rejected' | 'posting_limit' | 'other';
 
 export class PlatformError extends Error {
   readonly platform: PlatformId;

@@ -2,6 +2,7 @@ import type { PlatformEmulator } from '../emulator/platform-emulator.ts';
 import type { PlatformProfile } from './adapter.ts';
 import type { FailureClassification } from './errors.ts';
 import type { PlatformHttp, PlatformRequest } from './http-client.ts';
+import type { PlatformPublishing } from './publishing.ts';
 import type { TokenSet } from './tokens.ts';
 
 /** One host of a platform: its real base URL, the variable that overrides it, and where the emulator mounts it. */
@@ -83,6 +84,8 @@ export interface PlatformModule<Id extends string = string> {
    */
   classify(status: number, body: unknown, request: PlatformRequest): FailureClassification | null;
   fetchProfile(http: PlatformHttp, tokens: TokenSet): Promise<PlatformProfile>;
+  /** How posts are published there; absent where this server does not publish (yet). */
+  readonly publishing?: PlatformPublishing;
   readonly emulator: PlatformEmulator;
 }
 
