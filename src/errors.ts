@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'INTERNAL'
   | 'PLATFORM_ERROR'
-  | 'KILL_SWITCH';
+  | 'KILL_SWITCH'
+  | 'CONTENT_REJECTED'
+  | 'APPROVAL_REQUIRED';
 
 export interface ValidationIssue {
   path: string;
@@ -46,4 +48,8 @@ export function conflict(message: string, currentStatus: string): ApiError {
 
 export function badRequest(message: string, issues?: ValidationIssue[]): ApiError {
   return new ApiError(400, 'VALIDATION', message, issues ? { issues } : undefined);
+}
+
+export function validationFailed(issues: ValidationIssue[]): ApiError {
+  return new ApiError(422, 'VALIDATION', 'The request failed validation.', { issues });
 }

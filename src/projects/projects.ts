@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../db/unique-violation.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { after, toPage, type Cursor } from '../http/pagination.ts';
 import { newId } from '../ids.ts';
+import { cancelQueuedPosts } from '../posts/cancel.ts';
 import type { CreateProjectInput, Project, UpdateProjectInput } from './schemas.ts';
 
 export interface ProjectListQuery {
@@ -87,7 +88,11 @@ export async function updateProject(
   if (patch.metadata !== undefined) changes.metadata = patch.metadata === null ? null : JSON.stringify(patch.metadata);
   if (patch.status !== undefined) changes.status = patch.status;
   try {
-    await db.updateTable('projects').set(changes).where('id', '=', current.id).execute();
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('projects').set(changes).where('id', '=', current.id).execute();
+      // Archiving cancels the project's queued posts, in the same transaction (docs/reference/projects.md).
+      if (patch.status === 'archived' && current.status !== 'archived') await cancelQueuedPosts(trx, clock, { projectId: current.id }, 'project_archived');
+    });
   } catch (error) {
     throw isUniqueViolation(error) ? customerExternalIdTaken(patch.customerExternalId ?? null) : error;
   }
@@ -95,8 +100,8 @@ export async function updateProject(
 }
 
 /**
- * DELETE archives: the project and everything in it stays readable, and PATCH
- * `status: "active"` brings it back.
+ * DELETE archives: the project and everything in it stays readable (its queued posts are
+ * canceled), and PATCH `status: "active"` brings it back.
  */
 export async function archiveProject(db: Kysely<Database>, clock: Clock, organizationId: string, id: string): Promise<Project> {
   return updateProject(db, clock, organizationId, id, { status: 'archived' });
