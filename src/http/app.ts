@@ -25,6 +25,7 @@ import { installAccessControl } from './access.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
 import { logRedaction, requestSerializer } from './logging.ts';
+import { installOrganizationHeader } from './organization-header.ts';
 import { installMetrics } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installMetrics(app);
   await installOpenApi(app, deps.publicBaseUrl);
   installAccessControl(app, deps);
+  installOrganizationHeader(app);
   installIdempotency(app, deps);
   installAuditLog(app, deps);
 
