@@ -54,7 +54,7 @@ export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
   'GET /v1/social/oauth-status/{state}': {
     operationId: 'getOAuthStatus',
     method: 'social.getOAuthStatus',
-    example: { state: 'st_01HXZB4P9K2M3N4P5QRS6TUV7W' },
+    example: { state: 'st_01HXZB4P9K2M3N4P5QRS6TVW7X' },
   },
   'GET /v1/projects/{projectId}/social-accounts': {
     operationId: 'listSocialAccounts',

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { CodeSample } from '../../src/http/code-samples.ts';
 import { SDK_OPERATIONS } from '../../src/http/sdk-operations.ts';
+import { Layers, LayersError } from '../../sdk/typescript/src/index.ts';
 import { createTestContext, type TestContext } from '../support/test-app.ts';
 import { runPython } from './python-support.ts';
 
@@ -182,6 +183,33 @@ describe('x-codeSamples: curl, TypeScript and Python from one table', () => {
         const [sdkRequest] = requests as [Recorded];
         const comparable = (r: Recorded) => ({ method: r.method, path: r.path, query: r.query, body: r.body, authorization: r.authorization, idempotencyKey: r.idempotencyKey !== undefined });
         assert.deepEqual(comparable(sdkRequest), comparable(curlRequest), `${name}: ${language} and curl differ`);
+      }
+    }
+  });
+
+  test('every example is a request the server takes as well-formed (whatever else it answers, never 400 or 422)', async () => {
+    const tenant = await ctx.tenant();
+    // The SDK's fetch goes straight into the app, as an HTTP request would.
+    const fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+      const url = new URL(String(input));
+      const res = await ctx.app.inject({
+        method: (init.method ?? 'GET') as 'GET',
+        url: `${url.pathname}${url.search}`,
+        headers: Object.fromEntries(new Headers(init.headers).entries()),
+        ...(init.body ? { payload: String(init.body) } : {}),
+      });
+      return new Response(res.body, { status: res.statusCode, headers: res.headers as Record<string, string> });
+    };
+    const layers = new Layers({ apiKey: tenant.secret, baseUrl: 'http://in-process', fetch, maxRetries: 0 });
+    for (const [route, operation] of Object.entries(SDK_OPERATIONS)) {
+      const method = operation.method.split('.').reduce<any>((target, name) => target[name], layers) as (...args: unknown[]) => PromiseLike<unknown>;
+      const owner = operation.method.split('.').slice(0, -1).reduce<any>((target, name) => target[name], layers);
+      const args = Object.keys(operation.example).length > 0 ? [operation.example] : [];
+      try {
+        await method.apply(owner, args);
+      } catch (error) {
+        assert.ok(error instanceof LayersError, `${route}: ${String(error)}`);
+        assert.ok(![400, 422].includes(error.status), `${route}: the example is malformed: ${error.code} ${error.message} ${JSON.stringify(error.details)}`);
       }
     }
   });
