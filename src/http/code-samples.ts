@@ -108,9 +108,9 @@ function pythonValue(value: unknown): string {
  * gets them appended to each operation's description: the three samples side by side.
  */
 export function codeSamplesHtml(samples: readonly CodeSample[]): string {
-  const cell = (text: string) => `<td style="vertical-align:top"><pre><code>${escapeHtml(text)}</code></pre></td>`;
+  const cell = (text: string) => `<td><pre><code>${escapeHtml(text)}</code></pre></td>`;
   return [
-    '<table class="layers-code-samples">',
+    '<table>',
     `<thead><tr>${samples.map((sample) => `<th>${sample.label}</th>`).join('')}</tr></thead>`,
     `<tbody><tr>${samples.map((sample) => cell(sample.source)).join('')}</tr></tbody>`,
     '</table>',

@@ -130,13 +130,13 @@ describe('x-codeSamples: curl, TypeScript and Python from one table', () => {
   test('/docs shows the three samples side by side in each operation’s description', async () => {
     const spec = (await ctx.call({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { description?: string }>> };
     const reauth = spec.paths['/v1/projects/{projectId}/social/reauth-url']?.post?.description ?? '';
-    assert.match(reauth, /<table class="layers-code-samples"><thead><tr><th>curl<\/th><th>TypeScript<\/th><th>Python<\/th><\/tr>/);
+    assert.match(reauth, /<table><thead><tr><th>curl<\/th><th>TypeScript<\/th><th>Python<\/th><\/tr>/);
     assert.match(reauth, /layers\.social\.createReauthUrl\(\{/);
     assert.match(reauth, /layers\.social\.create_reauth_url\(/);
     assert.match(reauth, /curl [^<]*\/social\/reauth-url/);
     // /openapi.json itself keeps descriptions for prose: the samples live in x-codeSamples there.
     const doc = (await ctx.call({ method: 'GET', url: '/openapi.json' })).json() as typeof spec;
-    assert.doesNotMatch(doc.paths['/v1/projects/{projectId}/social/reauth-url']?.post?.description ?? '', /layers-code-samples/);
+    assert.doesNotMatch(doc.paths['/v1/projects/{projectId}/social/reauth-url']?.post?.description ?? '', /<table>/);
   });
 
   test('the three samples of each route send the same request', async () => {
