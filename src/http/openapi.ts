@@ -40,7 +40,10 @@ export async function installOpenApi(app: FastifyInstance, publicBaseUrl: string
         description:
           'Self-hostable server for the social-accounts part of the Layers Partner API. ' +
           'Authenticate with `Authorization: Bearer lp_<env>_…`. Errors use one envelope: ' +
-          '`{ "error": { "code", "message", "requestId", "details" } }`.',
+          '`{ "error": { "code", "message", "requestId", "details" } }`.\n\n' +
+          'Each operation shows its call with curl and with the SDKs (docs/sdks.md in the repository): ' +
+          'TypeScript `const layers = new Layers({ apiKey, baseUrl })` from `@layers-social/sdk`, ' +
+          'Python `layers = Layers(api_key=..., base_url=...)` from `layers_social`.',
       },
       servers: [{ url: publicBaseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

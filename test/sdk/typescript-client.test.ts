@@ -127,12 +127,15 @@ describe('TypeScript SDK: errors', () => {
     assert.equal(error.name, 'LayersError');
   });
 
-  test('a body that is not the envelope (a proxy’s page) is UNEXPECTED_RESPONSE with the status', async () => {
+  test('a body that is not the envelope (a proxy’s page), or a 2xx that is not JSON, is UNEXPECTED_RESPONSE with the status', async () => {
     const { layers } = scripted([new Response('<html>Bad gateway</html>', { status: 404, headers: { 'content-type': 'text/html' } })]);
     const error = await rejection(layers.whoami());
     assert.equal(error.status, 404);
     assert.equal(error.code, 'UNEXPECTED_RESPONSE');
     assert.match(error.message, /Bad gateway/);
+    const success = scripted([new Response('<html>Welcome</html>', { status: 200, headers: { 'content-type': 'text/html' } })]);
+    const notJson = await rejection(success.layers.whoami());
+    assert.deepEqual([notJson.status, notJson.code], [200, 'UNEXPECTED_RESPONSE']);
   });
 });
 

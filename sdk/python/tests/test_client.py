@@ -82,6 +82,10 @@ class Errors(unittest.TestCase):
         with self.assertRaises(LayersError) as caught:
             s.layers.whoami()
         self.assertEqual((caught.exception.status, caught.exception.code), (404, "UNEXPECTED_RESPONSE"))
+        success = Scripted([Response(200, {"content-type": "text/html"}, b"<html>Welcome</html>")])
+        with self.assertRaises(LayersError) as caught:
+            success.layers.whoami()
+        self.assertEqual((caught.exception.status, caught.exception.code), (200, "UNEXPECTED_RESPONSE"))
 
 
 class Retries(unittest.TestCase):

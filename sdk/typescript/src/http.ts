@@ -103,7 +103,7 @@ export class HttpClient {
         await this.sleep(this.#backoffMs(retry));
         continue;
       }
-      if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
+      if (response.ok) return parseBody<T>(response, text);
 
       const error = errorFromResponse(response, text);
       const delay = retry < maxRetries ? this.#retryDelayMs(error, repeatable, retry) : null;
@@ -150,6 +150,22 @@ export class HttpClient {
   #signal(options: RequestOptions): AbortSignal {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
     return options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  }
+}
+
+function parseBody<T>(response: Response, text: string): T {
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    throw new LayersError({
+      status: response.status,
+      code: 'UNEXPECTED_RESPONSE',
+      message: `HTTP ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+      requestId: response.headers.get('x-request-id'),
+      headers: response.headers,
+      cause,
+    });
   }
 }
 

@@ -135,7 +135,7 @@ class HttpClient:
                 retry += 1
                 continue
             if 200 <= response.status < 300:
-                return json.loads(response.body.decode("utf-8")) if response.body else None
+                return _parse_body(response)
             error = error_from_response(response.status, response.headers, response.body)
             delay = self._retry_delay(error, repeatable, retry) if retry < self._max_retries else None
             if delay is None:
@@ -156,6 +156,22 @@ class HttpClient:
         """Exponential (0.5 s, 1 s, 2 s, ... capped at 30 s) with jitter: between half and all of it."""
         ceiling = min(MAX_RETRY_DELAY_SECONDS, BASE_DELAY_SECONDS * 2**retry)
         return ceiling / 2 + self._random() * ceiling / 2
+
+
+def _parse_body(response: Response) -> Any:
+    if not response.body:
+        return None
+    try:
+        return json.loads(response.body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        text = response.body[:200].decode("utf-8", "replace")
+        raise LayersError(
+            response.status,
+            "UNEXPECTED_RESPONSE",
+            f"HTTP {response.status} with a body that is not JSON: {text}",
+            request_id=response.headers.get("x-request-id"),
+            headers=response.headers,
+        ) from error
 
 
 def _query_string(query: Mapping[str, Any]) -> str:
