@@ -52,7 +52,7 @@ function buildSdk(outDir: string): Promise<void> {
   });
 }
 
-describe('the SDK and the reference in a browser', { timeout: 120_000 }, () => {
+describe('the SDK and the reference in a browser', { timeout: 300_000 }, () => {
   let ctx: TestContext;
   let tenant: Tenant;
   let browser: Browser;
@@ -103,7 +103,7 @@ describe('the SDK and the reference in a browser', { timeout: 120_000 }, () => {
     const input = { apiKey: tenant.secret, body, secret, header: signatureHeader([secret], Math.floor(Date.now() / 1000), body) };
     await page.goto(`${ORIGIN}/?input=${encodeURIComponent(JSON.stringify(input))}`);
     // Evaluated in the page, where `globalThis` is its window.
-    await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, undefined, { timeout: 30_000 });
     const result = (await page.evaluate(() => (globalThis as { result?: unknown }).result)) as Record<string, any>;
     assert.equal(result['failure'], undefined, result['failure']);
     assert.equal(result['organizationId'], tenant.organizationId);
@@ -121,7 +121,7 @@ describe('the SDK and the reference in a browser', { timeout: 120_000 }, () => {
   test('/docs shows curl, TypeScript and Python side by side for an operation', async () => {
     await page.goto(`${ORIGIN}/docs#/Social%20accounts/createReauthUrl`);
     const samples = page.locator('#operations-Social_accounts-createReauthUrl .opblock-description table');
-    await samples.waitFor({ timeout: 20_000 });
+    await samples.waitFor({ timeout: 60_000 });
     const headings = await samples.locator('th').allInnerTexts();
     assert.deepEqual(headings.map((h) => h.trim()), ['curl', 'TypeScript', 'Python']);
     const cells = await samples.locator('td').allInnerTexts();

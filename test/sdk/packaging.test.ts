@@ -38,7 +38,7 @@ function directorySize(dir: string): number {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
-describe('the SDKs as packages', { timeout: 240_000 }, () => {
+describe('the SDKs as packages', { timeout: 480_000 }, () => {
   let server: LiveServer;
   let workDir: string;
   let header: string;

@@ -60,7 +60,7 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
 }
 
 for (const engine of engines) {
-  describe(`the seed page's examples run unchanged (${engine})`, { timeout: 120_000 }, () => {
+  describe(`the seed page's examples run unchanged (${engine})`, { timeout: 300_000 }, () => {
     let server: LiveServer;
     let workDir: string;
     let otherAccount: string;

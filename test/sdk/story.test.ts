@@ -45,7 +45,7 @@ async function errorOf(call: () => Promise<unknown>): Promise<ErrorSeen> {
 }
 
 for (const engine of engines) {
-  describe(`the reconnect story through the SDKs (${engine})`, { timeout: 120_000 }, () => {
+  describe(`the reconnect story through the SDKs (${engine})`, { timeout: 300_000 }, () => {
     let server: LiveServer;
     let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
