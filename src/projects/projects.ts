@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, ProjectsTable } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/unique-violation.ts';
@@ -11,6 +11,8 @@ import type { CreateProjectInput, Project, UpdateProjectInput } from './schemas.
 export interface ProjectListQuery {
   customerExternalId?: string;
   status?: Project['status'];
+  /** Case-insensitive substring of the name. */
+  search?: string;
   limit: number;
   cursor?: Cursor;
 }
@@ -61,6 +63,7 @@ export async function listProjects(
   let select = db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId);
   if (query.customerExternalId !== undefined) select = select.where('customer_external_id', '=', query.customerExternalId);
   if (query.status) select = select.where('status', '=', query.status);
+  if (query.search !== undefined) select = select.where(nameContains(query.search));
   if (query.cursor) select = select.where(after<Database, 'projects'>(query.cursor, 'created_at'));
   const rows = await select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
   return toPage(rows, query.limit, (row) => ({ at: row.created_at, id: row.id }), toProject);
@@ -105,6 +108,15 @@ export async function updateProject(
  */
 export async function archiveProject(db: Kysely<Database>, clock: Clock, organizationId: string, id: string): Promise<Project> {
   return updateProject(db, clock, organizationId, id, { status: 'archived' });
+}
+
+/**
+ * `lower()` on both sides, so SQLite and Postgres agree (SQLite's LIKE ignores case only for ASCII,
+ * Postgres's not at all); `%`, `_` and `\` in the search are literal characters.
+ */
+function nameContains(search: string) {
+  const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<boolean>`lower(name) like lower(${pattern}) escape '\\'`;
 }
 
 async function findProjectRow(db: Kysely<Database>, organizationId: string, id: string): Promise<ProjectsTable> {
