@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { REAUTH_ELIGIBLE } from '../../src/platforms/registry.ts';
 import { engines } from '../support/engines.ts';
 import { consent, followToCallback, runConnect } from '../support/consent.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 
 for (const engine of engines) {
-  for (const platform of ['tiktok', 'instagram'] as const) {
+  for (const platform of REAUTH_ELIGIBLE) {
     describe(`connect and reauth on ${platform} (${engine})`, () => {
       let ctx: TestContext;
       let tenant: Tenant;
