@@ -4,7 +4,7 @@ import { keyKillSwitch } from '../api-keys/authenticate.ts';
 import type { Database, OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { copyImage } from '../media/media-store.ts';
-import type { PlatformAdapter, PlatformProfile } from '../platforms/adapter.ts';
+import type { EligibleProfile, PlatformAdapter, PlatformProfile } from '../platforms/adapter.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import { isPlatformId } from '../platforms/registry.ts';
 import type { TokenSet } from '../platforms/tokens.ts';
@@ -170,9 +170,10 @@ async function assertStillAllowed(deps: SocialDeps, state: OAuthStatesTable): Pr
 }
 
 /**
- * The person's consent must fit what was asked: an eligible account, the scopes publishing needs,
- * the same user for a reauth. A rejected grant is dropped, not revoked upstream: on some platforms
- * revoking one token ends the user's whole authorization of the app, which may still back another account.
+ * The person's consent must fit what was asked: an eligible account (the module says why not),
+ * the same user for a reauth, the scopes publishing needs. A rejected grant is dropped, not revoked
+ * upstream: on some platforms revoking one token ends the user's whole authorization of the app,
+ * which may still back another account.
  */
 function checkConsent(
   adapter: PlatformAdapter,
@@ -180,14 +181,14 @@ function checkConsent(
   tokens: TokenSet,
   profile: PlatformProfile,
   bound: SocialAccountsTable | null | undefined,
-): void {
+): asserts profile is EligibleProfile {
   let failure: OAuthFailure | null = null;
   if (state.kind === 'reauth' && (!bound || bound.status === 'disconnected')) {
     failure = new OAuthFailure('STATE_EXPIRED', 'The account was disconnected while this reauth was pending; connect it again with oauth-url.');
+  } else if (!profile.eligible) {
+    failure = new OAuthFailure('ACCOUNT_NOT_ELIGIBLE', profile.reason);
   } else if (state.kind === 'reauth' && bound && bound.platform_user_id !== profile.platformUserId) {
     failure = new OAuthFailure('ACCOUNT_MISMATCH', `The person signed in as @${profile.handle}, not as the account being reconnected.`);
-  } else if (!profile.eligible) {
-    failure = new OAuthFailure('ACCOUNT_NOT_ELIGIBLE', `@${profile.handle} is not a business or creator account, which publishing requires.`);
   } else {
     const requested = JSON.parse(state.requested_scopes) as string[];
     const missing = adapter.requiredScopes.filter((s) => requested.includes(s) && !tokens.grantedScopes.includes(s));
@@ -197,7 +198,7 @@ function checkConsent(
 }
 
 /** A connect for a platform user this project already has (not disconnected) reconnects that account instead of duplicating it. */
-function findSameAccount(db: Kysely<Database>, state: OAuthStatesTable, profile: PlatformProfile) {
+function findSameAccount(db: Kysely<Database>, state: OAuthStatesTable, profile: EligibleProfile) {
   return db
     .selectFrom('social_accounts')
     .selectAll()
@@ -215,7 +216,7 @@ async function createAccount(
   state: OAuthStatesTable,
   adapter: PlatformAdapter,
   tokens: TokenSet,
-  profile: PlatformProfile,
+  profile: EligibleProfile,
   avatarMediaId: string | null,
 ): Promise<string> {
   const now = deps.clock.now().toISOString();
@@ -258,7 +259,7 @@ async function reconnectAccount(
   account: SocialAccountsTable,
   adapter: PlatformAdapter,
   tokens: TokenSet,
-  profile: PlatformProfile,
+  profile: EligibleProfile,
   avatarMediaId: string | null,
 ): Promise<string | null> {
   const vaultEntryId = account.vault_entry_id ?? newVaultEntryId();
@@ -281,7 +282,7 @@ async function reconnectAccount(
  * What a fresh grant sets, on a new account and on a reconnected one alike: the credential and
  * profile fields it brought, with every trace of the old failure cleared. Nothing else is touched.
  */
-function grantColumns(adapter: PlatformAdapter, tokens: TokenSet, profile: PlatformProfile, vaultEntryId: string) {
+function grantColumns(adapter: PlatformAdapter, tokens: TokenSet, profile: EligibleProfile, vaultEntryId: string) {
   return {
     status: 'connected' as const,
     handle: profile.handle,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { EmulatorOptions } from '../../src/emulator/app.ts';
+import type { EligibleProfile, PlatformProfile } from '../../src/platforms/adapter.ts';
 import { startEmulator } from '../../src/emulator/main.ts';
 import { emulatorEndpoints } from '../../src/platforms/adapters.ts';
 import { PlatformError, type PlatformErrorKind } from '../../src/platforms/errors.ts';
@@ -110,6 +111,12 @@ export async function expectPlatformError(
   if (expected.platformCode !== undefined) assert.equal(error.platformCode, expected.platformCode, error.message);
   if (expected.reauthReason !== undefined) assert.equal(error.reauthReason, expected.reauthReason, error.message);
   return error;
+}
+
+/** The profile of an account that can publish (asserted), with its identity fields. */
+export function eligible(profile: PlatformProfile): EligibleProfile {
+  assert.ok(profile.eligible, `not eligible: ${profile.eligible ? '' : profile.reason}`);
+  return profile;
 }
 
 /** A fetch that records every URL it was asked for and passes the request on. */

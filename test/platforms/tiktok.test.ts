@@ -5,7 +5,7 @@ import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
 import { tiktok } from '../../src/platforms/tiktok/index.ts';
-import { REDIRECT_URI, expectPlatformError, newCodeVerifier, recordingFetch, startTestEmulator } from './emulator-harness.ts';
+import { REDIRECT_URI, eligible, expectPlatformError, newCodeVerifier, recordingFetch, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -71,7 +71,7 @@ describe('TikTok adapter', () => {
     assert.deepEqual(tokens.grantedScopes, [...adapter.defaultScopes]);
     assert.match(tokens.accessToken, /^act\./);
 
-    const profile = await adapter.fetchProfile(tokens);
+    const profile = eligible(await adapter.fetchProfile(tokens));
     assert.equal(profile.platformUserId, openId);
     assert.equal(profile.handle, 'tt_flow');
     assert.equal(profile.displayName, 'Tt Flow');
@@ -89,7 +89,7 @@ describe('TikTok adapter', () => {
       platformCode: 'invalid_grant',
       reauthReason: 'token_revoked',
     });
-    assert.equal((await adapter.fetchProfile(refreshed)).platformUserId, openId);
+    assert.equal(eligible(await adapter.fetchProfile(refreshed)).platformUserId, openId);
 
     await adapter.revoke(refreshed);
     await expectPlatformError(adapter.refresh(refreshed), { kind: 'needs_reauth', reauthReason: 'token_revoked' });
@@ -102,7 +102,7 @@ describe('TikTok adapter', () => {
     const tokens = await connect(emulator, recorded, 'basic_only', ['user.info.profile']);
 
     assert.deepEqual(tokens.grantedScopes, ['user.info.basic', 'video.publish', 'video.upload']);
-    const profile = await recorded.fetchProfile(tokens);
+    const profile = eligible(await recorded.fetchProfile(tokens));
     const userInfoUrl = new URL(recording.urls.at(-1) ?? '');
     assert.equal(userInfoUrl.searchParams.get('fields'), 'open_id,union_id,avatar_url,display_name');
     assert.equal(profile.handle, 'Basic Only');
