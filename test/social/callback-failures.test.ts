@@ -159,6 +159,17 @@ for (const engine of engines) {
         assert.deepEqual(await snapshot(accountId), before);
       });
 
+      test('SCOPES_NOT_GRANTED on a reconnect through oauth-url: the account the same person already has is left as it was', async () => {
+        const user = uniqueUser('stingy_again');
+        const accountId = await connectAccount(ctx, tenant, projectId, platform, user);
+        const before = await snapshot(accountId);
+        const minted = await mintConnect(ctx, tenant.secret, projectId, platform);
+        const redirect = await consent(minted.authorizeUrl, { username: user, untick: [kit.publishScope] });
+        expectErrorRedirect(await followToCallback(ctx, redirect), RETURN_URL, 'SCOPES_NOT_GRANTED');
+        await expectFailed(minted.state, 'SCOPES_NOT_GRANTED');
+        assert.deepEqual(await snapshot(accountId), before);
+      });
+
       if (platform === 'tiktok') {
         test('a scope publishing does not need may be unticked: the account connects and health reports no missing scope', async () => {
           const minted = await mintConnect(ctx, tenant.secret, projectId, platform);
