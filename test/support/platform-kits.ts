@@ -72,6 +72,23 @@ export const PLATFORM_KITS: Record<PlatformId, PlatformTestKit> = {
     // Instagram appends `#_` to its redirect, and browsers carry a fragment across a redirect whose Location has none.
     landingSuffix: '#_',
   },
+  youtube: {
+    publishScope: 'https://www.googleapis.com/auth/youtube.upload',
+    profileEndpoint: 'channels',
+    refreshGrant: 'refresh_token',
+    refreshableAfterMs: 0,
+    // Only the keep-alive refresh is scheduled, a month after the last one.
+    refreshDueAfterMs: 30 * DAY,
+    transientRefreshCodes: { 500: 'server_error', 429: 'rate_limit_exceeded' },
+    lastingToken: { kind: 'refresh', field: 'refreshToken' },
+    echoingRefreshFault: (token) => ({ error: 'invalid_request', error_description: `refresh_token ${token} is malformed` }),
+    echoingExchangeFault: (code) => ({ error: 'invalid_grant', error_description: `code ${code} is unknown` }),
+    upstreamRevoke: {
+      pathSuffix: '/oauth2/revoke',
+      echoingFault: (token) => ({ error: 'invalid_request', error_description: `token ${token} rejected` }),
+    },
+    landingSuffix: '',
+  },
 };
 
 /** The lasting token of a stored token set (see PlatformTestKit.lastingToken). */
