@@ -9,6 +9,8 @@ export interface AuthorizationCode {
   redirectUri: string;
   scopes: string[];
   codeChallenge: string | undefined;
+  /** What the authorize request said about a refresh token, where the client chooses (AuthorizeRequest.offlineAccess). */
+  offlineAccess?: boolean;
   username: string;
   userId: string;
   expiresAt: number;

@@ -13,6 +13,8 @@ export interface AuthorizeRequest {
   redirectUri: string;
   state: string | undefined;
   codeChallenge: string | undefined;
+  /** Set where the client chooses whether the grant includes a refresh token ("offline" access). */
+  offlineAccess?: boolean;
 }
 
 export type AuthorizeValidation = { ok: true; request: AuthorizeRequest } | { ok: false; message: string };
@@ -100,6 +102,7 @@ export function registerConsentRoutes(
       redirectUri: authorize.redirectUri,
       scopes: grantedScopes,
       codeChallenge: authorize.codeChallenge,
+      offlineAccess: authorize.offlineAccess,
       username: user.username,
       userId: user.userId,
       ttlSeconds: platform.codeTtlSeconds,

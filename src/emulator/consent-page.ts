@@ -45,7 +45,10 @@ function page(branding: PlatformBranding, content: string): string {
                      border: 1px solid #d0d2d8; border-radius: 8px; font: inherit; }
   fieldset { border: 1px solid #e3e4e8; border-radius: 8px; padding: 10px 14px; margin: 0 0 18px; }
   legend { font-weight: 600; padding: 0 4px; }
-  fieldset label { display: block; padding: 3px 0; font-family: ui-monospace, monospace; font-size: 13px; }
+  /* A long scope name (a full URL) wraps beside its checkbox, not below it. */
+  fieldset label { display: flex; gap: 6px; align-items: baseline; padding: 3px 0; font-family: ui-monospace, monospace;
+                   font-size: 13px; overflow-wrap: anywhere; }
+  fieldset input { flex: none; margin: 0; }
   /* Authorize comes first in the markup so that pressing Enter approves; it is shown on the right. */
   .actions { display: flex; flex-direction: row-reverse; gap: 10px; }
   button { flex: 1; padding: 10px; border-radius: 8px; font: inherit; font-weight: 600; cursor: pointer;

@@ -1,3 +1,4 @@
+import { REAUTH_ELIGIBLE } from '../platforms/registry.ts';
 /**
  * The one source of the SDK surface as the API reference shows it: for each `/v1` route, the
  * operationId it carries in `/openapi.json`, the TypeScript SDK method that calls it (the Python
@@ -20,6 +21,8 @@ const ACCOUNT = 'sa_9c1e42a0-b7f3-4e5d-a2c1-8b4f5e6c7d8e';
 const KEY = 'key_3b9e6a2f-5c1d-4e8a-9f0b-7d2c4e6a8b1c';
 const ENDPOINT = 'we_5d7f1a3c-8e2b-4c6d-9a0f-1b3e5c7d9f2a';
 const DELIVERY = 'wd_0e4a6c8b-2d1f-4a3e-8b5c-7f9d1e3a5c6b';
+/** The examples' platform: one whose accounts reauth-url can reconnect. */
+const EXAMPLE_PLATFORM = REAUTH_ELIGIBLE[0] as string;
 
 /** Keyed by `METHOD /path` as the OpenAPI document spells it (`{param}` placeholders). */
 export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
@@ -44,12 +47,12 @@ export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
   'POST /v1/projects/{projectId}/social/oauth-url': {
     operationId: 'createOAuthUrl',
     method: 'social.createOAuthUrl',
-    example: { projectId: PROJECT, platform: 'tiktok', returnUrl: 'https://app.example.com/connect/tiktok/return' },
+    example: { projectId: PROJECT, platform: EXAMPLE_PLATFORM, returnUrl: `https://app.example.com/connect/${EXAMPLE_PLATFORM}/return` },
   },
   'POST /v1/projects/{projectId}/social/reauth-url': {
     operationId: 'createReauthUrl',
     method: 'social.createReauthUrl',
-    example: { projectId: PROJECT, socialAccountId: ACCOUNT, returnUrl: 'https://app.example.com/reconnect/tiktok/return' },
+    example: { projectId: PROJECT, socialAccountId: ACCOUNT, returnUrl: `https://app.example.com/reconnect/${EXAMPLE_PLATFORM}/return` },
   },
   'GET /v1/social/oauth-status/{state}': {
     operationId: 'getOAuthStatus',

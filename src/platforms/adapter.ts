@@ -3,15 +3,27 @@ import type { PlatformModule } from './module.ts';
 import type { PlatformId } from './registry.ts';
 import type { TokenSet } from './tokens.ts';
 
-export interface PlatformProfile {
+/** Who the person is on the platform, for an account that can publish through this API. */
+export interface EligibleProfile {
+  eligible: true;
   platformUserId: string;
   handle: string;
   displayName: string | null;
   /** The platform's (expiring) CDN URL; the server copies the image at connect and reauth. */
   avatarUrl: string | null;
-  /** False when the account cannot publish through this API (e.g. a personal account where only business accounts can). */
-  eligible: boolean;
 }
+
+/**
+ * An account that cannot publish through this API (a kind of account the API refuses, or no
+ * account on the platform at all behind the login): its consent fails with ACCOUNT_NOT_ELIGIBLE.
+ */
+export interface IneligibleProfile {
+  eligible: false;
+  /** Why, in the module's words for the partner: the failed state's error message. */
+  reason: string;
+}
+
+export type PlatformProfile = EligibleProfile | IneligibleProfile;
 
 export interface AuthorizeRequest {
   state: string;

@@ -60,7 +60,7 @@ export interface PublishPost {
 
 /**
  * What a module carries from one step to the next: the step it reached and every platform id it was
- * given on the way (a TikTok `publish_id`, Instagram container and media ids). Plain JSON, stored on
+ * given on the way (an upload's publish id, container and media ids). Plain JSON, stored on
  * the post.
  */
 export interface PublishState {

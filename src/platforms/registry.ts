@@ -1,13 +1,14 @@
 import type { PlatformModule } from './module.ts';
 import { instagram } from './instagram/index.ts';
 import { tiktok } from './tiktok/index.ts';
+import { youtube } from './youtube/index.ts';
 
 /**
  * Every platform the server speaks to, and the only list of them: schemas, configuration, the
  * sandbox, the emulator and the tests all read it. Adding a platform is its two folders
  * (`src/platforms/<id>/`, `src/emulator/<id>/`) and one line here (docs/platforms/adding-a-platform.md).
  */
-export const PLATFORM_MODULES = [tiktok, instagram] as const;
+export const PLATFORM_MODULES = [tiktok, instagram, youtube] as const;
 
 export type PlatformId = (typeof PLATFORM_MODULES)[number]['id'];
 

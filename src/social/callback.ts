@@ -4,7 +4,7 @@ import { keyKillSwitch } from '../api-keys/authenticate.ts';
 import type { Database, OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { copyImage } from '../media/media-store.ts';
-import type { PlatformAdapter, PlatformProfile } from '../platforms/adapter.ts';
+import type { EligibleProfile, PlatformAdapter, PlatformProfile } from '../platforms/adapter.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import { isPlatformId } from '../platforms/registry.ts';
 import type { TokenSet } from '../platforms/tokens.ts';
@@ -44,8 +44,8 @@ class OAuthFailure extends Error {
 /**
  * The platform redirected the person's browser here (docs/reference/social-accounts.md, "The callback"). The state is claimed exactly
  * once (concurrent and repeated callbacks then just follow its outcome); the code is exchanged
- * with the PKCE verifier; the profile is checked (eligibility, scopes, and for a reauth the same
- * platform user); then tokens, account and state are written in one transaction, and the browser
+ * with the PKCE verifier; the granted scopes are checked, then the profile (eligibility, and for a
+ * reauth the same platform user); then tokens, account and state are written in one transaction, and the browser
  * goes back to returnUrl with no added parameters. The `social_account.connected` event is written
  * in that same transaction (operation `creation` or `reconnect`), and so is the release of the
  * account's held posts. Any failure marks the state failed and adds
@@ -129,11 +129,13 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
     codeVerifier: verifier.codeVerifier,
     callbackScopes: adapter.callbackScopes(query),
   });
+  // Before the profile: a grant without the scope that reads it fails there with a platform error.
+  checkGrantedScopes(adapter, state, tokens);
   const profile = await adapter.fetchProfile(tokens);
   const bound = state.social_account_id
     ? await deps.db.selectFrom('social_accounts').selectAll().where('id', '=', state.social_account_id).executeTakeFirst()
     : null;
-  checkConsent(adapter, state, tokens, profile, bound);
+  checkConsent(state, profile, bound);
 
   const avatarMediaId = profile.avatarUrl ? await copyImage(deps.db, deps.clock, deps.fetch, profile.avatarUrl) : null;
   return deps.db.transaction().execute(async (trx) => {
@@ -174,34 +176,29 @@ async function assertStillAllowed(deps: SocialDeps, state: OAuthStatesTable): Pr
 }
 
 /**
- * The person's consent must fit what was asked: an eligible account, the scopes publishing needs,
- * the same user for a reauth. A rejected grant is dropped, not revoked upstream: on some platforms
- * revoking one token ends the user's whole authorization of the app, which may still back another account.
+ * The person's consent must grant what was asked of the scopes publishing needs. A rejected grant
+ * is dropped, not revoked upstream: on some platforms revoking one token ends the user's whole
+ * authorization of the app, which may still back another account.
  */
-function checkConsent(
-  adapter: PlatformAdapter,
-  state: OAuthStatesTable,
-  tokens: TokenSet,
-  profile: PlatformProfile,
-  bound: SocialAccountsTable | null | undefined,
-): void {
-  let failure: OAuthFailure | null = null;
+function checkGrantedScopes(adapter: PlatformAdapter, state: OAuthStatesTable, tokens: TokenSet): void {
+  const requested = JSON.parse(state.requested_scopes) as string[];
+  const missing = adapter.requiredScopes.filter((s) => requested.includes(s) && !tokens.grantedScopes.includes(s));
+  if (missing.length > 0) throw new OAuthFailure('SCOPES_NOT_GRANTED', `Publishing needs these permissions, which were not granted: ${missing.join(', ')}.`);
+}
+
+/** …and must come from an eligible account (the module says why not), the same user for a reauth. Dropped like above. */
+function checkConsent(state: OAuthStatesTable, profile: PlatformProfile, bound: SocialAccountsTable | null | undefined): asserts profile is EligibleProfile {
   if (state.kind === 'reauth' && (!bound || bound.status === 'disconnected')) {
-    failure = new OAuthFailure('STATE_EXPIRED', 'The account was disconnected while this reauth was pending; connect it again with oauth-url.');
-  } else if (state.kind === 'reauth' && bound && bound.platform_user_id !== profile.platformUserId) {
-    failure = new OAuthFailure('ACCOUNT_MISMATCH', `The person signed in as @${profile.handle}, not as the account being reconnected.`);
-  } else if (!profile.eligible) {
-    failure = new OAuthFailure('ACCOUNT_NOT_ELIGIBLE', `@${profile.handle} is not a business or creator account, which publishing requires.`);
-  } else {
-    const requested = JSON.parse(state.requested_scopes) as string[];
-    const missing = adapter.requiredScopes.filter((s) => requested.includes(s) && !tokens.grantedScopes.includes(s));
-    if (missing.length > 0) failure = new OAuthFailure('SCOPES_NOT_GRANTED', `Publishing needs these permissions, which were not granted: ${missing.join(', ')}.`);
+    throw new OAuthFailure('STATE_EXPIRED', 'The account was disconnected while this reauth was pending; connect it again with oauth-url.');
   }
-  if (failure) throw failure;
+  if (!profile.eligible) throw new OAuthFailure('ACCOUNT_NOT_ELIGIBLE', profile.reason);
+  if (state.kind === 'reauth' && bound && bound.platform_user_id !== profile.platformUserId) {
+    throw new OAuthFailure('ACCOUNT_MISMATCH', `The person signed in as @${profile.handle}, not as the account being reconnected.`);
+  }
 }
 
 /** A connect for a platform user this project already has (not disconnected) reconnects that account instead of duplicating it. */
-function findSameAccount(db: Kysely<Database>, state: OAuthStatesTable, profile: PlatformProfile) {
+function findSameAccount(db: Kysely<Database>, state: OAuthStatesTable, profile: EligibleProfile) {
   return db
     .selectFrom('social_accounts')
     .selectAll()
@@ -219,7 +216,7 @@ async function createAccount(
   state: OAuthStatesTable,
   adapter: PlatformAdapter,
   tokens: TokenSet,
-  profile: PlatformProfile,
+  profile: EligibleProfile,
   avatarMediaId: string | null,
 ): Promise<string> {
   const now = deps.clock.now().toISOString();
@@ -262,7 +259,7 @@ async function reconnectAccount(
   account: SocialAccountsTable,
   adapter: PlatformAdapter,
   tokens: TokenSet,
-  profile: PlatformProfile,
+  profile: EligibleProfile,
   avatarMediaId: string | null,
 ): Promise<string | null> {
   const vaultEntryId = account.vault_entry_id ?? newVaultEntryId();
@@ -285,7 +282,7 @@ async function reconnectAccount(
  * What a fresh grant sets, on a new account and on a reconnected one alike: the credential and
  * profile fields it brought, with every trace of the old failure cleared. Nothing else is touched.
  */
-function grantColumns(adapter: PlatformAdapter, tokens: TokenSet, profile: PlatformProfile, vaultEntryId: string) {
+function grantColumns(adapter: PlatformAdapter, tokens: TokenSet, profile: EligibleProfile, vaultEntryId: string) {
   return {
     status: 'connected' as const,
     handle: profile.handle,

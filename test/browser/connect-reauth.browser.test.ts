@@ -4,15 +4,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { PLATFORMS, REAUTH_ELIGIBLE, type PlatformId } from '../../src/platforms/registry.ts';
 import { engines } from '../support/engines.ts';
+import { PLATFORM_KITS } from '../support/platform-kits.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
  * The whole consent round trip in a real browser: a partner page (its own server, holding the API
  * key) mints the URL, Chromium consents on the emulator's page, the server's callback sends it back
- * to the partner's returnUrl; then an upstream revoke, a live health check and a reauth through the
- * browser bring the same socialAccountId back to `connected`.
+ * to the partner's returnUrl; then an upstream revoke, a live health check and a reconnect through
+ * the browser (reauth-url where the platform offers it, else oauth-url as the same person) bring
+ * the same socialAccountId back to `connected`.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,8 +31,6 @@ const CHROMIUM_ARGS = [
 ];
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const STEP_TIMEOUT_MS = 10_000;
-
-type Platform = 'tiktok' | 'instagram';
 
 /** A free TCP port on the loopback interface (the API server must know its public URL before it listens). */
 async function freePort(): Promise<number> {
@@ -58,7 +59,7 @@ interface Partner {
  * mints the consent URL and sends the browser on with a 303. It remembers (as a real partner would,
  * in its session) the state it minted and the account the last completed flow bound.
  */
-async function startPartner(apiUrl: string, secret: string, projectId: string, platform: Platform): Promise<Partner> {
+async function startPartner(apiUrl: string, secret: string, projectId: string, platform: PlatformId): Promise<Partner> {
   const returnHits: string[] = [];
   const minted: Partner['minted'] = [];
   let socialAccountId: string | null = null;
@@ -99,9 +100,11 @@ ${socialAccountId ? `<form method="post" action="/reconnect"><button type="submi
       const returnUrl = `${origin}/return`;
       const reauth = path === '/reconnect';
       if (reauth && !socialAccountId) return html(res, 409, '<p>Nothing to reconnect.</p>');
-      const result = reauth
-        ? await api('POST', `/v1/projects/${projectId}/social/reauth-url`, { socialAccountId, returnUrl })
-        : await api('POST', `/v1/projects/${projectId}/social/oauth-url`, { platform, returnUrl });
+      // Where reauth-url is not offered, the same person consenting through oauth-url reconnects the same account.
+      const result =
+        reauth && REAUTH_ELIGIBLE.includes(platform)
+          ? await api('POST', `/v1/projects/${projectId}/social/reauth-url`, { socialAccountId, returnUrl })
+          : await api('POST', `/v1/projects/${projectId}/social/oauth-url`, { platform, returnUrl });
       minted.push({ kind: reauth ? 'reauth' : 'connect', state: String(result.state) });
       res.writeHead(303, { location: String(result.authorizeUrl), 'cache-control': 'no-store' });
       res.end();
@@ -143,13 +146,13 @@ ${socialAccountId ? `<form method="post" action="/reconnect"><button type="submi
 }
 
 /**
- * Where the browser should land: returnUrl exactly. Instagram appends `#_` to its redirect to the
- * callback and browsers carry a fragment across a redirect whose Location has none, so on Instagram
- * the address bar (never the request the partner's server receives) ends in `#_`, as with the real
- * platform.
+ * Where the browser should land: returnUrl exactly. A platform may append a fragment to its redirect
+ * to the callback (Instagram's `#_`) and browsers carry a fragment across a redirect whose Location
+ * has none, so the address bar (never the request the partner's server receives) keeps it, as with
+ * the real platform.
  */
-function expectedLanding(platform: Platform, returnUrl: string): string {
-  return platform === 'instagram' ? `${returnUrl}#_` : returnUrl;
+function expectedLanding(platform: PlatformId, returnUrl: string): string {
+  return `${returnUrl}${PLATFORM_KITS[platform].landingSuffix}`;
 }
 
 /** On the emulator's consent page: log in as `username`, screenshot, press Authorize; waits for the partner's /return. */
@@ -184,8 +187,10 @@ for (const engine of engines) {
       await ctx?.close();
     });
 
-    for (const platform of ['tiktok', 'instagram'] as const) {
-      test(`${platform}: consent in Chromium, revoke upstream, reauth back to the same id`, async () => {
+    for (const platform of PLATFORMS) {
+      /** What oauth-status calls the reconnect: a reauth, or a connect that found the same person's account. */
+      const reconnectKind = REAUTH_ELIGIBLE.includes(platform) ? 'reauth' : 'connect';
+      test(`${platform}: consent in Chromium, revoke upstream, reconnect to the same id`, async () => {
         const project = await ctx.call({ method: 'POST', url: '/v1/projects', key: tenant.secret, body: { name: `Browser ${platform}`, timezone: 'UTC' } });
         assert.equal(project.statusCode, 201, project.body);
         const projectId = project.json().id as string;
@@ -258,7 +263,7 @@ for (const engine of engines) {
           assert.equal(reauth?.kind, 'reauth');
           const reauthStatus = (await ctx.call({ method: 'GET', url: `/v1/social/oauth-status/${reauth.state}`, key: tenant.secret })).json();
           assert.equal(reauthStatus.status, 'completed');
-          assert.equal(reauthStatus.kind, 'reauth');
+          assert.equal(reauthStatus.kind, reconnectKind);
           assert.equal(reauthStatus.socialAccountId, socialAccountId);
           const back = (await ctx.call({ method: 'GET', url: `/v1/projects/${projectId}/social-accounts`, key: tenant.secret })).json();
           assert.equal(back.items.length, 1, 'no second account');

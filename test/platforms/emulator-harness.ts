@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { EmulatorOptions } from '../../src/emulator/app.ts';
+import type { EligibleProfile, PlatformAdapter, PlatformProfile } from '../../src/platforms/adapter.ts';
 import { startEmulator } from '../../src/emulator/main.ts';
 import { emulatorEndpoints } from '../../src/platforms/adapters.ts';
 import { PlatformError, type PlatformErrorKind } from '../../src/platforms/errors.ts';
 import type { PlatformEndpoints } from '../../src/platforms/http-client.ts';
 import { platformModule, type PlatformId } from '../../src/platforms/registry.ts';
 import type { ReauthReason } from '../../src/db/schema.ts';
-import { parseConsentForm } from '../emulator/consent-driver.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
+import { parseConsentForm, REDIRECT_URI } from '../emulator/consent-driver.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
 export { REDIRECT_URI } from '../emulator/consent-driver.ts';
@@ -26,8 +28,8 @@ export interface TestEmulator {
   /** Where a sandbox adapter of `platform` sends its calls on this emulator. */
   endpoints(platform: Platform): PlatformEndpoints;
   close(): Promise<void>;
-  /** Creates or updates a user and returns its platform id (TikTok open_id, Instagram user_id). */
-  upsertUser(platform: Platform, username: string, accountType?: 'BUSINESS' | 'CREATOR' | 'PERSONAL'): Promise<string>;
+  /** Creates or updates a user (by default of the platform's first account type) and returns its platform id. */
+  upsertUser(platform: Platform, username: string, accountType?: string): Promise<string>;
   revokeUser(platform: Platform, username: string, subcode?: 458 | 460 | 467): Promise<void>;
   expireAccessTokens(platform: Platform, username: string): Promise<void>;
   injectFault(fault: { platform: Platform; endpoint: string; status: number; body?: unknown; times?: number }): Promise<void>;
@@ -58,8 +60,8 @@ export async function startTestEmulator(options: Omit<EmulatorOptions, 'now'> = 
     endpoints: (platform) => emulatorEndpoints(platformModule(platform), url),
     close: () => emulator.close(),
 
-    async upsertUser(platform, username, accountType = 'BUSINESS') {
-      const user = (await control(`/users/${platform}/${username}`, { accountType })) as { userId: string };
+    async upsertUser(platform, username, accountType) {
+      const user = (await control(`/users/${platform}/${username}`, accountType === undefined ? {} : { accountType })) as { userId: string };
       return user.userId;
     },
     async revokeUser(platform, username, subcode) {
@@ -96,6 +98,25 @@ export function newCodeVerifier(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** A consent as `username` through the adapter's own authorize URL (its default scopes, minus `untick`): the code, its verifier, the redirect. */
+export async function consentThrough(
+  emulator: TestEmulator,
+  adapter: PlatformAdapter,
+  username: string,
+  untick: string[] = [],
+): Promise<{ code: string; codeVerifier: string; redirect: URL }> {
+  const codeVerifier = newCodeVerifier();
+  const authorizeUrl = adapter.authorizeUrl({ state: 's1', redirectUri: REDIRECT_URI, scopes: [...adapter.defaultScopes], codeVerifier });
+  const redirect = await emulator.consent(authorizeUrl, { username, untick });
+  return { code: redirect.searchParams.get('code') ?? '', codeVerifier, redirect };
+}
+
+/** …with the code redeemed as the callback would, given what the redirect says was granted: the tokens a client ends up holding. */
+export async function connectThrough(emulator: TestEmulator, adapter: PlatformAdapter, username: string, untick: string[] = []): Promise<TokenSet> {
+  const { code, codeVerifier, redirect } = await consentThrough(emulator, adapter, username, untick);
+  return adapter.exchangeCode({ code, redirectUri: REDIRECT_URI, codeVerifier, callbackScopes: adapter.callbackScopes(Object.fromEntries(redirect.searchParams)) });
+}
+
 /** Awaits `promise`, asserts it rejects with a PlatformError of this kind, and returns the error. */
 export async function expectPlatformError(
   promise: Promise<unknown>,
@@ -110,6 +131,12 @@ export async function expectPlatformError(
   if (expected.platformCode !== undefined) assert.equal(error.platformCode, expected.platformCode, error.message);
   if (expected.reauthReason !== undefined) assert.equal(error.reauthReason, expected.reauthReason, error.message);
   return error;
+}
+
+/** The profile of an account that can publish (asserted), with its identity fields. */
+export function eligible(profile: PlatformProfile): EligibleProfile {
+  assert.ok(profile.eligible, `not eligible: ${profile.eligible ? '' : profile.reason}`);
+  return profile;
 }
 
 /** A fetch that records every URL it was asked for and passes the request on. */

@@ -5,7 +5,7 @@ import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
 import { instagram } from '../../src/platforms/instagram/index.ts';
 import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
-import { REDIRECT_URI, expectPlatformError, newCodeVerifier, startTestEmulator } from './emulator-harness.ts';
+import { REDIRECT_URI, eligible, expectPlatformError, newCodeVerifier, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
 const graph = (code: number, extra: Record<string, unknown> = {}) => ({
@@ -136,7 +136,7 @@ describe('Instagram adapter failures against the emulator', () => {
     await emulator.injectFault({ platform: 'instagram', endpoint: 'exchange', status: 500 });
     await expectPlatformError(connect('ig_transient'), { kind: 'transient', platformCode: '1' });
     // The account's credential was never touched.
-    assert.equal((await adapter.fetchProfile(tokens)).handle, 'ig_transient');
+    assert.equal(eligible(await adapter.fetchProfile(tokens)).handle, 'ig_transient');
   });
 
   it('other: a reused code, and refreshing a token younger than 24 h', async () => {

@@ -4,7 +4,7 @@ import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
 import { instagram } from '../../src/platforms/instagram/index.ts';
 import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
-import { REDIRECT_URI, expectPlatformError, newCodeVerifier, recordingFetch, startTestEmulator } from './emulator-harness.ts';
+import { REDIRECT_URI, eligible, expectPlatformError, newCodeVerifier, recordingFetch, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -72,7 +72,7 @@ describe('Instagram adapter', () => {
     assert.equal(tokens.refreshToken, null);
     assert.deepEqual(tokens.grantedScopes, [...adapter.defaultScopes]);
 
-    const profile = await adapter.fetchProfile(tokens);
+    const profile = eligible(await adapter.fetchProfile(tokens));
     assert.ok(BigInt(userId) > 2n ** 53n);
     assert.deepEqual(profile, {
       platformUserId: userId,
@@ -93,7 +93,7 @@ describe('Instagram adapter', () => {
     assert.equal(refreshed.refreshToken, null);
     assert.equal(refreshed.accessTokenExpiresAt, new Date(issued + 25 * HOUR_MS + 60 * DAY_MS).toISOString());
     assert.deepEqual(refreshed.grantedScopes, tokens.grantedScopes);
-    assert.equal((await adapter.fetchProfile(refreshed)).platformUserId, userId);
+    assert.equal(eligible(await adapter.fetchProfile(refreshed)).platformUserId, userId);
   });
 
   it('marks personal accounts ineligible and creator accounts eligible', async () => {
@@ -118,7 +118,7 @@ describe('Instagram adapter', () => {
       clock: emulator.clock,
       fetch: rewritingFetch('/me', (body) => body.replace(/"user_id":"(\d+)"/, '"user_id":$1')),
     });
-    assert.equal((await numericId.fetchProfile(tokens)).platformUserId, userId);
+    assert.equal(eligible(await numericId.fetchProfile(tokens)).platformUserId, userId);
   });
 
   it('revokes nothing upstream: Instagram Login has no revoke endpoint', async () => {

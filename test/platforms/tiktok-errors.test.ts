@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
-import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { classifyTikTokFailure, isTikTokFailure } from '../../src/platforms/tiktok/errors.ts';
 import type { TikTokCall } from '../../src/platforms/tiktok/errors.ts';
 import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
 import { tiktok } from '../../src/platforms/tiktok/index.ts';
-import { REDIRECT_URI, expectPlatformError, newCodeVerifier, startTestEmulator } from './emulator-harness.ts';
+import { REDIRECT_URI, connectThrough, consentThrough, expectPlatformError, newCodeVerifier, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
 const DAY_SECONDS = 24 * 3600;
@@ -64,16 +63,7 @@ describe('TikTok adapter failures against the emulator', () => {
   });
   after(() => emulator.close());
 
-  async function authorizationCode(username: string, codeVerifier: string): Promise<string> {
-    const url = adapter.authorizeUrl({ state: 's', redirectUri: REDIRECT_URI, scopes: [...adapter.defaultScopes], codeVerifier });
-    return (await emulator.consent(url, { username })).searchParams.get('code') ?? '';
-  }
-
-  async function connect(username: string): Promise<TokenSet> {
-    const codeVerifier = newCodeVerifier();
-    const code = await authorizationCode(username, codeVerifier);
-    return adapter.exchangeCode({ code, redirectUri: REDIRECT_URI, codeVerifier, callbackScopes: null });
-  }
+  const connect = (username: string) => connectThrough(emulator, adapter, username);
 
   it('transient: server_error / temporarily_unavailable on the token endpoint, 429 / internal_error on user info', async () => {
     const tokens = await connect('tt_transient');
@@ -140,8 +130,7 @@ describe('TikTok adapter failures against the emulator', () => {
   });
 
   it('other: a reused code, a wrong verifier, a wrong client secret', async () => {
-    const codeVerifier = newCodeVerifier();
-    const code = await authorizationCode('tt_other', codeVerifier);
+    const { code, codeVerifier } = await consentThrough(emulator, adapter, 'tt_other');
     const exchange = { code, redirectUri: REDIRECT_URI, codeVerifier, callbackScopes: null };
     await expectPlatformError(adapter.exchangeCode({ ...exchange, codeVerifier: newCodeVerifier() }), {
       kind: 'other',

@@ -5,28 +5,10 @@ import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
 import { tiktok } from '../../src/platforms/tiktok/index.ts';
-import { REDIRECT_URI, expectPlatformError, newCodeVerifier, recordingFetch, startTestEmulator } from './emulator-harness.ts';
+import { REDIRECT_URI, connectThrough, eligible, expectPlatformError, newCodeVerifier, recordingFetch, startTestEmulator } from './emulator-harness.ts';
 import type { TestEmulator } from './emulator-harness.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
-
-/** Consent as `username` through the adapter's own authorize URL, then redeem the code. */
-async function connect(
-  emulator: TestEmulator,
-  adapter: PlatformAdapter,
-  username: string,
-  untick: string[] = [],
-): Promise<TokenSet> {
-  const codeVerifier = newCodeVerifier();
-  const authorizeUrl = adapter.authorizeUrl({ state: 's1', redirectUri: REDIRECT_URI, scopes: [...adapter.defaultScopes], codeVerifier });
-  const callback = await emulator.consent(authorizeUrl, { username, untick });
-  return adapter.exchangeCode({
-    code: callback.searchParams.get('code') ?? '',
-    redirectUri: REDIRECT_URI,
-    codeVerifier,
-    callbackScopes: callback.searchParams.get('scopes')?.split(',') ?? null,
-  });
-}
 
 describe('TikTok adapter', () => {
   let emulator: TestEmulator;
@@ -62,7 +44,7 @@ describe('TikTok adapter', () => {
 
   it('connects, reads the profile, rotates on refresh, and is dead after revoke', async () => {
     const openId = await emulator.upsertUser('tiktok', 'tt_flow');
-    const tokens = await connect(emulator, adapter, 'tt_flow');
+    const tokens = await connectThrough(emulator, adapter, 'tt_flow');
 
     const now = emulator.clock.now().getTime();
     assert.equal(tokens.issuedAt, new Date(now).toISOString());
@@ -71,7 +53,7 @@ describe('TikTok adapter', () => {
     assert.deepEqual(tokens.grantedScopes, [...adapter.defaultScopes]);
     assert.match(tokens.accessToken, /^act\./);
 
-    const profile = await adapter.fetchProfile(tokens);
+    const profile = eligible(await adapter.fetchProfile(tokens));
     assert.equal(profile.platformUserId, openId);
     assert.equal(profile.handle, 'tt_flow');
     assert.equal(profile.displayName, 'Tt Flow');
@@ -89,7 +71,7 @@ describe('TikTok adapter', () => {
       platformCode: 'invalid_grant',
       reauthReason: 'token_revoked',
     });
-    assert.equal((await adapter.fetchProfile(refreshed)).platformUserId, openId);
+    assert.equal(eligible(await adapter.fetchProfile(refreshed)).platformUserId, openId);
 
     await adapter.revoke(refreshed);
     await expectPlatformError(adapter.refresh(refreshed), { kind: 'needs_reauth', reauthReason: 'token_revoked' });
@@ -99,10 +81,10 @@ describe('TikTok adapter', () => {
   it('does not ask for username without user.info.profile and falls back to the display name', async () => {
     const recording = recordingFetch();
     const recorded = createPlatformAdapter(tiktok, { endpoints: emulator.tiktokEndpoints, clock: emulator.clock, fetch: recording.fetch });
-    const tokens = await connect(emulator, recorded, 'basic_only', ['user.info.profile']);
+    const tokens = await connectThrough(emulator, recorded, 'basic_only', ['user.info.profile']);
 
     assert.deepEqual(tokens.grantedScopes, ['user.info.basic', 'video.publish', 'video.upload']);
-    const profile = await recorded.fetchProfile(tokens);
+    const profile = eligible(await recorded.fetchProfile(tokens));
     const userInfoUrl = new URL(recording.urls.at(-1) ?? '');
     assert.equal(userInfoUrl.searchParams.get('fields'), 'open_id,union_id,avatar_url,display_name');
     assert.equal(profile.handle, 'Basic Only');
@@ -132,7 +114,7 @@ describe('TikTok adapter with non-default token lifetimes', () => {
 
   it('takes expiries from expires_in / refresh_expires_in of every response', async () => {
     const adapter = createPlatformAdapter(tiktok, { endpoints: emulator.tiktokEndpoints, clock: emulator.clock });
-    const tokens = await connect(emulator, adapter, 'long_lived');
+    const tokens = await connectThrough(emulator, adapter, 'long_lived');
     const issued = Date.parse(tokens.issuedAt);
     assert.equal(Date.parse(tokens.accessTokenExpiresAt) - issued, 24 * HOUR_MS);
     assert.equal(Date.parse(tokens.refreshTokenExpiresAt ?? ''), issued + 365 * 24 * HOUR_MS);

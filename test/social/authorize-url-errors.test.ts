@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { killApiKey } from '../../src/api-keys/api-keys.ts';
 import { setGlobalKillSwitch } from '../../src/organizations/global-kill-switch.ts';
 import { setOrganizationSuspended } from '../../src/organizations/organizations.ts';
+import { PLATFORMS, platformModule, REAUTH_ELIGIBLE } from '../../src/platforms/registry.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import {
@@ -13,7 +14,6 @@ import {
   insertAccount,
   MINUTE,
   newProject,
-  PLATFORM_LIST,
   RETURN_URL,
   STATE_ID,
   uniqueUser,
@@ -21,14 +21,16 @@ import {
 
 /**
  * The error table of the seed page (reauth-url), which oauth-url follows too: every row, for both
- * endpoints, on both platforms. Each case asserts the envelope, the details a client would read,
+ * endpoints, on every platform (reauth-url where the platform offers it). Each case asserts the envelope, the details a client would read,
  * and that a refused request left no state behind.
  */
 type Kind = 'oauth-url' | 'reauth-url';
 const KINDS: Kind[] = ['oauth-url', 'reauth-url'];
 
 for (const engine of engines) {
-  for (const platform of PLATFORM_LIST) {
+  for (const platform of PLATFORMS) {
+    const reauthable = REAUTH_ELIGIBLE.includes(platform);
+    const kinds = reauthable ? KINDS : KINDS.filter((kind) => kind === 'oauth-url');
     describe(`oauth-url / reauth-url errors on ${platform} (${engine})`, () => {
       let ctx: TestContext;
       let tenant: Tenant;
@@ -57,7 +59,7 @@ for (const engine of engines) {
       });
       after(() => ctx.close());
 
-      for (const kind of KINDS) {
+      for (const kind of kinds) {
         test(`${kind}: the baseline succeeds with { authorizeUrl, state, expiresAt } (expiresAt = now + 10 min)`, async () => {
           const res = await mint(kind);
           assert.equal(res.statusCode, 200, res.body);
@@ -68,7 +70,7 @@ for (const engine of engines) {
           const authorize = new URL(body.authorizeUrl);
           assert.equal(authorize.searchParams.get('state'), body.state);
           assert.equal(authorize.searchParams.get('redirect_uri'), `http://127.0.0.1:8080/oauth/callback/${platform}`);
-          if (platform === 'tiktok') assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+          if (platformModule(platform).oauth.pkce === 'S256') assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
         });
 
         test(`${kind}: 400 VALIDATION when the body is not parseable JSON (and no state is created)`, async () => {
@@ -210,7 +212,7 @@ for (const engine of engines) {
 
       test('oauth-url: 422 for a platform that is missing or not supported; usageNote over 500 characters', async () => {
         assert.deepEqual(expectIssuePaths(await mint('oauth-url', { body: { returnUrl: RETURN_URL } })), ['platform']);
-        assert.deepEqual(expectIssuePaths(await mint('oauth-url', { body: { platform: 'youtube', returnUrl: RETURN_URL } })), ['platform']);
+        assert.deepEqual(expectIssuePaths(await mint('oauth-url', { body: { platform: 'myspace', returnUrl: RETURN_URL } })), ['platform']);
         assert.deepEqual(expectIssuePaths(await mint('oauth-url', { body: { platform: 'TikTok', returnUrl: RETURN_URL } })), ['platform']);
         assert.deepEqual(expectIssuePaths(await mint('oauth-url', { body: validBody('oauth-url', { usageNote: 'n'.repeat(501) }) })), ['usageNote']);
         assert.equal((await mint('oauth-url', { body: validBody('oauth-url', { usageNote: 'n'.repeat(500) }) })).statusCode, 200);
@@ -237,38 +239,40 @@ for (const engine of engines) {
         assert.equal(await countStates(), before);
       });
 
-      test('reauth-url: 404 NOT_FOUND for an unknown account, one in another project, one of another organization, and one disconnected by DELETE', async () => {
-        const before = await countStates();
-        expectError(await mint('reauth-url', { body: validBody('reauth-url', { socialAccountId: `sa_${randomUUID()}` }) }), 404, 'NOT_FOUND');
+      if (reauthable) {
+        test('reauth-url: 404 NOT_FOUND for an unknown account, one in another project, one of another organization, and one disconnected by DELETE', async () => {
+          const before = await countStates();
+          expectError(await mint('reauth-url', { body: validBody('reauth-url', { socialAccountId: `sa_${randomUUID()}` }) }), 404, 'NOT_FOUND');
 
-        const sibling = await newProject(ctx, tenant.secret, 'Sibling app');
-        const elsewhere = await insertAccount(ctx, { organizationId: tenant.organizationId, projectId: sibling, platform });
-        expectError(await mint('reauth-url', { body: validBody('reauth-url', { socialAccountId: elsewhere }) }), 404, 'NOT_FOUND');
-        // …while through its own project it works: the 404 is about the pairing.
-        const own = await mint('reauth-url', { project: sibling, body: validBody('reauth-url', { socialAccountId: elsewhere }) });
-        assert.equal(own.statusCode, 200, own.body);
+          const sibling = await newProject(ctx, tenant.secret, 'Sibling app');
+          const elsewhere = await insertAccount(ctx, { organizationId: tenant.organizationId, projectId: sibling, platform });
+          expectError(await mint('reauth-url', { body: validBody('reauth-url', { socialAccountId: elsewhere }) }), 404, 'NOT_FOUND');
+          // …while through its own project it works: the 404 is about the pairing.
+          const own = await mint('reauth-url', { project: sibling, body: validBody('reauth-url', { socialAccountId: elsewhere }) });
+          assert.equal(own.statusCode, 200, own.body);
 
-        const other = await ctx.tenant({ orgName: 'Other Org 2' });
-        const otherProject = await newProject(ctx, other.secret, 'Their app');
-        const theirs = await insertAccount(ctx, { organizationId: other.organizationId, projectId: otherProject, platform });
-        expectError(await mint('reauth-url', { body: validBody('reauth-url', { socialAccountId: theirs }) }), 404, 'NOT_FOUND');
-        expectError(await mint('reauth-url', { project: otherProject, body: validBody('reauth-url', { socialAccountId: theirs }) }), 404, 'NOT_FOUND');
+          const other = await ctx.tenant({ orgName: 'Other Org 2' });
+          const otherProject = await newProject(ctx, other.secret, 'Their app');
+          const theirs = await insertAccount(ctx, { organizationId: other.organizationId, projectId: otherProject, platform });
+          expectError(await mint('reauth-url', { body: validBody('reauth-url', { socialAccountId: theirs }) }), 404, 'NOT_FOUND');
+          expectError(await mint('reauth-url', { project: otherProject, body: validBody('reauth-url', { socialAccountId: theirs }) }), 404, 'NOT_FOUND');
 
-        const doomed = await connectAccount(ctx, tenant, projectId, platform, uniqueUser(`${platform}_gone`));
-        assert.equal((await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${doomed}`, key: tenant.secret })).statusCode, 200);
-        const gone = await mint('reauth-url', { body: validBody('reauth-url', { socialAccountId: doomed }) });
-        expectError(gone, 404, 'NOT_FOUND');
-        // 404 wins over a disallowed returnUrl: resources are checked before business rules.
-        expectError(await mint('reauth-url', { body: { socialAccountId: doomed, returnUrl: 'https://evil.example.net/' } }), 404, 'NOT_FOUND');
-        // Disconnected is final; oauth-url is the way back.
-        assert.equal((await mint('oauth-url')).statusCode, 200);
-        assert.equal(await countStates(), before + 3, 'only the sibling reauth, the connect of the doomed account and the last oauth-url minted states');
-      });
+          const doomed = await connectAccount(ctx, tenant, projectId, platform, uniqueUser(`${platform}_gone`));
+          assert.equal((await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${doomed}`, key: tenant.secret })).statusCode, 200);
+          const gone = await mint('reauth-url', { body: validBody('reauth-url', { socialAccountId: doomed }) });
+          expectError(gone, 404, 'NOT_FOUND');
+          // 404 wins over a disallowed returnUrl: resources are checked before business rules.
+          expectError(await mint('reauth-url', { body: { socialAccountId: doomed, returnUrl: 'https://evil.example.net/' } }), 404, 'NOT_FOUND');
+          // Disconnected is final; oauth-url is the way back.
+          assert.equal((await mint('oauth-url')).statusCode, 200);
+          assert.equal(await countStates(), before + 3, 'only the sibling reauth, the connect of the doomed account and the last oauth-url minted states');
+        });
+      }
 
       test('429 RATE_LIMITED: a standard key gets 30 oauth-class requests a minute, shared by oauth-url and reauth-url', async () => {
         const standard = await ctx.key(tenant.organizationId, { tier: 'standard' });
         for (let i = 0; i < 30; i++) {
-          const kind = i % 2 === 0 ? 'oauth-url' : 'reauth-url';
+          const kind = i % 2 === 1 && reauthable ? 'reauth-url' : 'oauth-url';
           const res = await mint(kind, { key: standard.secret });
           assert.equal(res.statusCode, 200, `request ${i + 1}: ${res.body}`);
           assert.equal(res.headers['x-ratelimit-endpoint-class'], 'oauth');

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { PLATFORMS, REAUTH_ELIGIBLE } from '../../src/platforms/registry.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { consent, followToCallback } from '../support/consent.ts';
 import { engines } from '../support/engines.ts';
+import { PLATFORM_KITS } from '../support/platform-kits.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import {
   accountRow,
@@ -19,8 +21,6 @@ import {
   MINUTE,
   newProject,
   oauthStatus,
-  PLATFORM_LIST,
-  PUBLISH_SCOPE,
   RETURN_URL,
   runReauth,
   uniqueUser,
@@ -32,7 +32,10 @@ import {
  * reauthed account exactly as it was. No usable state → an HTML page, never a redirect.
  */
 for (const engine of engines) {
-  for (const platform of PLATFORM_LIST) {
+  for (const platform of PLATFORMS) {
+    const kit = PLATFORM_KITS[platform];
+    /** Only these platforms reconnect through reauth-url; the others are covered by the connect halves. */
+    const reauthable = REAUTH_ELIGIBLE.includes(platform);
     describe(`callback failures on ${platform} (${engine})`, () => {
       let ctx: TestContext;
       let tenant: Tenant;
@@ -79,6 +82,7 @@ for (const engine of engines) {
         await expectFailed(minted.state, 'USER_DENIED');
         assert.equal(await countAccounts(ctx, projectId), accounts, 'nothing bound');
         assert.equal(await exchanges(), exchanged, 'no code exchanged');
+        if (!reauthable) return;
 
         const accountId = await connectAccount(ctx, tenant, projectId, platform, uniqueUser('denier'));
         const before = await snapshot(accountId);
@@ -108,47 +112,61 @@ for (const engine of engines) {
         assert.equal(await exchanges(), exchanged, 'an expired state never reaches the platform');
       });
 
-      test('ACCOUNT_MISMATCH: a reauth signed in as someone else binds nothing; status, vault tokens and updated_at are untouched', async () => {
-        const owner = uniqueUser('owner');
-        const accountId = await connectAccount(ctx, tenant, projectId, platform, owner);
-        // Make it need reauth first, so "keeps its status" means something.
-        await control(ctx, 'POST', `/users/${platform}/${owner}/revoke`, {});
-        assert.equal((await health(ctx, tenant.secret, accountId, true)).status, 'reauth_required');
-        const before = await snapshot(accountId);
-        const accounts = await countAccounts(ctx, projectId);
-        ctx.clock.advance(MINUTE);
+      if (reauthable) {
+        test('ACCOUNT_MISMATCH: a reauth signed in as someone else binds nothing; status, vault tokens and updated_at are untouched', async () => {
+          const owner = uniqueUser('owner');
+          const accountId = await connectAccount(ctx, tenant, projectId, platform, owner);
+          // Make it need reauth first, so "keeps its status" means something.
+          await control(ctx, 'POST', `/users/${platform}/${owner}/revoke`, {});
+          assert.equal((await health(ctx, tenant.secret, accountId, true)).status, 'reauth_required');
+          const before = await snapshot(accountId);
+          const accounts = await countAccounts(ctx, projectId);
+          ctx.clock.advance(MINUTE);
 
-        const intruder = uniqueUser('intruder');
-        const { callback, state } = await runReauth(ctx, tenant.secret, projectId, accountId, { username: intruder });
-        expectErrorRedirect(callback, RETURN_URL, 'ACCOUNT_MISMATCH');
-        const status = await expectFailed(state, 'ACCOUNT_MISMATCH');
-        assert.equal(status.socialAccountId, accountId);
-        const after = await snapshot(accountId);
-        assert.deepEqual(after, before, 'row (status, reason, updated_at…) and vault tokens unchanged');
-        assert.equal(after.row.status, 'reauth_required');
-        assert.equal(await countAccounts(ctx, projectId), accounts, 'the intruder got no account either');
+          const intruder = uniqueUser('intruder');
+          const { callback, state } = await runReauth(ctx, tenant.secret, projectId, accountId, { username: intruder });
+          expectErrorRedirect(callback, RETURN_URL, 'ACCOUNT_MISMATCH');
+          const status = await expectFailed(state, 'ACCOUNT_MISMATCH');
+          assert.equal(status.socialAccountId, accountId);
+          const after = await snapshot(accountId);
+          assert.deepEqual(after, before, 'row (status, reason, updated_at…) and vault tokens unchanged');
+          assert.equal(after.row.status, 'reauth_required');
+          assert.equal(await countAccounts(ctx, projectId), accounts, 'the intruder got no account either');
 
-        // The right person can still reconnect it.
-        const retry = await runReauth(ctx, tenant.secret, projectId, accountId, { username: owner });
-        assert.equal(retry.callback.headers.location, RETURN_URL);
-        assert.equal((await accountRow(ctx, accountId)).status, 'connected');
-      });
+          // The right person can still reconnect it.
+          const retry = await runReauth(ctx, tenant.secret, projectId, accountId, { username: owner });
+          assert.equal(retry.callback.headers.location, RETURN_URL);
+          assert.equal((await accountRow(ctx, accountId)).status, 'connected');
+        });
+      }
 
       test('SCOPES_NOT_GRANTED: the person unticks the publishing scope (connect and reauth)', async () => {
         const accounts = await countAccounts(ctx, projectId);
         const minted = await mintConnect(ctx, tenant.secret, projectId, platform);
-        const redirect = await consent(minted.authorizeUrl, { username: uniqueUser('stingy'), untick: [PUBLISH_SCOPE[platform]] });
+        const redirect = await consent(minted.authorizeUrl, { username: uniqueUser('stingy'), untick: [kit.publishScope] });
         expectErrorRedirect(await followToCallback(ctx, redirect), RETURN_URL, 'SCOPES_NOT_GRANTED');
         const status = await expectFailed(minted.state, 'SCOPES_NOT_GRANTED');
-        assert.match(status.error.message, new RegExp(PUBLISH_SCOPE[platform]));
+        assert.match(status.error.message, new RegExp(kit.publishScope));
         assert.equal(await countAccounts(ctx, projectId), accounts);
+        if (!reauthable) return;
 
         const user = uniqueUser('stingy_re');
         const accountId = await connectAccount(ctx, tenant, projectId, platform, user);
         const before = await snapshot(accountId);
-        const reauth = await runReauth(ctx, tenant.secret, projectId, accountId, { username: user, untick: [PUBLISH_SCOPE[platform]] });
+        const reauth = await runReauth(ctx, tenant.secret, projectId, accountId, { username: user, untick: [kit.publishScope] });
         expectErrorRedirect(reauth.callback, RETURN_URL, 'SCOPES_NOT_GRANTED');
         await expectFailed(reauth.state, 'SCOPES_NOT_GRANTED');
+        assert.deepEqual(await snapshot(accountId), before);
+      });
+
+      test('SCOPES_NOT_GRANTED on a reconnect through oauth-url: the account the same person already has is left as it was', async () => {
+        const user = uniqueUser('stingy_again');
+        const accountId = await connectAccount(ctx, tenant, projectId, platform, user);
+        const before = await snapshot(accountId);
+        const minted = await mintConnect(ctx, tenant.secret, projectId, platform);
+        const redirect = await consent(minted.authorizeUrl, { username: user, untick: [kit.publishScope] });
+        expectErrorRedirect(await followToCallback(ctx, redirect), RETURN_URL, 'SCOPES_NOT_GRANTED');
+        await expectFailed(minted.state, 'SCOPES_NOT_GRANTED');
         assert.deepEqual(await snapshot(accountId), before);
       });
 
@@ -189,7 +207,7 @@ for (const engine of engines) {
 
       test('PLATFORM_ERROR: the token endpoint fails (500, then a 400 with a body); the profile call fails', async () => {
         const accounts = await countAccounts(ctx, projectId);
-        const profileEndpoint = platform === 'tiktok' ? 'userinfo' : 'me';
+        const profileEndpoint = kit.profileEndpoint;
         const faults = [
           { endpoint: 'token', status: 500 },
           { endpoint: 'token', status: 400, body: { error: 'invalid_request', error_description: 'nope', error_type: 'OAuthException', code: 400 } },
@@ -211,21 +229,23 @@ for (const engine of engines) {
         assert.equal(await countAccounts(ctx, projectId), accounts);
       });
 
-      test('a reauth whose account was revoked while consent was pending binds nothing (the account stays disconnected)', async () => {
-        const user = uniqueUser('vanishing');
-        const accountId = await connectAccount(ctx, tenant, projectId, platform, user);
-        const minted = await mintReauth(ctx, tenant.secret, projectId, accountId);
-        assert.equal((await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${accountId}`, key: tenant.secret })).statusCode, 200);
-        const before = await accountRow(ctx, accountId);
-        const res = await followToCallback(ctx, await consent(minted.authorizeUrl, { username: user }));
-        assert.equal(res.statusCode, 302);
-        assert.ok(new URL(String(res.headers.location)).searchParams.has('layers_oauth_error'), String(res.headers.location));
-        assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).status, 'failed');
-        const after = await accountRow(ctx, accountId);
-        assert.deepEqual(after, before);
-        assert.equal(after.status, 'disconnected');
-        assert.equal(after.vault_entry_id, null);
-      });
+      if (reauthable) {
+        test('a reauth whose account was revoked while consent was pending binds nothing (the account stays disconnected)', async () => {
+          const user = uniqueUser('vanishing');
+          const accountId = await connectAccount(ctx, tenant, projectId, platform, user);
+          const minted = await mintReauth(ctx, tenant.secret, projectId, accountId);
+          assert.equal((await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${accountId}`, key: tenant.secret })).statusCode, 200);
+          const before = await accountRow(ctx, accountId);
+          const res = await followToCallback(ctx, await consent(minted.authorizeUrl, { username: user }));
+          assert.equal(res.statusCode, 302);
+          assert.ok(new URL(String(res.headers.location)).searchParams.has('layers_oauth_error'), String(res.headers.location));
+          assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).status, 'failed');
+          const after = await accountRow(ctx, accountId);
+          assert.deepEqual(after, before);
+          assert.equal(after.status, 'disconnected');
+          assert.equal(after.vault_entry_id, null);
+        });
+      }
 
       test('an unknown, tampered, missing or malformed state gets a 400 HTML page, not a redirect', async () => {
         const minted = await mintConnect(ctx, tenant.secret, projectId, platform);
@@ -233,7 +253,6 @@ for (const engine of engines) {
         const code = redirect.searchParams.get('code') ?? '';
         const last = minted.state.slice(-1);
         const tampered = minted.state.slice(0, -1) + (last === 'A' ? 'B' : 'A');
-        const otherPlatform = platform === 'tiktok' ? 'instagram' : 'tiktok';
         const attempts = [
           `/oauth/callback/${platform}?${new URLSearchParams({ code, state: tampered })}`,
           `/oauth/callback/${platform}?${new URLSearchParams({ code, state: 'st_01J0000000000000000000000Z' })}`,
@@ -241,8 +260,8 @@ for (const engine of engines) {
           `/oauth/callback/${platform}?${new URLSearchParams({ code, state: minted.state.toLowerCase() })}`,
           `/oauth/callback/${platform}?${new URLSearchParams({ code, state: `${minted.state}x` })}`,
           `/oauth/callback/${platform}?${new URLSearchParams({ error: 'access_denied', state: tampered })}`,
-          `/oauth/callback/${otherPlatform}?${new URLSearchParams({ code, state: minted.state })}`,
-          `/oauth/callback/youtube?${new URLSearchParams({ code, state: minted.state })}`,
+          ...PLATFORMS.filter((other) => other !== platform).map((other) => `/oauth/callback/${other}?${new URLSearchParams({ code, state: minted.state })}`),
+          `/oauth/callback/myspace?${new URLSearchParams({ code, state: minted.state })}`,
         ];
         const exchanged = await exchanges();
         for (const attempt of attempts) expectErrorPage(await ctx.app.inject({ method: 'GET', url: attempt }));

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PLATFORMS, REAUTH_ELIGIBLE } from '../../src/platforms/registry.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { completeOAuthCallback } from '../../src/social/callback.ts';
 import { consent, followToCallback } from '../support/consent.ts';
 import { engines } from '../support/engines.ts';
+import { lastingTokenOf, PLATFORM_KITS } from '../support/platform-kits.ts';
 import { buildTestApp, createTestContext, type TestApp, type TestContext, type Tenant } from '../support/test-app.ts';
 import {
   accountRow,
@@ -15,13 +17,9 @@ import {
   mintReauth,
   newProject,
   oauthStatus,
-  PLATFORM_LIST,
-  REFRESH_GRANT,
   RETURN_URL,
   uniqueUser,
 } from './helpers.ts';
-
-const HOUR = 60 * 60 * 1000;
 
 /**
  * A state completes at most once however many callbacks race for it (docs/reference/social-accounts.md, "The callback"), and an account
@@ -29,7 +27,9 @@ const HOUR = 60 * 60 * 1000;
  * never lost.
  */
 for (const engine of engines) {
-  for (const platform of PLATFORM_LIST) {
+  for (const platform of PLATFORMS) {
+    const kit = PLATFORM_KITS[platform];
+    const reauthable = REAUTH_ELIGIBLE.includes(platform);
     describe(`concurrency on ${platform} (${engine})`, () => {
       let ctx: TestContext;
       let second: TestApp;
@@ -78,19 +78,21 @@ for (const engine of engines) {
         assert.equal(await countGrants(ctx, platform, 'authorization_code'), 1);
       });
 
-      test('concurrent reauth callbacks bind back to the same account exactly once', async () => {
-        const projectId = await newProject(ctx, tenant.secret);
-        const user = uniqueUser('re_stampede');
-        const accountId = await connectAccount(ctx, tenant, projectId, platform, user);
-        const minted = await mintReauth(ctx, tenant.secret, projectId, accountId);
-        const redirect = await consent(minted.authorizeUrl, { username: user });
-        await control(ctx, 'DELETE', '/requests');
-        const answers = await Promise.all(Array.from({ length: 20 }, () => followToCallback(ctx, redirect)));
-        for (const answer of answers) assert.equal(answer.headers.location, RETURN_URL, answer.body);
-        assert.equal(await countAccounts(ctx, projectId), 1);
-        assert.equal(await countGrants(ctx, platform, 'authorization_code'), 1);
-        assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).socialAccountId, accountId);
-      });
+      if (reauthable) {
+        test('concurrent reauth callbacks bind back to the same account exactly once', async () => {
+          const projectId = await newProject(ctx, tenant.secret);
+          const user = uniqueUser('re_stampede');
+          const accountId = await connectAccount(ctx, tenant, projectId, platform, user);
+          const minted = await mintReauth(ctx, tenant.secret, projectId, accountId);
+          const redirect = await consent(minted.authorizeUrl, { username: user });
+          await control(ctx, 'DELETE', '/requests');
+          const answers = await Promise.all(Array.from({ length: 20 }, () => followToCallback(ctx, redirect)));
+          for (const answer of answers) assert.equal(answer.headers.location, RETURN_URL, answer.body);
+          assert.equal(await countAccounts(ctx, projectId), 1);
+          assert.equal(await countGrants(ctx, platform, 'authorization_code'), 1);
+          assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).socialAccountId, accountId);
+        });
+      }
 
       test('the same person consenting through four states at once ends up with one account, not four', async () => {
         const projectId = await newProject(ctx, tenant.secret);
@@ -102,45 +104,46 @@ for (const engine of engines) {
         assert.equal(await countAccounts(ctx, projectId), 1);
       });
 
-      test('a revoke that lands while a reauth callback is binding stays final: nothing is revived', async () => {
-        const projectId = await newProject(ctx, tenant.secret);
-        const username = uniqueUser('revoke_race');
-        const accountId = await connectAccount(ctx, tenant, projectId, platform, username);
-        const entryId = (await accountRow(ctx, accountId)).vault_entry_id as string;
-        const minted = await mintReauth(ctx, tenant.secret, projectId, accountId);
-        const redirect = await consent(minted.authorizeUrl, { username });
-        // The callback's last outbound call (copying the avatar) waits at a gate, after the platform checks.
-        let open!: () => void;
-        let arrived!: () => void;
-        const gate = new Promise<void>((resolve) => (open = resolve));
-        const reached = new Promise<void>((resolve) => (arrived = resolve));
-        const gatedFetch: typeof fetch = async (input, init) => {
-          arrived();
-          await gate;
-          return fetch(input, init);
-        };
-        const running = completeOAuthCallback({ ...ctx.social, fetch: gatedFetch }, platform, Object.fromEntries(redirect.searchParams));
-        await reached;
-        const revoked = await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${accountId}`, key: tenant.secret });
-        assert.equal(revoked.statusCode, 200, revoked.body);
-        open();
-        const outcome = await running;
-        assert.equal(outcome.type, 'redirect');
-        assert.ok(outcome.type === 'redirect' && new URL(outcome.location).searchParams.has('layers_oauth_error'), JSON.stringify(outcome));
-        assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).status, 'failed');
-        const row = await accountRow(ctx, accountId);
-        assert.equal(row.status, 'disconnected');
-        assert.equal(row.disconnected_reason, 'revoked_by_partner');
-        assert.equal(row.vault_entry_id, null);
-        const entry = await ctx.database.db.selectFrom('vault_entries').select('id').where('id', '=', entryId).executeTakeFirst();
-        assert.equal(entry, undefined, 'the destroyed credential was not written back');
-      });
+      if (reauthable) {
+        test('a revoke that lands while a reauth callback is binding stays final: nothing is revived', async () => {
+          const projectId = await newProject(ctx, tenant.secret);
+          const username = uniqueUser('revoke_race');
+          const accountId = await connectAccount(ctx, tenant, projectId, platform, username);
+          const entryId = (await accountRow(ctx, accountId)).vault_entry_id as string;
+          const minted = await mintReauth(ctx, tenant.secret, projectId, accountId);
+          const redirect = await consent(minted.authorizeUrl, { username });
+          // The callback's last outbound call (copying the avatar) waits at a gate, after the platform checks.
+          let open!: () => void;
+          let arrived!: () => void;
+          const gate = new Promise<void>((resolve) => (open = resolve));
+          const reached = new Promise<void>((resolve) => (arrived = resolve));
+          const gatedFetch: typeof fetch = async (input, init) => {
+            arrived();
+            await gate;
+            return fetch(input, init);
+          };
+          const running = completeOAuthCallback({ ...ctx.social, fetch: gatedFetch }, platform, Object.fromEntries(redirect.searchParams));
+          await reached;
+          const revoked = await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${accountId}`, key: tenant.secret });
+          assert.equal(revoked.statusCode, 200, revoked.body);
+          open();
+          const outcome = await running;
+          assert.equal(outcome.type, 'redirect');
+          assert.ok(outcome.type === 'redirect' && new URL(outcome.location).searchParams.has('layers_oauth_error'), JSON.stringify(outcome));
+          assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).status, 'failed');
+          const row = await accountRow(ctx, accountId);
+          assert.equal(row.status, 'disconnected');
+          assert.equal(row.disconnected_reason, 'revoked_by_partner');
+          assert.equal(row.vault_entry_id, null);
+          const entry = await ctx.database.db.selectFrom('vault_entries').select('id').where('id', '=', entryId).executeTakeFirst();
+          assert.equal(entry, undefined, 'the destroyed credential was not written back');
+        });
+      }
 
       const refreshable = async (username: string) => {
         const projectId = await newProject(ctx, tenant.secret);
         const accountId = await connectAccount(ctx, tenant, projectId, platform, username);
-        // Instagram refreshes only tokens at least a day old.
-        if (platform === 'instagram') ctx.clock.advance(25 * HOUR);
+        ctx.clock.advance(kit.refreshableAfterMs);
         await control(ctx, 'DELETE', '/requests');
         return accountId;
       };
@@ -154,13 +157,12 @@ for (const engine of engines) {
       const expectNewestStored = async (accountId: string, username: string) => {
         const stored = await storedTokens(accountId);
         const issued = (await control(ctx, 'GET', `/tokens/${platform}`)).tokens as Array<{ token: string; kind: string; username: string; state: string }>;
-        const liveKind = platform === 'tiktok' ? 'refresh' : 'long_lived';
-        const live = issued.filter((t) => t.username === username && t.kind === liveKind && t.state === 'active').map((t) => t.token);
-        const storedLive = platform === 'tiktok' ? stored.refreshToken : stored.accessToken;
+        const live = issued.filter((t) => t.username === username && t.kind === kit.lastingToken.kind && t.state === 'active').map((t) => t.token);
+        const storedLive = lastingTokenOf(kit, stored);
         assert.ok(live.includes(storedLive as string), 'the vault holds a token the platform still accepts');
-        if (platform === 'tiktok') assert.deepEqual(live, [storedLive], 'exactly one live refresh token: the stored one');
+        if (kit.lastingToken.kind === 'refresh') assert.deepEqual(live, [storedLive], 'exactly one live refresh token: the stored one');
 
-        if (platform === 'instagram') ctx.clock.advance(25 * HOUR);
+        ctx.clock.advance(kit.refreshableAfterMs);
         const next = await ctx.refresher.refresh(accountId, { force: true });
         assert.equal(next.result, 'refreshed', next.result === 'failed' || next.result === 'reauth_required' ? next.error.message : '');
         assert.equal(next.account.status, 'connected');
@@ -176,7 +178,7 @@ for (const engine of engines) {
           assert.equal(outcome.account.status, 'connected');
         }
         assert.equal(outcomes.filter((o) => o.result === 'refreshed').length, 1);
-        assert.equal(await countGrants(ctx, platform, REFRESH_GRANT[platform]), 1);
+        assert.equal(await countGrants(ctx, platform, kit.refreshGrant), 1);
         const after = await storedTokens(accountId);
         assert.notEqual(after.accessToken, before.accessToken);
         const row = await accountRow(ctx, accountId);
@@ -196,24 +198,24 @@ for (const engine of engines) {
           assert.equal(outcome.account.status, 'connected');
         }
         assert.equal(outcomes.filter((o) => o.result === 'refreshed').length, 1);
-        assert.equal(await countGrants(ctx, platform, REFRESH_GRANT[platform]), 1);
+        assert.equal(await countGrants(ctx, platform, kit.refreshGrant), 1);
         await expectNewestStored(accountId, username);
       });
 
       test('due (not forced) refreshes racing in two processes: one refresh, the loser does not refresh again', async () => {
         const username = uniqueUser('refreshdue');
         const accountId = await refreshable(username);
-        // Past the scheduled refresh point (TikTok: 75 % of 2 h; Instagram: weeks into 60 days).
-        ctx.clock.advance(platform === 'tiktok' ? 2 * HOUR - 5 * 60_000 : 50 * 24 * HOUR);
+        // Past the scheduled refresh point.
+        ctx.clock.advance(kit.refreshDueAfterMs);
         const outcomes = await Promise.all(
           Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? ctx.refresher : second.refresher).refresh(accountId)),
         );
         for (const outcome of outcomes) assert.ok(['refreshed', 'refreshed_elsewhere', 'not_due'].includes(outcome.result), outcome.result);
-        assert.equal(await countGrants(ctx, platform, REFRESH_GRANT[platform]), 1);
+        assert.equal(await countGrants(ctx, platform, kit.refreshGrant), 1);
         // And later on nothing is due any more.
         const again = await second.refresher.refresh(accountId);
         assert.equal(again.result, 'not_due');
-        assert.equal(await countGrants(ctx, platform, REFRESH_GRANT[platform]), 1);
+        assert.equal(await countGrants(ctx, platform, kit.refreshGrant), 1);
         await expectNewestStored(accountId, username);
       });
     });

@@ -2,23 +2,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Platform, SocialAccountsTable } from '../../src/db/schema.ts';
+import type { PlatformId } from '../../src/platforms/registry.ts';
 import { consent, followToCallback, runConnect } from '../support/consent.ts';
 import type { ConsentChoice } from '../emulator/consent-driver.ts';
 import type { TestContext, Tenant } from '../support/test-app.ts';
-
-export const PLATFORM_LIST = ['tiktok', 'instagram'] as const;
-export type TestPlatform = (typeof PLATFORM_LIST)[number];
 
 export const RETURN_URL = 'https://app.example.com/connected';
 export const REQUEST_ID = /^req_[0-9A-HJKMNP-TV-Z]{26}$/;
 export const STATE_ID = /^st_[0-9A-HJKMNP-TV-Z]{26}$/;
 const MINUTE = 60_000;
-
-/** The scope publishing needs that a person can untick on each platform's consent page. */
-export const PUBLISH_SCOPE: Record<TestPlatform, string> = {
-  tiktok: 'video.publish',
-  instagram: 'instagram_business_content_publish',
-};
 
 let counter = 0;
 /** A username no other test of this process uses (emulator usernames: [a-z0-9._]{1,30}). */
@@ -87,16 +79,13 @@ export async function emulatorRequests(ctx: TestContext): Promise<LoggedRequest[
   return ((await control(ctx, 'GET', '/requests')) as { requests: LoggedRequest[] }).requests;
 }
 
-export async function countGrants(ctx: TestContext, platform: TestPlatform, grantType: string): Promise<number> {
+export async function countGrants(ctx: TestContext, platform: PlatformId, grantType: string): Promise<number> {
   return (await emulatorRequests(ctx)).filter((r) => r.platform === platform && r.grantType === grantType).length;
 }
 
-/** The grant type a refresh uses on each platform. */
-export const REFRESH_GRANT: Record<TestPlatform, string> = { tiktok: 'refresh_token', instagram: 'ig_refresh_token' };
-
 export function addFault(
   ctx: TestContext,
-  fault: { platform: TestPlatform; endpoint: string; status: number; times?: number; body?: unknown },
+  fault: { platform: PlatformId; endpoint: string; status: number; times?: number; body?: unknown },
 ): Promise<unknown> {
   return control(ctx, 'POST', '/faults', fault);
 }
@@ -105,7 +94,7 @@ export async function mintConnect(
   ctx: TestContext,
   secret: string,
   projectId: string,
-  platform: TestPlatform,
+  platform: PlatformId,
   returnUrl = RETURN_URL,
 ): Promise<{ authorizeUrl: string; state: string; expiresAt: string }> {
   const res = await ctx.call({ method: 'POST', url: `/v1/projects/${projectId}/social/oauth-url`, key: secret, body: { platform, returnUrl } });
@@ -135,7 +124,7 @@ export async function connectAccount(
   ctx: TestContext,
   tenant: Tenant,
   projectId: string,
-  platform: TestPlatform,
+  platform: PlatformId,
   username: string,
 ): Promise<string> {
   const { callback, state, returnUrl } = await runConnect(ctx, { secret: tenant.secret, projectId, platform }, { username });

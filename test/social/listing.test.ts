@@ -163,7 +163,7 @@ for (const engine of engines) {
 
     test('422 for bad query values and unknown parameters', async () => {
       for (const [query, path] of [
-        ['platform=youtube', 'platform'],
+        ['platform=myspace', 'platform'],
         ['status=gone', 'status'],
         ['leased=yes', 'leased'],
         ['limit=0', 'limit'],

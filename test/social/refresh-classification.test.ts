@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildPlatformAdapters } from '../../src/platforms/adapters.ts';
+import { PLATFORMS, platformModule } from '../../src/platforms/registry.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { createTokenRefresher } from '../../src/social/token-refresh.ts';
 import { engines } from '../support/engines.ts';
+import { PLATFORM_KITS } from '../support/platform-kits.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import {
   accountRow,
@@ -14,7 +16,6 @@ import {
   expectError,
   health,
   newProject,
-  PLATFORM_LIST,
   RETURN_URL,
   runReauth,
   uniqueUser,
@@ -23,19 +24,15 @@ import {
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
-/** The platform's own code for an injected 500 / 429 on the refresh endpoint. */
-const TRANSIENT_CODES = {
-  tiktok: { 500: 'server_error', 429: 'rate_limit_exceeded' },
-  instagram: { 500: '1', 429: '4' },
-} as const;
-
 /**
  * Refresh failures are classified before the status is touched (docs/behaviour.md, "Platform failures"): only a definite
  * rejection of the credential asks the person to reconnect; anything transient is counted,
  * reported in health, and retried later with backoff.
  */
 for (const engine of engines) {
-  for (const platform of PLATFORM_LIST) {
+  for (const platform of PLATFORMS) {
+    const kit = PLATFORM_KITS[platform];
+    const { oauth } = platformModule(platform);
     describe(`refresh classification on ${platform} (${engine})`, () => {
       let ctx: TestContext;
       let tenant: Tenant;
@@ -51,7 +48,7 @@ for (const engine of engines) {
       const refreshable = async (prefix: string) => {
         const username = uniqueUser(prefix);
         const accountId = await connectAccount(ctx, tenant, projectId, platform, username);
-        if (platform === 'instagram') ctx.clock.advance(25 * HOUR);
+        ctx.clock.advance(kit.refreshableAfterMs);
         return { username, accountId };
       };
 
@@ -74,7 +71,7 @@ for (const engine of engines) {
           assert.equal(report.needsReauth, false);
           assert.equal(report.reauthReason, null);
           assert.equal(report.token.consecutiveFailures, round + 1);
-          assert.equal(report.token.lastError.code, TRANSIENT_CODES[platform][status]);
+          assert.equal(report.token.lastError.code, kit.transientRefreshCodes[status]);
           assert.equal(report.token.lastError.at, ctx.clock.now().toISOString());
           assert.ok(report.token.lastError.message.length > 0);
           const delay = Date.parse(report.token.nextRefreshAt) - ctx.clock.now().getTime();
@@ -99,7 +96,7 @@ for (const engine of engines) {
 
       test('a live check whose profile call fails with a 5xx answers 502 PLATFORM_ERROR and leaves the account connected', async () => {
         const { accountId } = await refreshable('live_5xx');
-        await addFault(ctx, { platform, endpoint: platform === 'tiktok' ? 'userinfo' : 'me', status: 503 });
+        await addFault(ctx, { platform, endpoint: kit.profileEndpoint, status: 503 });
         const res = await ctx.call({ method: 'GET', url: `/v1/social-accounts/${accountId}/health?check=live`, key: tenant.secret });
         const details = expectError(res, 502, 'PLATFORM_ERROR');
         assert.equal(details['platform'], platform);
@@ -111,10 +108,10 @@ for (const engine of engines) {
         assert.equal((await health(ctx, tenant.secret, accountId, true)).status, 'connected');
       });
 
-      if (platform === 'tiktok') {
-        test('a revoked TikTok grant: the refresh answers invalid_grant → reauth_required with reason token_revoked', async () => {
-          const { username, accountId } = await refreshable('tt_revoked');
-          await control(ctx, 'POST', `/users/tiktok/${username}/revoke`, {});
+      if (oauth.refresh.kind === 'grant') {
+        test('a revoked grant: the refresh answers invalid_grant → reauth_required with reason token_revoked', async () => {
+          const { username, accountId } = await refreshable('revoked');
+          await control(ctx, 'POST', `/users/${platform}/${username}/revoke`, {});
           const outcome = await ctx.refresher.refresh(accountId, { force: true });
           assert.equal(outcome.result, 'reauth_required');
           const report = await health(ctx, tenant.secret, accountId);
@@ -128,11 +125,13 @@ for (const engine of engines) {
           assert.equal(item.reauthReason, 'token_revoked');
           assert.equal(item.reauthRequiredAt, ctx.clock.now().toISOString());
           // Further refreshes do not call the platform again.
-          const grants = await countGrants(ctx, 'tiktok', 'refresh_token');
+          const grants = await countGrants(ctx, platform, kit.refreshGrant);
           assert.equal((await ctx.refresher.refresh(accountId, { force: true })).result, 'reauth_required');
-          assert.equal(await countGrants(ctx, 'tiktok', 'refresh_token'), grants);
+          assert.equal(await countGrants(ctx, platform, kit.refreshGrant), grants);
         });
+      }
 
+      if (platform === 'tiktok') {
         test('a TikTok refresh token past its expiry → reauth_required with reason refresh_expired', async () => {
           const { accountId } = await refreshable('tt_expired');
           const row = await accountRow(ctx, accountId);
@@ -143,24 +142,26 @@ for (const engine of engines) {
           assert.equal(report.status, 'reauth_required');
           assert.equal(report.reauthReason, 'refresh_expired');
         });
+      }
 
+      if (oauth.refreshMendsRejectedAccessToken) {
         test('an access token that died early is mended by one refresh during a live check (no reauth)', async () => {
-          const { username, accountId } = await refreshable('tt_early');
-          await control(ctx, 'POST', `/users/tiktok/${username}/expire`);
-          const grants = await countGrants(ctx, 'tiktok', 'refresh_token');
+          const { username, accountId } = await refreshable('early');
+          await control(ctx, 'POST', `/users/${platform}/${username}/expire`);
+          const grants = await countGrants(ctx, platform, kit.refreshGrant);
           const report = await health(ctx, tenant.secret, accountId, true);
           assert.equal(report.status, 'connected');
           assert.equal(report.needsReauth, false);
-          assert.equal(await countGrants(ctx, 'tiktok', 'refresh_token'), grants + 1);
+          assert.equal(await countGrants(ctx, platform, kit.refreshGrant), grants + 1);
         });
 
         test('an access token that died early while the refresh endpoint is down: the live check answers 502 and the account stays connected', async () => {
-          const { username, accountId } = await refreshable('tt_early_5xx');
-          await control(ctx, 'POST', `/users/tiktok/${username}/expire`);
+          const { username, accountId } = await refreshable('early_5xx');
+          await control(ctx, 'POST', `/users/${platform}/${username}/expire`);
           await addFault(ctx, { platform, endpoint: 'refresh', status: 503 });
           const res = await ctx.call({ method: 'GET', url: `/v1/social-accounts/${accountId}/health?check=live`, key: tenant.secret });
           const details = expectError(res, 502, 'PLATFORM_ERROR');
-          assert.equal(details['platform'], 'tiktok');
+          assert.equal(details['platform'], platform);
           const report = await health(ctx, tenant.secret, accountId);
           assert.equal(report.status, 'connected', 'a transient refresh failure is no reason to ask for a reconnect');
           assert.equal(report.needsReauth, false);
@@ -169,7 +170,9 @@ for (const engine of engines) {
           // Once the platform is back, the next live check mends it.
           assert.equal((await health(ctx, tenant.secret, accountId, true)).status, 'connected');
         });
+      }
 
+      if (platform === 'tiktok') {
         /** A refresher whose refresh call waits at the gate until the test opens it. */
         const gatedRefresher = () => {
           let open!: () => void;

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { PLATFORMS } from '../../src/platforms/registry.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { engines } from '../support/engines.ts';
+import { PLATFORM_KITS } from '../support/platform-kits.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import {
   accountRow,
@@ -13,7 +15,6 @@ import {
   health,
   MINUTE,
   newProject,
-  PLATFORM_LIST,
   RETURN_URL,
   uniqueUser,
 } from './helpers.ts';
@@ -23,7 +24,8 @@ import {
  * account; afterwards every route treats it as gone, and the grant is revoked upstream.
  */
 for (const engine of engines) {
-  for (const platform of PLATFORM_LIST) {
+  for (const platform of PLATFORMS) {
+    const { upstreamRevoke } = PLATFORM_KITS[platform];
     describe(`revoke on ${platform} (${engine})`, () => {
       let ctx: TestContext;
       let tenant: Tenant;
@@ -78,14 +80,14 @@ for (const engine of engines) {
         assert.equal(item.disconnectedAt, now);
 
         const seen = await emulatorRequests(ctx);
-        if (platform === 'tiktok') {
-          assert.equal(seen.filter((r) => r.platform === 'tiktok' && r.method === 'POST' && r.path.endsWith('/v2/oauth/revoke/')).length, 1, JSON.stringify(seen));
-          const issued = (await control(ctx, 'GET', '/tokens/tiktok')).tokens as Array<{ token: string; state: string }>;
+        if (upstreamRevoke) {
+          assert.equal(seen.filter((r) => r.platform === platform && r.method === 'POST' && r.path.endsWith(upstreamRevoke.pathSuffix)).length, 1, JSON.stringify(seen));
+          const issued = (await control(ctx, 'GET', `/tokens/${platform}`)).tokens as Array<{ token: string; state: string }>;
           assert.equal(issued.find((t) => t.token === tokens.accessToken)?.state, 'revoked');
           assert.equal(issued.find((t) => t.token === tokens.refreshToken)?.state, 'revoked');
         } else {
-          // Instagram Login has no revoke endpoint: forgetting the token is all that can be done.
-          assert.deepEqual(seen.filter((r) => r.platform === 'instagram'), []);
+          // No revoke endpoint: forgetting the token is all that can be done.
+          assert.deepEqual(seen.filter((r) => r.platform === platform), []);
         }
       });
 
@@ -153,7 +155,7 @@ for (const engine of engines) {
       test('an upstream revoke failure does not undo the local revoke', async () => {
         const accountId = await connectAccount(ctx, tenant, projectId, platform, uniqueUser('upstream_down'));
         const entryId = (await accountRow(ctx, accountId)).vault_entry_id as string;
-        if (platform === 'tiktok') await control(ctx, 'POST', '/faults', { platform, endpoint: 'revoke', status: 500 });
+        if (upstreamRevoke) await control(ctx, 'POST', '/faults', { platform, endpoint: 'revoke', status: 500 });
         const res = await revoke(accountId);
         assert.equal(res.statusCode, 200, res.body);
         assert.equal((await accountRow(ctx, accountId)).status, 'disconnected');

@@ -13,6 +13,7 @@ import { EMULATOR_DEFAULT_CREDENTIALS } from '../../src/emulator/app.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
+import { PLATFORMS, REAUTH_ELIGIBLE, platformModule, type PlatformId } from '../../src/platforms/registry.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { createServices } from '../../src/services.ts';
 import type { TokenRefresher } from '../../src/social/token-refresh.ts';
@@ -20,15 +21,13 @@ import type { Vault } from '../../src/vault/vault.ts';
 import { consent } from '../support/consent.ts';
 import { engines, openTestDatabase } from '../support/engines.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { lastingTokenOf, PLATFORM_KITS } from '../support/platform-kits.ts';
 import { TEST_MASTER_KEY } from '../support/test-app.ts';
-import { PLATFORM_LIST, RETURN_URL, type TestPlatform, uniqueUser } from './helpers.ts';
-
-const HOUR = 60 * 60 * 1000;
-const DAY = 24 * HOUR;
+import { RETURN_URL, uniqueUser } from './helpers.ts';
 
 /**
  * Tokens live only in the vault (docs/operations.md): after a full connect → refresh → failed refresh →
- * reauth → failed callback → revoke on both platforms, no token the platform issued, no
+ * reauth → failed callback → revoke on every platform, no token the platform issued, no
  * authorization code and no PKCE verifier appears in any table (nor, on SQLite, anywhere in the
  * database file), in any API response, or in any log line.
  */
@@ -138,7 +137,8 @@ for (const engine of engines) {
       if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
     });
 
-    const flow = async (platform: TestPlatform) => {
+    const flow = async (platform: PlatformId) => {
+      const kit = PLATFORM_KITS[platform];
       const username = uniqueUser(`leak_${platform}`);
       // Connect.
       const minted = await inject({ method: 'POST', url: `/v1/projects/${projectId}/social/oauth-url`, body: { platform, returnUrl: RETURN_URL } });
@@ -153,25 +153,23 @@ for (const engine of engines) {
 
       // A refresh the platform refuses with a message that echoes the credential it was sent.
       const before = await storedTokens(accountId);
-      const echoed = platform === 'tiktok' ? (before.refreshToken as string) : before.accessToken;
-      const faultBody =
-        platform === 'tiktok'
-          ? { error: 'invalid_request', error_description: `refresh_token ${echoed} is malformed`, log_id: 'x' }
-          : { error: { message: `token ${echoed} is malformed`, type: 'OAuthException', code: 100 } };
-      await controlCall('POST', '/faults', { platform, endpoint: 'refresh', status: 400, body: faultBody });
+      const echoed = lastingTokenOf(kit, before) as string;
+      await controlCall('POST', '/faults', { platform, endpoint: 'refresh', status: 400, body: kit.echoingRefreshFault(echoed) });
       assert.equal((await refresher.refresh(accountId, { force: true })).result, 'failed');
       const afterFailure = await inject({ method: 'GET', url: `/v1/social-accounts/${accountId}/health` });
       assert.ok(afterFailure.json().token.lastError.message.includes('[redacted]'), afterFailure.body);
 
       // A real refresh, through the live health check, once it is due.
-      clock.advance(platform === 'tiktok' ? 2 * HOUR - 5 * 60_000 : 50 * DAY);
+      clock.advance(kit.refreshDueAfterMs);
       const refreshed = await inject({ method: 'GET', url: `/v1/social-accounts/${accountId}/health?check=live` });
       assert.equal(refreshed.json().status, 'connected', refreshed.body);
       assert.equal(refreshed.json().token.lastRefreshedAt, clock.now().toISOString());
       assert.notEqual((await storedTokens(accountId)).accessToken, before.accessToken);
 
-      // Reauth.
-      const reauth = await inject({ method: 'POST', url: `/v1/projects/${projectId}/social/reauth-url`, body: { socialAccountId: accountId, returnUrl: RETURN_URL } });
+      // Reauth (through oauth-url as the same person where reauth-url is not offered: the same account reconnects).
+      const reauth = REAUTH_ELIGIBLE.includes(platform)
+        ? await inject({ method: 'POST', url: `/v1/projects/${projectId}/social/reauth-url`, body: { socialAccountId: accountId, returnUrl: RETURN_URL } })
+        : await inject({ method: 'POST', url: `/v1/projects/${projectId}/social/oauth-url`, body: { platform, returnUrl: RETURN_URL } });
       assert.equal(reauth.statusCode, 200, reauth.body);
       await rememberVerifier(reauth.json().state);
       const reconnected = await deliver((await callback(reauth.json().authorizeUrl, username)).redirect);
@@ -181,50 +179,41 @@ for (const engine of engines) {
       const failing = await inject({ method: 'POST', url: `/v1/projects/${projectId}/social/oauth-url`, body: { platform, returnUrl: RETURN_URL } });
       await rememberVerifier(failing.json().state);
       const { redirect, code } = await callback(failing.json().authorizeUrl, uniqueUser(`leak2_${platform}`));
-      const exchangeFault =
-        platform === 'tiktok'
-          ? { error: 'invalid_grant', error_description: `code ${code} is unknown`, log_id: 'x' }
-          : { error_type: 'OAuthException', code: 400, error_message: `code ${code} is unknown` };
-      await controlCall('POST', '/faults', { platform, endpoint: 'token', status: 400, body: exchangeFault });
+      await controlCall('POST', '/faults', { platform, endpoint: 'token', status: 400, body: kit.echoingExchangeFault(code) });
       const failed = await deliver(redirect);
       assert.match(String(failed.headers.location), /layers_oauth_error=PLATFORM_ERROR/);
       const failedStatus = await inject({ method: 'GET', url: `/v1/social/oauth-status/${failing.json().state}` });
       assert.equal(failedStatus.json().error.code, 'PLATFORM_ERROR');
 
-      // Revoke, with the upstream revoke failing and echoing the token (TikTok has a revoke endpoint).
-      if (platform === 'tiktok') {
+      // Revoke, with the upstream revoke (where the platform has one) failing and echoing the token.
+      if (kit.upstreamRevoke) {
         const current = await storedTokens(accountId);
-        await controlCall('POST', '/faults', {
-          platform,
-          endpoint: 'revoke',
-          status: 400,
-          body: { error: 'invalid_request', error_description: `token ${current.accessToken} rejected`, log_id: 'x' },
-        });
+        await controlCall('POST', '/faults', { platform, endpoint: 'revoke', status: 400, body: kit.upstreamRevoke.echoingFault(current.accessToken) });
       }
       const revoked = await inject({ method: 'DELETE', url: `/v1/social-accounts/${accountId}` });
       assert.equal(revoked.statusCode, 200, revoked.body);
       await inject({ method: 'GET', url: `/v1/social-accounts/${accountId}/health` });
     };
 
-    test('connect, failed refresh, refresh, reauth, failed callback and revoke on both platforms leave no secret behind', async () => {
-      for (const platform of PLATFORM_LIST) await flow(platform);
+    test('connect, failed refresh, refresh, reauth, failed callback and revoke on every platform leave no secret behind', async () => {
+      for (const platform of PLATFORMS) await flow(platform);
 
       const tokens: string[] = [];
-      for (const platform of PLATFORM_LIST) {
+      for (const platform of PLATFORMS) {
         const issued = (await controlCall('GET', `/tokens/${platform}`)).tokens as Array<{ token: string }>;
         tokens.push(...issued.map((t) => t.token));
       }
       assert.ok(tokens.length >= 11, `the flows issued tokens (${tokens.length})`);
-      assert.equal(codes.length, 6);
-      assert.equal(verifiers.length, 6);
+      // Three consents per platform: connect, reauth, the failed callback.
+      assert.equal(codes.length, 3 * PLATFORMS.length);
+      assert.equal(verifiers.length, 3 * PLATFORMS.length);
       const secrets = new Map<string, string>([
         ...tokens.map((t) => [t, 'platform token'] as const),
         ...codes.map((c) => [c, 'authorization code'] as const),
         ...verifiers.map((v) => [v, 'PKCE verifier'] as const),
         [secret, 'API key secret'],
         [TEST_MASTER_KEY, 'master key'],
-        [EMULATOR_DEFAULT_CREDENTIALS.tiktok.clientSecret, 'TikTok client secret'],
-        [EMULATOR_DEFAULT_CREDENTIALS.instagram.clientSecret, 'Instagram client secret'],
+        ...PLATFORMS.map((platform) => [EMULATOR_DEFAULT_CREDENTIALS[platform].clientSecret, `${platformModule(platform).displayName} client secret`] as const),
       ]);
       /** Every spelling a secret could take in text: raw, URL-encoded, form-encoded. */
       const spellings = (value: string) => [...new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)])];

@@ -1,4 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
+import type { PlatformId } from '../../src/platforms/registry.ts';
 import { parseConsentForm, type ConsentChoice } from '../emulator/consent-driver.ts';
 import type { TestContext } from './test-app.ts';
 
@@ -40,7 +41,7 @@ export interface ConnectedAccount {
 /** oauth-url → consent → callback, asserting nothing: returns the callback response and state. */
 export async function runConnect(
   ctx: TestContext,
-  request: { secret: string; projectId: string; platform: 'tiktok' | 'instagram'; returnUrl?: string; scopes?: string[] },
+  request: { secret: string; projectId: string; platform: PlatformId; returnUrl?: string; scopes?: string[] },
   choice: ConsentChoice = {},
 ): Promise<{ callback: LightMyRequestResponse; state: string; returnUrl: string }> {
   const returnUrl = request.returnUrl ?? 'https://app.example.com/connected';

@@ -34,12 +34,15 @@ export async function fetchInstagramProfile(http: PlatformHttp, tokens: TokenSet
   const profile = http.parse(profileSchema, response, request);
   const platformUserId = exactUserId(profile.user_id, response.text);
   if (platformUserId === null) throw invalidResponse(http.failureContext(request), response.status, 'user_id is not an integer');
+  // Personal accounts cannot publish through the API.
+  if (!ELIGIBLE_ACCOUNT_TYPES.has(profile.account_type ?? '')) {
+    return { eligible: false, reason: `@${profile.username} is not a business or creator account, which publishing requires.` };
+  }
   return {
     platformUserId,
     handle: profile.username,
     displayName: profile.name || null,
     avatarUrl: profile.profile_picture_url || null,
-    // Personal accounts cannot publish through the API.
-    eligible: ELIGIBLE_ACCOUNT_TYPES.has(profile.account_type ?? ''),
+    eligible: true,
   };
 }

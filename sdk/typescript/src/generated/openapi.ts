@@ -282,9 +282,10 @@ export interface paths {
                 query?: {
                     code?: string;
                     state?: string;
-                    scopes?: string;
                     error?: string;
                     error_description?: string;
+                    scopes?: string;
+                    scope?: string;
                 };
                 header?: never;
                 path: {
@@ -493,6 +494,86 @@ export interface components {
             retiredAt: string | null;
             createdAt: string;
         };
+        ScheduleRequestInput: {
+            /** Format: date-time */
+            scheduledFor: string;
+            targets: {
+                socialAccountId: string;
+                /** @enum {string} */
+                mode: "publish" | "draft" | "managed";
+                captionOverride?: string;
+                firstCommentOverride?: string;
+            }[];
+        };
+        PublishNowRequestInput: {
+            targets: {
+                socialAccountId: string;
+                /** @enum {string} */
+                mode: "publish" | "draft" | "managed";
+                captionOverride?: string;
+                firstCommentOverride?: string;
+            }[];
+        };
+        RescheduleRequestInput: {
+            /** Format: date-time */
+            scheduledFor: string;
+        };
+        CancelScheduledPostInput: {
+            reason?: string;
+        };
+        ScheduledPostInput: {
+            id: string;
+            projectId: string;
+            containerId: string;
+            socialAccountId: string;
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            /** @enum {string} */
+            mode: "publish" | "draft";
+            /** @enum {string} */
+            status: "queued" | "publishing" | "published" | "draft" | "failed" | "canceled";
+            scheduledFor: string;
+            caption: string;
+            firstComment: string | null;
+            externalId: string | null;
+            externalUrl: string | null;
+            attempts: number;
+            nextAttemptAt: string | null;
+            attemptedAt: string | null;
+            publishedAt: string | null;
+            canceledAt: string | null;
+            cancelReason: string | null;
+            hold: {
+                /** @constant */
+                reason: "CREDENTIAL_INVALID";
+                since: string;
+                until: string;
+            } | null;
+            lastError: {
+                /** @enum {string} */
+                code: "CREDENTIAL_INVALID" | "PLATFORM_ERROR" | "MEDIA_REJECTED" | "PUBLISH_UNCERTAIN" | "RATE_LIMITED";
+                message: string;
+                at: string;
+                platformCode?: string;
+            } | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ScheduledPostsInput: {
+            containerId: string;
+            scheduledPostIds: string[];
+            items: components["schemas"]["ScheduledPostInput"][];
+        };
+        ScheduleBlockedOnApprovalInput: {
+            containerId: string;
+            /** @constant */
+            gateStatus: "blocked_on_approval";
+            scheduledPostIds: string[];
+        };
+        ScheduledPostPageInput: {
+            items: components["schemas"]["ScheduledPostInput"][];
+            nextCursor: string | null;
+        };
         CreateProjectInput: {
             name: string;
             timezone: string;
@@ -556,7 +637,7 @@ export interface components {
         };
         OAuthUrlRequestInput: {
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             /**
              * Format: uri
              * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
@@ -586,7 +667,7 @@ export interface components {
             socialAccountId: string;
             projectId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             handle: string;
             displayName: string | null;
             avatarUrl: string | null;
@@ -605,7 +686,7 @@ export interface components {
             /** @enum {string} */
             kind: "connect" | "reauth";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             projectId: string;
             /** @enum {string} */
             status: "pending" | "completed" | "failed" | "expired";
@@ -624,7 +705,7 @@ export interface components {
             /** @enum {string} */
             status: "connected" | "reauth_required" | "disconnected";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             needsReauth: boolean;
             reauthReason: ("token_revoked" | "refresh_expired" | "scopes_missing" | "credential_invalid") | null;
             token: {
@@ -660,14 +741,14 @@ export interface components {
         CreateWebhookEndpointInput: {
             /** Format: uri */
             url: string;
-            events: ("social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.published" | "post.failed" | "post.canceled" | "test.ping")[];
+            events: ("social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.held" | "post.published" | "post.failed" | "post.canceled" | "test.ping")[];
             description?: string;
             projectId?: string;
         };
         UpdateWebhookEndpointInput: {
             /** Format: uri */
             url?: string;
-            events?: ("social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.published" | "post.failed" | "post.canceled" | "test.ping")[];
+            events?: ("social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.held" | "post.published" | "post.failed" | "post.canceled" | "test.ping")[];
             description?: string | null;
             /** @enum {string} */
             status?: "active" | "paused";
@@ -750,6 +831,84 @@ export interface components {
             retiredAt: string | null;
             createdAt: string;
         };
+        ScheduleRequest: {
+            scheduledFor: unknown;
+            targets: {
+                socialAccountId: string;
+                /** @enum {string} */
+                mode: "publish" | "draft" | "managed";
+                captionOverride?: string;
+                firstCommentOverride?: string;
+            }[];
+        };
+        PublishNowRequest: {
+            targets: {
+                socialAccountId: string;
+                /** @enum {string} */
+                mode: "publish" | "draft" | "managed";
+                captionOverride?: string;
+                firstCommentOverride?: string;
+            }[];
+        };
+        RescheduleRequest: {
+            scheduledFor: unknown;
+        };
+        CancelScheduledPost: {
+            reason?: string;
+        };
+        ScheduledPost: {
+            id: string;
+            projectId: string;
+            containerId: string;
+            socialAccountId: string;
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            /** @enum {string} */
+            mode: "publish" | "draft";
+            /** @enum {string} */
+            status: "queued" | "publishing" | "published" | "draft" | "failed" | "canceled";
+            scheduledFor: string;
+            caption: string;
+            firstComment: string | null;
+            externalId: string | null;
+            externalUrl: string | null;
+            attempts: number;
+            nextAttemptAt: string | null;
+            attemptedAt: string | null;
+            publishedAt: string | null;
+            canceledAt: string | null;
+            cancelReason: string | null;
+            hold: {
+                /** @constant */
+                reason: "CREDENTIAL_INVALID";
+                since: string;
+                until: string;
+            } | null;
+            lastError: {
+                /** @enum {string} */
+                code: "CREDENTIAL_INVALID" | "PLATFORM_ERROR" | "MEDIA_REJECTED" | "PUBLISH_UNCERTAIN" | "RATE_LIMITED";
+                message: string;
+                at: string;
+                platformCode?: string;
+            } | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ScheduledPosts: {
+            containerId: string;
+            scheduledPostIds: string[];
+            items: components["schemas"]["ScheduledPost"][];
+        };
+        ScheduleBlockedOnApproval: {
+            containerId: string;
+            /** @constant */
+            gateStatus: "blocked_on_approval";
+            scheduledPostIds: string[];
+        };
+        ScheduledPostPage: {
+            items: components["schemas"]["ScheduledPost"][];
+            nextCursor: string | null;
+        };
         CreateProject: {
             name: string;
             timezone: string;
@@ -813,7 +972,7 @@ export interface components {
         };
         OAuthUrlRequest: {
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             /**
              * Format: uri
              * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
@@ -843,7 +1002,7 @@ export interface components {
             socialAccountId: string;
             projectId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             handle: string;
             displayName: string | null;
             avatarUrl: string | null;
@@ -862,7 +1021,7 @@ export interface components {
             /** @enum {string} */
             kind: "connect" | "reauth";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             projectId: string;
             /** @enum {string} */
             status: "pending" | "completed" | "failed" | "expired";
@@ -881,7 +1040,7 @@ export interface components {
             /** @enum {string} */
             status: "connected" | "reauth_required" | "disconnected";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             needsReauth: boolean;
             reauthReason: ("token_revoked" | "refresh_expired" | "scopes_missing" | "credential_invalid") | null;
             token: {
@@ -917,14 +1076,14 @@ export interface components {
         CreateWebhookEndpoint: {
             /** Format: uri */
             url: string;
-            events: ("social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.published" | "post.failed" | "post.canceled" | "test.ping")[];
+            events: ("social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.held" | "post.published" | "post.failed" | "post.canceled" | "test.ping")[];
             description?: string;
             projectId?: string;
         };
         UpdateWebhookEndpoint: {
             /** Format: uri */
             url?: string;
-            events?: ("social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.published" | "post.failed" | "post.canceled" | "test.ping")[];
+            events?: ("social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.held" | "post.published" | "post.failed" | "post.canceled" | "test.ping")[];
             description?: string | null;
             /** @enum {string} */
             status?: "active" | "paused";
@@ -1439,7 +1598,7 @@ export interface operations {
     listSocialAccounts: {
         parameters: {
             query?: {
-                platform?: "tiktok" | "instagram";
+                platform?: "tiktok" | "instagram" | "youtube";
                 status?: "connected" | "reauth_required" | "disconnected";
                 leased?: "true" | "false";
                 limit?: number;
@@ -1861,7 +2020,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "pending" | "succeeded" | "failed" | "abandoned" | "canceled";
-                eventType?: "social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.published" | "post.failed" | "post.canceled" | "test.ping";
+                eventType?: "social_account.connected" | "social_account.needs_reauth" | "social_account.revoked" | "post.scheduled" | "post.held" | "post.published" | "post.failed" | "post.canceled" | "test.ping";
                 limit?: number;
                 cursor?: string;
             };
