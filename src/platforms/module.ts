@@ -15,6 +15,13 @@ export interface PlatformHost {
   emulatorPath: string;
 }
 
+/** One optional setting of a live app, read from its own environment variable (docs/operations.md lists them). */
+export interface PlatformSetting {
+  env: string;
+  /** Refuses a value at start (e.g. not an https URL); returns the problem, or null when fine. */
+  check?(value: string): string | null;
+}
+
 /** How the shared OAuth 2.0 core (oauth-core.ts) talks to one platform. Hosts are keys of `app.hosts`. */
 export interface OAuthDescription {
   authorize: {
@@ -76,6 +83,12 @@ export interface PlatformModule<Id extends string = string> {
     readonly clientIdEnv: string;
     readonly clientSecretEnv: string;
     readonly hosts: Readonly<Record<`${string}BaseUrl`, PlatformHost>>;
+    /**
+     * Optional operator settings of a live app beyond credentials and hosts (e.g. a media URL prefix
+     * verified with the platform), by name; the live adapter carries the values set in
+     * `endpoints.settings`. Sandbox adapters carry none.
+     */
+    readonly settings?: Readonly<Record<string, PlatformSetting>>;
   };
   readonly oauth: OAuthDescription;
   /**

@@ -16,6 +16,14 @@ export const tiktok = definePlatform({
       authBaseUrl: { env: 'TIKTOK_AUTH_BASE_URL', production: 'https://www.tiktok.com', emulatorPath: '/www' },
       apiBaseUrl: { env: 'TIKTOK_API_BASE_URL', production: 'https://open.tiktokapis.com', emulatorPath: '/open' },
     },
+    settings: {
+      // A URL prefix verified in TikTok's developer portal, under which PUBLIC_BASE_URL serves media:
+      // videos under it are pulled by TikTok (PULL_FROM_URL) instead of pushed in chunks.
+      verifiedMediaUrlPrefix: {
+        env: 'TIKTOK_VERIFIED_MEDIA_URL_PREFIX',
+        check: (value) => (/^https:\/\/[^/]+/.test(value) ? null : 'must be an https URL prefix verified with TikTok'),
+      },
+    },
   },
   oauth: {
     authorize: { host: 'authBaseUrl', path: '/v2/auth/authorize/', clientIdParam: 'client_key' },
