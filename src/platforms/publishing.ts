@@ -130,7 +130,8 @@ export function stateAfterFailure(stored: PublishState, error: unknown): Publish
   return settled;
 }
 
-function refusedOutright(error: unknown): boolean {
+/** True when the platform answered the call and refused it, so the call took no effect. */
+export function refusedOutright(error: unknown): boolean {
   return (
     error instanceof PlatformError &&
     error.httpStatus !== null &&

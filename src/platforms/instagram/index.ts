@@ -3,6 +3,7 @@ import { definePlatform } from '../module.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyInstagramFailure, isInstagramFailure } from './errors.ts';
 import { fetchInstagramProfile } from './profile.ts';
+import { createInstagramPublishing } from './publishing.ts';
 import { exchangeInstagramCode, refreshLongLivedToken } from './tokens.ts';
 
 /** Instagram refuses to refresh a long-lived token younger than a day (docs/platforms/instagram.md). */
@@ -49,5 +50,6 @@ export const instagram = definePlatform({
   },
   classify: (status, body) => (isInstagramFailure(status, body) ? classifyInstagramFailure(status, body) : null),
   fetchProfile: fetchInstagramProfile,
+  publishing: createInstagramPublishing(),
   emulator: instagramEmulator,
 });

@@ -3,6 +3,7 @@ import { definePlatform } from '../module.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyTikTokFailure, isTikTokFailure, tiktokCallOf } from './errors.ts';
 import { fetchTikTokProfile } from './profile.ts';
+import { createTikTokPublishing } from './publishing.ts';
 
 /** TikTok: Login Kit v2 and the Content Posting API (docs/platforms/tiktok.md). */
 export const tiktok = definePlatform({
@@ -44,5 +45,6 @@ export const tiktok = definePlatform({
   classify: (status, body, request) =>
     isTikTokFailure(status, body) ? classifyTikTokFailure(status, body, tiktokCallOf(request)) : null,
   fetchProfile: fetchTikTokProfile,
+  publishing: createTikTokPublishing(),
   emulator: tiktokEmulator,
 });
