@@ -2,6 +2,7 @@ import type { PlatformEmulator } from '../emulator/platform-emulator.ts';
 import type { PlatformProfile } from './adapter.ts';
 import type { FailureClassification } from './errors.ts';
 import type { PlatformHttp, PlatformRequest } from './http-client.ts';
+import type { PlatformMetrics } from './metrics.ts';
 import type { PlatformPublishing } from './publishing.ts';
 import type { TokenSet } from './tokens.ts';
 
@@ -99,6 +100,8 @@ export interface PlatformModule<Id extends string = string> {
   fetchProfile(http: PlatformHttp, tokens: TokenSet): Promise<PlatformProfile>;
   /** How posts are published there; absent where this server does not publish (yet). */
   readonly publishing?: PlatformPublishing;
+  /** What the platform measures on posts and accounts; absent where it measures nothing readable. */
+  readonly metrics?: PlatformMetrics;
   readonly emulator: PlatformEmulator;
 }
 

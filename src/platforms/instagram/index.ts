@@ -2,6 +2,7 @@ import { instagramEmulator } from '../../emulator/instagram/index.ts';
 import { definePlatform } from '../module.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyInstagramFailure, isInstagramFailure } from './errors.ts';
+import { instagramMetrics } from './metrics.ts';
 import { fetchInstagramProfile } from './profile.ts';
 import { createInstagramPublishing } from './publishing.ts';
 import { exchangeInstagramCode, refreshLongLivedToken } from './tokens.ts';
@@ -51,5 +52,6 @@ export const instagram = definePlatform({
   classify: (status, body) => (isInstagramFailure(status, body) ? classifyInstagramFailure(status, body) : null),
   fetchProfile: fetchInstagramProfile,
   publishing: createInstagramPublishing(),
+  metrics: instagramMetrics,
   emulator: instagramEmulator,
 });

@@ -2,6 +2,7 @@ import { tiktokEmulator } from '../../emulator/tiktok/index.ts';
 import { definePlatform } from '../module.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyTikTokFailure, isTikTokFailure, tiktokCallOf } from './errors.ts';
+import { tiktokMetrics } from './metrics.ts';
 import { fetchTikTokProfile } from './profile.ts';
 import { createTikTokPublishing } from './publishing.ts';
 
@@ -46,5 +47,6 @@ export const tiktok = definePlatform({
     isTikTokFailure(status, body) ? classifyTikTokFailure(status, body, tiktokCallOf(request)) : null,
   fetchProfile: fetchTikTokProfile,
   publishing: createTikTokPublishing(),
+  metrics: tiktokMetrics,
   emulator: tiktokEmulator,
 });
