@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 
 /**
- * How the emulated platforms take media in: fetched from a URL the way TikTok (PULL_FROM_URL) and
- * Instagram (image_url, video_url) fetch it, or received in chunks. Only a digest, the size and the
+ * How the emulated platforms take media in: fetched from a URL the way platforms pull media a post
+ * names, or received in chunks. Only a digest, the size and the
  * first bytes are kept: enough to tell what arrived, without holding videos in memory.
  */
 export interface ReceivedMedia {

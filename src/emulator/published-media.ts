@@ -22,7 +22,7 @@ export interface PostedComment {
 export interface PublishedItem {
   platform: PlatformId;
   username: string;
-  /** The platform's id of the post (TikTok's video id or, for a draft, its publish_id; Instagram's media id). */
+  /** The platform's id of the post (for a draft, the id of the delivery to the creator's inbox). */
   externalId: string;
   /** The platform's word for it: `video`, `photo`, `image`, `reel`, `carousel`. */
   kind: string;

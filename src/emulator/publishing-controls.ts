@@ -4,9 +4,9 @@ import type { EmulatorState } from './state.ts';
 
 /** How a creator's media is processed, as a test shaped it with `POST /_control/users/…/processing`. */
 export interface ProcessingSettings {
-  /** From media received to ready (TikTok: processing; Instagram: container IN_PROGRESS). */
+  /** From media received to ready (the platform's processing, or a container in progress). */
   delaySeconds: number;
-  /** From ready to the public post id being told (TikTok's moderation of public posts). */
+  /** From ready to the public post id being told (moderation of public posts, where a platform has it). */
   publicIdDelaySeconds: number;
 }
 
@@ -14,7 +14,7 @@ const DEFAULT_PROCESSING: ProcessingSettings = { delaySeconds: 0, publicIdDelayS
 
 /**
  * Per-creator publishing behaviour tests ask for: slower processing, and the next media processed
- * failing with a platform reason (TikTok `fail_reason`, Instagram container error code).
+ * failing with a platform reason (a failure reason or error subcode of that platform's own).
  */
 export class ProcessingControls {
   readonly #settings = new Map<string, ProcessingSettings>();
