@@ -124,8 +124,13 @@ export type PublishAdvance =
  * created the post, so the intent stays and the next `advance` settles it.
  */
 export function stateAfterFailure(stored: PublishState, error: unknown): PublishState {
-  if (stored.intent === undefined || !refusedOutright(error)) return stored;
-  const settled = { ...stored };
+  return refusedOutright(error) ? withoutIntent(stored) : stored;
+}
+
+/** The state with its intent settled. */
+export function withoutIntent<State extends PublishState>(state: State): State {
+  if (state.intent === undefined) return state;
+  const settled = { ...state };
   delete settled.intent;
   return settled;
 }

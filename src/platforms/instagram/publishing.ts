@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PlatformError, type FailureClassification } from '../errors.ts';
 import type { PlatformRequest } from '../http-client.ts';
-import { refusedOutright, type PlatformPublishing, type PublishAdvance, type PublishCall, type PublishState } from '../publishing.ts';
+import { refusedOutright, withoutIntent, type PlatformPublishing, type PublishAdvance, type PublishCall, type PublishState } from '../publishing.ts';
 import { classifyContainerError } from './errors.ts';
 
 /**
@@ -60,13 +60,6 @@ function pollDelay(polls: number): number {
 /** Graph timestamps end in `+0000`, which not every parser takes. */
 function graphTime(timestamp: string): number {
   return Date.parse(timestamp.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
-}
-
-function withoutIntent(state: InstagramState): InstagramState {
-  if (state.intent === undefined) return state;
-  const settled = { ...state };
-  delete settled.intent;
-  return settled;
 }
 
 export function captionProblems(caption: string): string[] {

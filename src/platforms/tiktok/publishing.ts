@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PlatformError, type FailureClassification } from '../errors.ts';
 import type { PlatformHttp, PlatformRequest } from '../http-client.ts';
-import type { PublishAdvance, PublishAsset, PublishCall, PublishState, PlatformPublishing } from '../publishing.ts';
+import { withoutIntent, type PlatformPublishing, type PublishAdvance, type PublishAsset, type PublishCall, type PublishState } from '../publishing.ts';
 import { classifyTikTokFailReason } from './errors.ts';
 
 /**
@@ -463,11 +463,4 @@ export function createTikTokPublishing(options: TikTokPublishingOptions = {}): P
       }
     },
   };
-}
-
-function withoutIntent<S extends PublishState>(state: S): S {
-  if (state.intent === undefined) return state;
-  const settled = { ...state };
-  delete settled.intent;
-  return settled;
 }
