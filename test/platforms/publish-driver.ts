@@ -97,9 +97,8 @@ export type StepOutcome = PublishAdvance | { status: 'crashed' };
  */
 export class Publisher {
   persisted: PublishState | null = null;
+  /** Every intent written, in order: how many irreversible calls were attempted. */
   readonly intents: string[] = [];
-  /** Every advance outcome, in order. */
-  readonly outcomes: string[] = [];
   tokens: TokenSet;
   readonly #publishing: PlatformPublishing;
   readonly #context: Omit<PublishCall, 'state' | 'beforeIrreversible' | 'tokens'>;
@@ -131,16 +130,13 @@ export class Publisher {
     };
     try {
       const outcome = await this.#publishing.advance(call);
-      this.outcomes.push(outcome.status);
       this.persisted = mode === 'lose-result' ? stored : outcome.state;
       return outcome;
     } catch (error) {
       if (error instanceof Crash) {
-        this.outcomes.push('crashed');
         this.persisted = stored;
         return { status: 'crashed' };
       }
-      this.outcomes.push('threw');
       this.persisted = stored === null ? null : stateAfterFailure(stored, error);
       throw error;
     }
@@ -161,12 +157,11 @@ export class Publisher {
   }
 
   /** Advances until the module answers something other than `continue` (or `maxSteps` pass). */
-  async run(maxSteps = 200, onContinue?: (outcome: PublishAdvance) => Promise<void> | void): Promise<PublishAdvance> {
+  async run(maxSteps = 200): Promise<PublishAdvance> {
     for (let i = 0; i < maxSteps; i++) {
       const outcome = await this.step();
       assert.ok(outcome.status !== 'crashed');
       if (outcome.status !== 'continue') return outcome;
-      await onContinue?.(outcome);
     }
     throw new Error(`no final answer after ${maxSteps} steps (last state ${JSON.stringify(this.persisted)})`);
   }
