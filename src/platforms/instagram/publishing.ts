@@ -269,7 +269,8 @@ export function createInstagramPublishing(): PlatformPublishing {
 
   async function comment(call: PublishCall, state: InstagramState): Promise<PublishAdvance> {
     const text = call.post.firstComment;
-    if (text === null) return published(state);
+    // Instagram refuses an empty comment; an empty override means none.
+    if (text === null || text.trim() === '') return published(state);
     if (!call.tokens.grantedScopes.includes(COMMENTS_SCOPE)) {
       return published(state, `the first comment was not posted: the account did not grant ${COMMENTS_SCOPE}`);
     }
