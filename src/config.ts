@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { PlatformEndpoints } from './platforms/http-client.ts';
+import type { PlatformSetting } from './platforms/module.ts';
 import { PLATFORM_MODULES, type PlatformId } from './platforms/registry.ts';
 
 /** Everything the server reads from its environment, validated once at start. */
@@ -66,9 +67,20 @@ const platformEnvSchema = z.object(
       [module.app.clientIdEnv, z.string().optional()],
       [module.app.clientSecretEnv, z.string().optional()],
       ...Object.values(module.app.hosts).map((host) => [host.env, z.url().default(host.production)] as const),
+      ...Object.values(module.app.settings ?? {}).map((setting) => [setting.env, settingSchema(setting)] as const),
     ]),
   ) as Record<string, z.ZodType<string | undefined>>,
 );
+
+function settingSchema(setting: PlatformSetting): z.ZodType<string | undefined> {
+  return z
+    .string()
+    .optional()
+    .superRefine((value, context) => {
+      const problem = value === undefined ? null : (setting.check?.(value) ?? null);
+      if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+    });
+}
 
 const SECRET_KEY_FILE = 'secret.key';
 
@@ -120,6 +132,11 @@ function livePlatforms(vars: Record<string, string | undefined>): Record<Platfor
     }
     const endpoints: PlatformEndpoints = { clientId: id, clientSecret: secret };
     for (const [name, host] of Object.entries(hosts)) endpoints[name as `${string}BaseUrl`] = (vars[host.env] as string).replace(/\/+$/, '');
+    const settings = Object.entries(module.app.settings ?? {}).flatMap(([name, setting]) => {
+      const value = vars[setting.env];
+      return value === undefined ? [] : [[name, value] as const];
+    });
+    if (settings.length > 0) endpoints.settings = Object.fromEntries(settings);
     live[module.id] = endpoints;
   }
   return live;

@@ -300,6 +300,8 @@ export interface ScheduledPostsTable {
   last_error_at: string | null;
   /** JSON PublishState: the platform steps reached, with their ids (src/platforms/publishing.ts). */
   publish_state: string | null;
+  /** What did not go as asked without undoing a published post (e.g. a first comment not posted). */
+  publish_warning: string | null;
   /** The publisher's lease (docs/design/jobs.md). */
   locked_until: string | null;
   created_at: string;

@@ -34,15 +34,19 @@ export function renderAvatarPng(platform: string, userId: string): Buffer {
   ]);
 }
 
-/** Public URL of a user's avatar, on the configured origin or else the one the request came in on. */
+/** Where the emulator's own URLs point: the configured origin, else the one the request came in on. */
+export function emulatorOrigin(request: FastifyRequest, publicBaseUrl: string | undefined): string {
+  return publicBaseUrl ?? `${request.protocol}://${request.host}`;
+}
+
+/** Public URL of a user's avatar. */
 export function avatarUrl(
   request: FastifyRequest,
   publicBaseUrl: string | undefined,
   platform: string,
   userId: string,
 ): string {
-  const origin = publicBaseUrl ?? `${request.protocol}://${request.host}`;
-  return `${origin}/avatars/${platform}/${encodeURIComponent(userId)}.png`;
+  return `${emulatorOrigin(request, publicBaseUrl)}/avatars/${platform}/${encodeURIComponent(userId)}.png`;
 }
 
 export function registerAvatarRoute(app: FastifyInstance, isPlatform: (id: string) => boolean): void {

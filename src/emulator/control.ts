@@ -1,11 +1,16 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { PLATFORMS, platformModule } from '../platforms/registry.ts';
+import type { PublishedItem } from './published-media.ts';
+import { addPublishFault } from './publishing-controls.ts';
 import type { EmulatorState } from './state.ts';
 import { normalizeUsername } from './users.ts';
 import type { EmulatedUser } from './users.ts';
 
-/** Test hooks under `/_control/`: shape users, kill tokens, inject failures, move the clock. */
+/**
+ * Test hooks under `/_control/`: shape users, kill tokens, inject failures, move the clock, shape
+ * publishing (faults per step, processing time) and read what creators' accounts show.
+ */
 
 const userParams = z.object({
   platform: z.enum(PLATFORMS),
@@ -19,7 +24,29 @@ const userParams = z.object({
   }),
 });
 const platformParams = z.object({ platform: z.enum(PLATFORMS) });
-const upsertUserBody = z.object({ accountType: z.string().optional() }).default({});
+const upsertUserBody = z
+  .object({
+    accountType: z.string().optional(),
+    followers: z.number().int().min(0).optional(),
+    privateAccount: z.boolean().optional(),
+  })
+  .default({});
+const publishFaultBody = z.union([
+  z.strictObject({ step: z.literal('processing'), reason: z.string().min(1), times: z.number().int().positive().default(1) }),
+  z.strictObject({
+    step: z.string().min(1),
+    status: z.number().int().min(100).max(599),
+    body: z.unknown().optional(),
+    times: z.number().int().positive().default(1),
+  }),
+]);
+const processingBody = z.strictObject({
+  delaySeconds: z.number().min(0).optional(),
+  publicIdDelaySeconds: z.number().min(0).optional(),
+});
+const counter = z.number().int().min(0).optional();
+const statsBody = z.strictObject({ views: counter, likes: counter, comments: counter, shares: counter, saves: counter, reach: counter });
+const publishedItemParams = userParams.extend({ externalId: z.string().min(1) });
 const revokeBody = z.object({ subcode: z.number().int().optional() }).default({});
 const faultBody = z
   .object({
@@ -45,8 +72,23 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, reply: FastifyReply): Pa
 }
 
 function describeUser(user: EmulatedUser): object {
-  const { platform, username, userId, accountType } = user;
-  return { platform, username, userId, accountType };
+  const { platform, username, userId, accountType, followers, privateAccount } = user;
+  return { platform, username, userId, accountType, followers, privateAccount };
+}
+
+function describeItem(item: PublishedItem): object {
+  const { externalId, kind, caption, privacyLevel, draft, mediaSha256, publishedAt, stats, comments } = item;
+  return {
+    externalId,
+    kind,
+    caption,
+    privacyLevel,
+    draft,
+    mediaSha256,
+    publishedAt: new Date(publishedAt).toISOString(),
+    stats,
+    comments: comments.map(({ id, text, username, at }) => ({ id, text, username, at: new Date(at).toISOString() })),
+  };
 }
 
 export function registerControlRoutes(scope: FastifyInstance, state: EmulatorState): void {
@@ -56,11 +98,57 @@ export function registerControlRoutes(scope: FastifyInstance, state: EmulatorSta
     if (!params.ok || !body.ok) return reply;
     const { platform, username } = params.value;
     const accountTypes = platformModule(platform).emulator.accountTypes;
-    const accountType = body.value.accountType ?? accountTypes[0];
-    if (!accountTypes.includes(accountType)) {
+    const { accountType } = body.value;
+    if (accountType !== undefined && !accountTypes.includes(accountType)) {
       return reply.code(400).send({ error: 'invalid_request', message: `accountType must be one of ${accountTypes.join(', ')}` });
     }
-    return describeUser(state.users.upsert(platform, username, accountType));
+    return describeUser(state.users.upsert(platform, username, body.value));
+  });
+
+  scope.post('/users/:platform/:username/publish-faults', async (request, reply) => {
+    const params = parse(userParams, request.params, reply);
+    const body = parse(publishFaultBody, request.body, reply);
+    if (!params.ok || !body.ok) return reply;
+    const { platform, username } = params.value;
+    const fault = body.value;
+    if ('reason' in fault) {
+      state.processing.failNext(platform, username, fault.reason, fault.times);
+      return { platform, username, step: fault.step, reason: fault.reason, times: fault.times };
+    }
+    const { publishSteps } = platformModule(platform).emulator;
+    if (!publishSteps.includes(fault.step)) {
+      return reply.code(400).send({ error: 'invalid_request', message: `step must be processing or one of ${publishSteps.join(', ')}` });
+    }
+    addPublishFault(state, platform, username, fault.step, { status: fault.status, body: fault.body }, fault.times);
+    return { platform, username, step: fault.step, status: fault.status, times: fault.times };
+  });
+
+  scope.post('/users/:platform/:username/processing', async (request, reply) => {
+    const params = parse(userParams, request.params, reply);
+    const body = parse(processingBody, request.body, reply);
+    if (!params.ok || !body.ok) return reply;
+    const { platform, username } = params.value;
+    const changes = Object.fromEntries(Object.entries(body.value).filter(([, value]) => value !== undefined));
+    return state.processing.update(platform, username, changes);
+  });
+
+  scope.get('/published/:platform/:username', async (request, reply) => {
+    const params = parse(userParams, request.params, reply);
+    if (!params.ok) return reply;
+    const { platform, username } = params.value;
+    return { items: state.published.visible(platform, username, state.clock.now()).map(describeItem) };
+  });
+
+  scope.post('/published/:platform/:username/:externalId/stats', async (request, reply) => {
+    const params = parse(publishedItemParams, request.params, reply);
+    const body = parse(statsBody, request.body, reply);
+    if (!params.ok || !body.ok) return reply;
+    const { platform, username, externalId } = params.value;
+    const item = state.published.find(platform, externalId, state.clock.now());
+    if (item?.username !== username) return reply.code(404).send({ error: 'unknown_item', message: externalId });
+    const counters = Object.fromEntries(Object.entries(body.value).filter(([, value]) => value !== undefined));
+    state.published.setStats(item, counters);
+    return describeItem(item);
   });
 
   scope.post('/users/:platform/:username/revoke', async (request, reply) => {
@@ -119,6 +207,7 @@ export function registerControlRoutes(scope: FastifyInstance, state: EmulatorSta
 
   scope.delete('/faults', async () => {
     state.faults.clear();
+    state.processing.clearFailures();
     return {};
   });
 

@@ -17,6 +17,8 @@ export interface PlatformEmulator<Options extends object = object> {
   readonly credentials: { readonly clientId: string; readonly clientSecret: string };
   /** Calls a test can make fail through `POST /_control/faults`. */
   readonly faultEndpoints: readonly string[];
+  /** Publishing and metrics calls a test can make fail for one creator (`POST /_control/users/…/publish-faults`). */
+  readonly publishSteps: readonly string[];
   /** Kinds of user `POST /_control/users/:platform/:username` can create; the first is what a consent creates. */
   readonly accountTypes: readonly [string, ...string[]];
   /** Error subcodes `…/revoke` may ask later calls to report (Graph-style 458, 460, 467); empty when the platform has none. */

@@ -1,6 +1,8 @@
 import { AuthorizationCodes } from './authorization-codes.ts';
 import { EmulatorClock } from './clock.ts';
 import { FaultQueue } from './faults.ts';
+import { PublishedMedia } from './published-media.ts';
+import { ProcessingControls } from './publishing-controls.ts';
 import { RequestLog } from './request-log.ts';
 import { TokenLedger } from './token-ledger.ts';
 import { UserDirectory, type UserKinds } from './users.ts';
@@ -13,6 +15,9 @@ export interface EmulatorState {
   tokens: TokenLedger;
   requests: RequestLog;
   faults: FaultQueue;
+  /** What creators' accounts now show, with each post's counters. */
+  published: PublishedMedia;
+  processing: ProcessingControls;
 }
 
 export function createEmulatorState(now: () => number, userKinds: UserKinds): EmulatorState {
@@ -24,5 +29,7 @@ export function createEmulatorState(now: () => number, userKinds: UserKinds): Em
     tokens: new TokenLedger(clock),
     requests: new RequestLog(),
     faults: new FaultQueue(),
+    published: new PublishedMedia(),
+    processing: new ProcessingControls(),
   };
 }

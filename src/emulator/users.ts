@@ -6,6 +6,17 @@ export interface EmulatedUser {
   userId: string;
   /** One of the platform emulator's `accountTypes` (e.g. a business, creator or personal account). */
   accountType: string;
+  /** What the platform reports as the account's follower count. */
+  followers: number;
+  /** A private account: only approved followers see its posts (it offers no public privacy level). */
+  privateAccount: boolean;
+}
+
+/** What `POST /_control/users/…` may change; the rest stays as it was (or takes its default). */
+export interface UserChanges {
+  accountType?: string;
+  followers?: number;
+  privateAccount?: boolean;
 }
 
 const USERNAME_PATTERN = /^[a-z0-9._]{1,30}$/;
@@ -46,11 +57,19 @@ export class UserDirectory {
 
   /** Returns the user, creating it with the platform's default account type on first sight (first consent). */
   ensure(platform: PlatformId, username: string): EmulatedUser {
-    return this.find(platform, username) ?? this.upsert(platform, username, this.#kinds.defaultAccountType(platform));
+    return this.find(platform, username) ?? this.upsert(platform, username, {});
   }
 
-  upsert(platform: PlatformId, username: string, accountType: string): EmulatedUser {
-    const user: EmulatedUser = { platform, username, userId: this.#kinds.userId(platform, username), accountType };
+  upsert(platform: PlatformId, username: string, changes: UserChanges): EmulatedUser {
+    const existing = this.find(platform, username);
+    const user: EmulatedUser = {
+      platform,
+      username,
+      userId: this.#kinds.userId(platform, username),
+      accountType: changes.accountType ?? existing?.accountType ?? this.#kinds.defaultAccountType(platform),
+      followers: changes.followers ?? existing?.followers ?? 0,
+      privateAccount: changes.privateAccount ?? existing?.privateAccount ?? false,
+    };
     this.#users.set(`${platform}:${username}`, user);
     return user;
   }

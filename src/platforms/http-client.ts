@@ -11,6 +11,8 @@ export interface PlatformEndpoints {
   clientId: string;
   clientSecret: string;
   [host: `${string}BaseUrl`]: string;
+  /** The operator settings the module declares (`app.settings`) that are set, by name. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** One request to a platform. Bodies: a form, JSON, or raw bytes (a media chunk) with their own headers. */

@@ -2,6 +2,7 @@ import type { PlatformEmulator } from '../emulator/platform-emulator.ts';
 import type { PlatformProfile } from './adapter.ts';
 import type { FailureClassification } from './errors.ts';
 import type { PlatformHttp, PlatformRequest } from './http-client.ts';
+import type { PlatformMetrics } from './metrics.ts';
 import type { PlatformPublishing } from './publishing.ts';
 import type { TokenSet } from './tokens.ts';
 
@@ -13,6 +14,13 @@ export interface PlatformHost {
   production: string;
   /** Path under `<emulator>/<platform id>` where the bundled emulator serves this host, e.g. `/open`. */
   emulatorPath: string;
+}
+
+/** One optional setting of a live app, read from its own environment variable (docs/operations.md lists them). */
+export interface PlatformSetting {
+  env: string;
+  /** Refuses a value at start (e.g. not an https URL); returns the problem, or null when fine. */
+  check?(value: string): string | null;
 }
 
 /** How the shared OAuth 2.0 core (oauth-core.ts) talks to one platform. Hosts are keys of `app.hosts`. */
@@ -76,6 +84,12 @@ export interface PlatformModule<Id extends string = string> {
     readonly clientIdEnv: string;
     readonly clientSecretEnv: string;
     readonly hosts: Readonly<Record<`${string}BaseUrl`, PlatformHost>>;
+    /**
+     * Optional operator settings of a live app beyond credentials and hosts (e.g. a media URL prefix
+     * verified with the platform), by name; the live adapter carries the values set in
+     * `endpoints.settings`. Sandbox adapters carry none.
+     */
+    readonly settings?: Readonly<Record<string, PlatformSetting>>;
   };
   readonly oauth: OAuthDescription;
   /**
@@ -86,6 +100,8 @@ export interface PlatformModule<Id extends string = string> {
   fetchProfile(http: PlatformHttp, tokens: TokenSet): Promise<PlatformProfile>;
   /** How posts are published there; absent where this server does not publish (yet). */
   readonly publishing?: PlatformPublishing;
+  /** What the platform measures on posts and accounts; absent where it measures nothing readable. */
+  readonly metrics?: PlatformMetrics;
   readonly emulator: PlatformEmulator;
 }
 

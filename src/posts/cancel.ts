@@ -3,14 +3,14 @@ import type { Principal } from '../api-keys/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { conflict } from '../errors.ts';
+import { hasPlatformProgress, type PublishState } from '../platforms/publishing.ts';
 import { emitPostEvent, findPost, toPostView } from './posts.ts';
 import type { ScheduledPostView } from './schemas.ts';
 
 /**
- * `DELETE /v1/scheduled-posts/:id`: a queued post is canceled; one being published only while the
- * platform has received nothing of it (no platform step recorded yet), else 409; a final post 409.
- * The publisher writes every step with `status = 'publishing'` as a condition, so a post canceled
- * here never gets another platform call.
+ * `DELETE /v1/scheduled-posts/:id`: a queued or publishing post is canceled while the platform has
+ * nothing of it (no id given, no irreversible call out), else 409; a final post 409. The publisher
+ * writes every step with the post still open as a condition, so a canceled post gets no further call.
  */
 export async function cancelPost(
   db: Kysely<Database>,
@@ -21,22 +21,29 @@ export async function cancelPost(
 ): Promise<ScheduledPostView> {
   const post = await findPost(db, principal.organizationId, postId);
   const now = clock.now().toISOString();
-  const canceled = await db.transaction().execute(async (trx) => {
-    const result = await trx
-      .updateTable('scheduled_posts')
-      .set({ status: 'canceled', canceled_at: now, cancel_reason: reason ?? 'canceled_by_partner', next_attempt_at: null, hold_since: null, hold_until: null, updated_at: now })
-      .where('id', '=', post.id)
-      .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'publishing'), eb('publish_state', 'is', null)])]))
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return false;
-    await emitPostEvent(trx, clock, 'post.canceled', post.id);
-    return true;
-  });
+  const open = post.status === 'queued' || post.status === 'publishing';
+  const untouched = !hasPlatformProgress(post.publish_state === null ? null : (JSON.parse(post.publish_state) as PublishState));
+  const canceled =
+    open &&
+    untouched &&
+    (await db.transaction().execute(async (trx) => {
+      // Compare-and-set on what was read: a publisher that moved the post on meanwhile wins.
+      const result = await trx
+        .updateTable('scheduled_posts')
+        .set({ status: 'canceled', canceled_at: now, cancel_reason: reason ?? 'canceled_by_partner', next_attempt_at: null, hold_since: null, hold_until: null, updated_at: now })
+        .where('id', '=', post.id)
+        .where('status', '=', post.status)
+        .where('updated_at', '=', post.updated_at)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await emitPostEvent(trx, clock, 'post.canceled', post.id);
+      return true;
+    }));
   const current = await findPost(db, principal.organizationId, postId);
   if (!canceled) {
     const message =
-      current.status === 'publishing'
-        ? 'The post is being published and the platform already has its media; it can no longer be canceled.'
+      current.status === 'queued' || current.status === 'publishing'
+        ? 'The platform already has this post’s media; it can no longer be canceled.'
         : `A ${current.status} post cannot be canceled.`;
     throw conflict(message, current.status);
   }

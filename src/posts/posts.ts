@@ -32,6 +32,7 @@ export function toPostView(row: ScheduledPostsTable): ScheduledPostView {
     nextAttemptAt: row.status === 'queued' || row.status === 'publishing' ? row.next_attempt_at : null,
     attemptedAt: row.attempted_at,
     publishedAt: row.published_at,
+    warning: row.publish_warning,
     canceledAt: row.canceled_at,
     cancelReason: row.cancel_reason,
     hold: row.hold_since && row.hold_until ? { reason: 'CREDENTIAL_INVALID', since: row.hold_since, until: row.hold_until } : null,
@@ -75,7 +76,7 @@ export async function emitPostEvent(trx: Transaction<Database>, clock: Clock, ty
   const extra: Record<PostEventType, Record<string, unknown>> = {
     'post.scheduled': {},
     'post.held': { hold: view.hold },
-    'post.published': { externalId: post.external_id, externalUrl: post.external_url, publishedAt: post.published_at },
+    'post.published': { externalId: post.external_id, externalUrl: post.external_url, publishedAt: post.published_at, warning: post.publish_warning },
     'post.failed': {
       error: view.lastError ? { code: view.lastError.code, message: view.lastError.message, ...(view.lastError.platformCode ? { platformCode: view.lastError.platformCode } : {}) } : null,
     },

@@ -5,7 +5,7 @@ import type { Database, ScheduledPostsTable } from '../db/schema.ts';
 import { claimDue, renewLease } from '../jobs/lease.ts';
 import type { Queue } from '../jobs/runner.ts';
 import { PlatformError } from '../platforms/errors.ts';
-import type { PublishAdvance, PublishAsset, PublishPost, PublishState } from '../platforms/publishing.ts';
+import { hasPlatformProgress, stateAfterFailure, type PublishAdvance, type PublishAsset, type PublishPost, type PublishState } from '../platforms/publishing.ts';
 import { markReauthRequired } from '../social/account-status.ts';
 import { CredentialsUnavailableError, type Credentials, type UsableCredentials } from '../social/credentials.ts';
 import { failPost, holdPost, type PostFailure } from './holds.ts';
@@ -112,24 +112,35 @@ class PostWork {
       return this.#fail({ code: 'PLATFORM_ERROR', message: `This server does not publish to ${usable.adapter.module.displayName}.`, platformCode: null });
     }
     const post = await this.#publishPost();
-    let state = this.#post.publish_state ? (JSON.parse(this.#post.publish_state) as PublishState) : null;
+    // What is stored on the post: the steps reached, and an intent while an irreversible call is out.
+    let stored = this.#post.publish_state ? (JSON.parse(this.#post.publish_state) as PublishState) : null;
     let refreshed = false;
 
     for (;;) {
       await this.#renewIfHalfway();
       let advance: PublishAdvance;
       try {
-        const current = state;
+        const current = stored;
         advance = await publishing.advance({
           http: usable.adapter.http,
           tokens: usable.tokens,
           account: { platformUserId: account.platform_user_id, handle: account.handle },
           post,
           state: current,
-          beforeIrreversible: (intent) => this.#saveState({ ...(current ?? { step: 'start', ids: {} }), intent }),
+          beforeIrreversible: async (intent) => {
+            const withIntent = { ...(current as PublishState), intent };
+            await this.#saveState(withIntent);
+            stored = withIntent;
+          },
         });
       } catch (error) {
         if (error instanceof LeaseLost) throw error;
+        // The intent stays unless the platform refused the guarded call outright (then it took no effect).
+        if (stored !== null) {
+          const kept = stateAfterFailure(stored, error);
+          if (kept !== stored) await this.#saveState(kept);
+          stored = kept;
+        }
         if (!(error instanceof PlatformError)) return this.#retryLater(error instanceof Error ? error.message : String(error), null);
         if (error.kind === 'needs_reauth') {
           if (!refreshed && usable.adapter.module.oauth.refreshMendsRejectedAccessToken) {
@@ -145,14 +156,14 @@ class PostWork {
         }
         return this.#platformFailure(error);
       }
-      state = advance.state;
+      stored = advance.state;
       if (advance.status === 'continue') {
-        await this.#saveState(state);
+        await this.#saveState(stored);
         if (advance.retryAfterMs !== undefined) return this.#waitForPlatform(advance.retryAfterMs);
         continue;
       }
       if (advance.status === 'uncertain') {
-        await this.#saveState(state);
+        await this.#saveState(stored);
         return this.#fail({ code: 'PUBLISH_UNCERTAIN', message: advance.message, platformCode: null });
       }
       return this.#published(advance);
@@ -224,6 +235,7 @@ class PostWork {
           external_url: advance.externalUrl,
           published_at: now,
           publish_state: JSON.stringify(advance.state),
+          publish_warning: advance.warning ?? null,
           next_attempt_at: null,
           locked_until: null,
           last_error_code: null,
@@ -283,7 +295,11 @@ class PostWork {
     }
   }
 
-  /** A transient failure: back to `queued` (steps kept) after the backoff, or `failed` after the last attempt. */
+  /**
+   * A transient failure: retried after the backoff, or `failed` after the last attempt. A post the
+   * platform has nothing of goes back to `queued`; one it has ids for stays `publishing` (it can no
+   * longer be canceled or moved), and its next attempt is counted now.
+   */
   async #retryLater(message: string, platformCode: string | null): Promise<void> {
     const post = await this.#current();
     if (post.attempts >= MAX_ATTEMPTS) {
@@ -291,8 +307,10 @@ class PostWork {
     }
     const now = this.#deps.clock.now();
     const wait = RETRY_AFTER_MS[Math.max(0, post.attempts - 1)] ?? (RETRY_AFTER_MS.at(-1) as number);
+    const inFlight = post.publish_state !== null && hasPlatformProgress(JSON.parse(post.publish_state) as PublishState);
     await this.#update({
-      status: 'queued',
+      status: inFlight ? 'publishing' : 'queued',
+      attempts: inFlight ? post.attempts + 1 : post.attempts,
       next_attempt_at: new Date(now.getTime() + wait).toISOString(),
       locked_until: null,
       last_error_code: 'PLATFORM_ERROR',

@@ -124,6 +124,7 @@ async function createPosts(trx: Transaction<Database>, clock: Clock, container: 
     last_error_platform_code: null,
     last_error_at: null,
     publish_state: null,
+    publish_warning: null,
     locked_until: null,
     created_at: now,
     updated_at: now,

@@ -54,6 +54,7 @@ export const scheduledPostSchema = z
     nextAttemptAt: z.string().nullable(),
     attemptedAt: z.string().nullable(),
     publishedAt: z.string().nullable(),
+    warning: z.string().nullable().describe('What did not go as asked without undoing the post, e.g. a first comment that could not be posted.'),
     canceledAt: z.string().nullable(),
     cancelReason: z.string().nullable(),
     hold: z.object({ reason: z.literal('CREDENTIAL_INVALID'), since: z.string(), until: z.string() }).nullable(),

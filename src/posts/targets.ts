@@ -64,14 +64,16 @@ export async function resolveTargets(db: Kysely<Database>, container: PostableCo
       else problem(field, `${field} applies only to targets on another platform, not to ${module.displayName}.`);
     }
     const mode = target.mode === 'managed' ? 'publish' : target.mode;
-    for (const issue of publishing.checkTarget({ mode, settings }, container.assets)) problem(issue.field, issue.message);
+    const caption = target.captionOverride ?? container.caption;
+    const firstComment = target.firstCommentOverride ?? null;
+    for (const issue of publishing.checkTarget({ mode, settings, caption, firstComment }, container.assets)) problem(issue.field, issue.message);
     const fit = container.platformFit[account.platform];
     if (fit && !fit.publishable) problem('', `The container cannot be published to ${module.displayName}: ${fit.problems.join('; ')}`);
     resolved.push({
       account,
       mode,
-      caption: target.captionOverride ?? container.caption,
-      firstComment: target.firstCommentOverride ?? null,
+      caption,
+      firstComment,
       settings,
     });
   });

@@ -63,4 +63,12 @@ describe('configuration from the environment', () => {
       apiBaseUrl: 'https://open.tiktokapis.com',
     });
   });
+
+  test('a platform\'s own settings ride on its live app, checked at start', () => {
+    const live = { ...base, TIKTOK_CLIENT_KEY: 'key', TIKTOK_CLIENT_SECRET: 'secret' };
+    const config = loadConfig({ ...live, TIKTOK_VERIFIED_MEDIA_URL_PREFIX: 'https://media.example.com/media/' });
+    assert.deepEqual(config.livePlatforms.tiktok?.settings, { verifiedMediaUrlPrefix: 'https://media.example.com/media/' });
+    assert.throws(() => loadConfig({ ...live, TIKTOK_VERIFIED_MEDIA_URL_PREFIX: 'http://media.example.com/' }), /TIKTOK_VERIFIED_MEDIA_URL_PREFIX: must be an https URL prefix/);
+    assert.equal(loadConfig({ ...base, TIKTOK_VERIFIED_MEDIA_URL_PREFIX: 'https://media.example.com/' }).livePlatforms.tiktok, null, 'no live app, nothing to carry it');
+  });
 });

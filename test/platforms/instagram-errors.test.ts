@@ -45,6 +45,18 @@ describe('classifyInstagramFailure', () => {
     ],
     ['code-exchange 500', 500, { error_type: 'OAuthException', code: 500, error_message: 'x' }, 'transient', '500', null],
     ['a 404 page', 404, undefined, 'other', 'http_404', null],
+    ['not ready, 9007/2207027', 400, subcode(9007, 2207027), 'transient', '9007/2207027', null],
+    ['9007 without a subcode', 400, graph(9007), 'transient', '9007', null],
+    ['download timeout, -2/2207003', 400, subcode(-2, 2207003), 'transient', '-2/2207003', null],
+    ['server error, -1/2207001', 400, subcode(-1, 2207001), 'transient', '-1/2207001', null],
+    ['expired container, -2/2207020', 400, subcode(-2, 2207020), 'transient', '-2/2207020', null],
+    ['daily cap, 9/2207042', 400, subcode(9, 2207042), 'posting_limit', '9/2207042', null],
+    ['suspected spam, 4/2207051 (not throttling)', 400, subcode(4, 2207051), 'posting_limit', '4/2207051', null],
+    ['image too large, 36000/2207004', 400, subcode(36000, 2207004), 'rejected', '36000/2207004', null],
+    ['aspect ratio, 36003/2207009', 400, subcode(36003, 2207009), 'rejected', '36003/2207009', null],
+    ['36003 without a subcode', 400, graph(36003), 'rejected', '36003', null],
+    ['unsupported video, 2207026', 400, subcode(-1, 2207026), 'rejected', '-1/2207026', null],
+    ['container not found, 24/2207008', 400, subcode(24, 2207008), 'other', '24/2207008', null],
   ];
   for (const [name, status, body, kind, platformCode, reauthReason] of rows) {
     it(`${name} → ${kind}${reauthReason ? ` ${reauthReason}` : ''}`, () => {

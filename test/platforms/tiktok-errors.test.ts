@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PlatformAdapter } from '../../src/platforms/adapter.ts';
-import { classifyTikTokFailure, isTikTokFailure } from '../../src/platforms/tiktok/errors.ts';
+import type { TokenSet } from '../../src/platforms/tokens.ts';
+import { classifyTikTokFailReason, classifyTikTokFailure, isTikTokFailure } from '../../src/platforms/tiktok/errors.ts';
 import type { TikTokCall } from '../../src/platforms/tiktok/errors.ts';
 import { createPlatformAdapter } from '../../src/platforms/oauth-core.ts';
 import { tiktok } from '../../src/platforms/tiktok/index.ts';
@@ -38,6 +39,23 @@ describe('classifyTikTokFailure', () => {
     ['invalid_client', 400, oauthError('invalid_client'), REFRESH, 'other', 'invalid_client', null],
     ['invalid_params', 400, apiError('invalid_params'), { endpoint: 'user_info' }, 'other', 'invalid_params', null],
     ['a 400 without a body', 400, 'not json', { endpoint: 'revoke' }, 'other', 'http_400', null],
+    ['spam_risk_too_many_posts at init', 403, apiError('spam_risk_too_many_posts'), { endpoint: 'user_info' }, 'posting_limit', 'spam_risk_too_many_posts', null],
+    ['spam_risk_too_many_posts on creator info, 200', 200, apiError('spam_risk_too_many_posts'), { endpoint: 'user_info' }, 'posting_limit', 'spam_risk_too_many_posts', null],
+    ['reached_active_user_cap', 403, apiError('reached_active_user_cap'), { endpoint: 'user_info' }, 'posting_limit', 'reached_active_user_cap', null],
+    ['spam_risk_too_many_pending_share', 403, apiError('spam_risk_too_many_pending_share'), { endpoint: 'user_info' }, 'posting_limit', 'spam_risk_too_many_pending_share', null],
+    ['privacy_level_option_mismatch', 403, apiError('privacy_level_option_mismatch'), { endpoint: 'user_info' }, 'rejected', 'privacy_level_option_mismatch', null],
+    [
+      'unaudited_client_can_only_post_to_private_accounts',
+      403,
+      apiError('unaudited_client_can_only_post_to_private_accounts'),
+      { endpoint: 'user_info' },
+      'rejected',
+      'unaudited_client_can_only_post_to_private_accounts',
+      null,
+    ],
+    ['spam_risk_user_banned_from_posting', 403, apiError('spam_risk_user_banned_from_posting'), { endpoint: 'user_info' }, 'other', 'spam_risk_user_banned_from_posting', null],
+    ['url_ownership_unverified', 403, apiError('url_ownership_unverified'), { endpoint: 'user_info' }, 'other', 'url_ownership_unverified', null],
+    ['invalid_publish_id', 400, apiError('invalid_publish_id'), { endpoint: 'user_info' }, 'other', 'invalid_publish_id', null],
   ];
   for (const [name, status, body, call, kind, platformCode, reauthReason] of rows) {
     it(`${name} → ${kind}${reauthReason ? ` ${reauthReason}` : ''}`, () => {
@@ -52,6 +70,30 @@ describe('classifyTikTokFailure', () => {
     assert.equal(isTikTokFailure(200, { data: {}, error: { code: 'ok', message: '' } }), false);
     assert.equal(isTikTokFailure(200, {}), false);
   });
+});
+
+describe('classifyTikTokFailReason (a FAILED post status)', () => {
+  const rows: Array<[string, string, string | null]> = [
+    ['file_format_check_failed', 'rejected', null],
+    ['duration_check_failed', 'rejected', null],
+    ['frame_rate_check_failed', 'rejected', null],
+    ['picture_size_check_failed', 'rejected', null],
+    ['spam_risk_text', 'rejected', null],
+    ['internal', 'transient', null],
+    ['video_pull_failed', 'transient', null],
+    ['photo_pull_failed', 'transient', null],
+    ['spam_risk_too_many_posts', 'posting_limit', null],
+    ['auth_removed', 'needs_reauth', 'token_revoked'],
+    ['spam_risk_user_banned_from_posting', 'other', null],
+    ['publish_cancelled', 'other', null],
+    ['a_reason_tiktok_adds_later', 'other', null],
+  ];
+  for (const [reason, kind, reauthReason] of rows) {
+    it(`${reason} → ${kind}`, () => {
+      const verdict = classifyTikTokFailReason(reason);
+      assert.deepEqual([verdict.kind, verdict.platformCode, verdict.reauthReason], [kind, reason, reauthReason]);
+    });
+  }
 });
 
 describe('TikTok adapter failures against the emulator', () => {

@@ -33,6 +33,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_error_platform_code', 'text')
     .addColumn('last_error_at', 'text')
     .addColumn('publish_state', 'text')
+    .addColumn('publish_warning', 'text')
     .addColumn('locked_until', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())

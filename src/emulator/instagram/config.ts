@@ -4,6 +4,8 @@ export interface InstagramConfig {
   clientSecret: string;
   shortLivedTtlSeconds: number;
   longLivedTtlSeconds: number;
+  /** API-published posts allowed per account in any 24 hours (`content_publishing_limit`). */
+  publishingLimit: number;
 }
 
 export const INSTAGRAM_EMULATOR_CREDENTIALS = { clientId: '990000000000001', clientSecret: 'emulator-instagram-secret' } as const;
@@ -15,5 +17,6 @@ export function resolveInstagramConfig(options: Partial<InstagramConfig>): Insta
     // 1 hour short-lived, 60 days long-lived (docs/platforms/instagram.md).
     shortLivedTtlSeconds: options.shortLivedTtlSeconds ?? 3600,
     longLivedTtlSeconds: options.longLivedTtlSeconds ?? 5_184_000,
+    publishingLimit: options.publishingLimit ?? 100,
   };
 }

@@ -6,6 +6,7 @@ import { INSTAGRAM_EMULATOR_CREDENTIALS, resolveInstagramConfig, type InstagramC
 import { registerInstagramGraphTokenRoutes } from './graph-tokens.ts';
 import { instagramUserId } from './ids.ts';
 import { registerInstagramMeRoutes } from './me.ts';
+import { registerInstagramPublishingRoutes } from './publishing.ts';
 
 /** Instagram's hosts, each under a path of the `/instagram` prefix (the module's `emulatorPath`s). */
 const WWW = '/www'; // https://www.instagram.com
@@ -15,6 +16,7 @@ const GRAPH = '/graph'; // https://graph.instagram.com
 export const instagramEmulator = defineEmulator<InstagramConfig>({
   credentials: INSTAGRAM_EMULATOR_CREDENTIALS,
   faultEndpoints: ['token', 'exchange', 'refresh', 'me'],
+  publishSteps: ['publishing_limit', 'container', 'container_status', 'publish', 'media', 'comment', 'insights'],
   accountTypes: ['BUSINESS', 'CREATOR', 'PERSONAL'],
   revokeSubcodes: [458, 460, 467],
   userId: instagramUserId,
@@ -27,5 +29,6 @@ export const instagramEmulator = defineEmulator<InstagramConfig>({
     registerInstagramCodeExchangeRoute(scope, API, state, config);
     registerInstagramGraphTokenRoutes(scope, GRAPH, state, config);
     registerInstagramMeRoutes(scope, GRAPH, state, publicBaseUrl);
+    registerInstagramPublishingRoutes(scope, GRAPH, state, config);
   },
 });

@@ -47,9 +47,9 @@ export function registerInstagramMeRoutes(
       name: displayNameFor(user.username),
       account_type: GRAPH_ACCOUNT_TYPES[user.accountType] ?? user.accountType,
       profile_picture_url: avatarUrl(request, publicBaseUrl, 'instagram', user.userId),
-      followers_count: 0,
+      followers_count: user.followers,
       follows_count: 0,
-      media_count: 0,
+      media_count: state.published.visible('instagram', user.username, state.clock.now()).length,
     };
     const requested = (firstValue(query, 'fields') ?? '').split(',').map((field) => field.trim()).filter(Boolean);
     const unknown = requested.find((field) => !Object.hasOwn(available, field));

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { avatarUrl } from '../avatar.ts';
-import { bearerToken } from '../bearer.ts';
 import { firstValue, toFormValues } from '../form-values.ts';
 import type { EmulatorState } from '../state.ts';
 import type { Grant } from '../token-ledger.ts';
 import { tiktokUnionId } from './ids.ts';
 import { displayNameFor } from '../users.ts';
+import { authenticateTikTokApi } from './api-auth.ts';
 import { tiktokApiError, tiktokApiFaultBody, tiktokLogId } from './errors.ts';
 
 /** Scope each user-info field needs (docs/platforms/tiktok.md; `username` moved to user.info.profile in 2024). */
@@ -26,7 +26,14 @@ const FIELD_SCOPES = new Map<string, string>([
   ['video_count', 'user.info.stats'],
 ]);
 
-function allFields(grant: Grant, avatar: string): Record<string, unknown> {
+/** The counters the profile shows, from what was published through the emulator. */
+interface ProfileCounts {
+  followers: number;
+  videos: number;
+  likes: number;
+}
+
+function allFields(grant: Grant, avatar: string, counts: ProfileCounts): Record<string, unknown> {
   return {
     open_id: grant.userId,
     union_id: tiktokUnionId(grant.username),
@@ -38,10 +45,10 @@ function allFields(grant: Grant, avatar: string): Record<string, unknown> {
     profile_deep_link: `https://www.tiktok.com/@${grant.username}`,
     is_verified: false,
     username: grant.username,
-    follower_count: 0,
+    follower_count: counts.followers,
     following_count: 0,
-    likes_count: 0,
-    video_count: 0,
+    likes_count: counts.likes,
+    video_count: counts.videos,
   };
 }
 
@@ -62,27 +69,29 @@ export function registerTikTokUserInfoRoute(
     const fault = state.faults.take('tiktok', 'userinfo');
     if (fault) return reply.code(fault.status).send(fault.body ?? tiktokApiFaultBody(fault.status, now));
 
-    const token = bearerToken(request);
-    const issued = token === undefined ? undefined : state.tokens.find('tiktok', token);
-    if (issued?.kind !== 'access' || !state.tokens.isUsable(issued)) {
-      return reply
-        .code(401)
-        .send(tiktokApiError('access_token_invalid', 'The access token is invalid or not found in the request.', now));
-    }
+    const auth = authenticateTikTokApi(state, request, []);
+    if (!auth.ok) return reply.code(auth.status).send(auth.body);
+    const { grant } = auth;
     const fields = requestedFields(request);
     if (fields.length === 0) return reply.code(400).send(tiktokApiError('invalid_params', 'fields is required.', now));
     const unknown = fields.filter((field) => !FIELD_SCOPES.has(field));
     if (unknown.length > 0) {
       return reply.code(400).send(tiktokApiError('invalid_params', `Invalid fields: ${unknown.join(',')}`, now));
     }
-    const unauthorized = fields.filter((field) => !issued.grant.scopes.includes(FIELD_SCOPES.get(field) ?? ''));
+    const unauthorized = fields.filter((field) => !grant.scopes.includes(FIELD_SCOPES.get(field) ?? ''));
     if (unauthorized.length > 0) {
       return reply
         .code(401)
         .send(tiktokApiError('scope_not_authorized', 'The user did not authorize the scope required for completing this request.', now));
     }
 
-    const available = allFields(issued.grant, avatarUrl(request, publicBaseUrl, 'tiktok', issued.grant.userId));
+    const posts = state.published.visible('tiktok', grant.username, now).filter((item) => !item.draft);
+    const counts: ProfileCounts = {
+      followers: state.users.ensure('tiktok', grant.username).followers,
+      videos: posts.length,
+      likes: posts.reduce((sum, item) => sum + item.stats.likes, 0),
+    };
+    const available = allFields(grant, avatarUrl(request, publicBaseUrl, 'tiktok', grant.userId), counts);
     const user = Object.fromEntries(fields.map((field) => [field, available[field]]));
     return reply.send({ data: { user }, error: { code: 'ok', message: '', log_id: tiktokLogId(now) } });
   });

@@ -16,6 +16,7 @@ export const youtubeEmulator = defineEmulator<YouTubeConfig>({
   faultEndpoints: ['token', 'refresh', 'revoke', 'channels'],
   accountTypes: YOUTUBE_ACCOUNT_TYPES,
   revokeSubcodes: [],
+  publishSteps: [],
   userId: youtubeChannelId,
   register(scope, { state, publicBaseUrl }, options) {
     const config = resolveYouTubeConfig(options);

@@ -5,6 +5,28 @@ import { jsonRecord, nonEmptyString, type FailureClassification } from '../error
 const TRANSIENT_CODES = new Set([1, 2, 4, 17, 341]);
 /** 190 "access token invalid" and 102 "API session" both mean the token is dead. */
 const TOKEN_DEAD_CODES = new Set([190, 102]);
+/**
+ * Content-publishing subcodes (docs/platforms/instagram.md, "Publishing"), read before the code: the
+ * daily cap comes as code 9 and the spam restriction as code 4, which alone would read as throttling.
+ */
+const PUBLISHING_SUBCODES = new Map<number, FailureClassification['kind']>([
+  [2207001, 'transient'], // server error
+  [2207003, 'transient'], // downloading the media took too long
+  [2207020, 'transient'], // the container expired: a new one is needed
+  [2207027, 'transient'], // 9007 "Media ID is not available": not finished processing
+  [2207032, 'transient'], // creating the media failed: create it again
+  [2207053, 'transient'], // unknown upload error: a new container
+  [2207052, 'transient'], // the media could not be fetched from its URL
+  [2207004, 'rejected'], // image over 8 MiB
+  [2207005, 'rejected'], // image format not supported
+  [2207009, 'rejected'], // aspect ratio out of range
+  [2207026, 'rejected'], // video format not supported
+  [2207042, 'posting_limit'], // the account's 24-hour publishing limit
+  [2207051, 'posting_limit'], // publishing restricted as suspected spam
+]);
+/** Codes of content Instagram refuses whatever the subcode (36000–36004: the media itself). */
+const REJECTED_CODES = new Set([36000, 36001, 36002, 36003, 36004]);
+
 const REAUTH_REASON_BY_SUBCODE = new Map<number, ReauthReason>([
   [458, 'token_revoked'], // app removed by the user
   [467, 'token_revoked'], // user logged out / token invalidated
@@ -62,6 +84,10 @@ function classifyGraphError(error: GraphError, status: number): FailureClassific
     detail,
   });
   const code = error.code ?? -1;
+  const publishing = PUBLISHING_SUBCODES.get(error.subcode ?? -1);
+  if (publishing !== undefined) return verdict(publishing);
+  if (code === 9007) return verdict('transient');
+  if (REJECTED_CODES.has(code)) return verdict('rejected');
   if (status >= 500 || status === 429 || error.isTransient || TRANSIENT_CODES.has(code)) return verdict('transient');
   if (TOKEN_DEAD_CODES.has(code)) {
     // No subcode ("cannot parse access token") or one not listed (checkpointed, unconfirmed user): reconnect.
@@ -83,5 +109,20 @@ export function classifyInstagramFailure(status: number, body: unknown): Failure
     platformCode: oauth?.code ?? `http_${status}`,
     reauthReason: null,
     detail: oauth?.message ?? null,
+  };
+}
+
+/**
+ * A container's `status_code: ERROR` carries the reason in `status` (a subcode, sometimes inside a
+ * sentence): the same subcodes as a refused call. Unknown reasons end the post as rejected media.
+ */
+export function classifyContainerError(status: string | null): FailureClassification {
+  const subcode = /\b(22\d{5})\b/.exec(status ?? '')?.[1];
+  const kind = subcode === undefined ? undefined : PUBLISHING_SUBCODES.get(Number(subcode));
+  return {
+    kind: kind === 'transient' || kind === 'posting_limit' ? kind : 'rejected',
+    platformCode: subcode ?? 'container_error',
+    reauthReason: null,
+    detail: `the media container reads ERROR${status ? ` (${status})` : ''}`,
   };
 }

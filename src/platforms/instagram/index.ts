@@ -2,7 +2,9 @@ import { instagramEmulator } from '../../emulator/instagram/index.ts';
 import { definePlatform } from '../module.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyInstagramFailure, isInstagramFailure } from './errors.ts';
+import { instagramMetrics } from './metrics.ts';
 import { fetchInstagramProfile } from './profile.ts';
+import { createInstagramPublishing } from './publishing.ts';
 import { exchangeInstagramCode, refreshLongLivedToken } from './tokens.ts';
 
 /** Instagram refuses to refresh a long-lived token younger than a day (docs/platforms/instagram.md). */
@@ -49,5 +51,7 @@ export const instagram = definePlatform({
   },
   classify: (status, body) => (isInstagramFailure(status, body) ? classifyInstagramFailure(status, body) : null),
   fetchProfile: fetchInstagramProfile,
+  publishing: createInstagramPublishing(),
+  metrics: instagramMetrics,
   emulator: instagramEmulator,
 });

@@ -25,6 +25,26 @@ export function tiktokCallOf(request: Pick<PlatformRequest, 'operation' | 'refre
 /** OAuth `error` values and v2 API `error.code` values that only say "not now" (docs/platforms/tiktok.md). */
 const TRANSIENT_CODES = new Set(['server_error', 'temporarily_unavailable', 'rate_limit_exceeded', 'internal_error']);
 
+/**
+ * Content Posting API refusals (init errors and status `fail_reason`s) that are about the post, not
+ * the credential (docs/platforms/tiktok.md, "Publishing"): a posting cap, or content TikTok will not
+ * take as it is. `auth_removed` is the person revoking the app mid-way, a credential rejection.
+ */
+const POSTING_LIMIT_CODES = new Set(['spam_risk_too_many_posts', 'spam_risk_too_many_pending_share', 'reached_active_user_cap']);
+const REJECTED_CODES = new Set([
+  'privacy_level_option_mismatch',
+  // An unaudited app may only post SELF_ONLY: the post's privacy is what the partner can change.
+  'unaudited_client_can_only_post_to_private_accounts',
+  'file_format_check_failed',
+  'duration_check_failed',
+  'frame_rate_check_failed',
+  'picture_size_check_failed',
+  'spam_risk_text',
+  'spam_risk',
+]);
+/** `fail_reason`s after which the same post may succeed if made again. */
+const RETRYABLE_FAIL_REASONS = new Set(['internal', 'video_pull_failed', 'photo_pull_failed']);
+
 interface TikTokErrorFields {
   /** OAuth endpoints: top-level `error`; v2 APIs: `error.code` (`"ok"` on success). */
   code: string | null;
@@ -68,6 +88,22 @@ export function classifyTikTokFailure(status: number, body: unknown, call: TikTo
   // The caller tries one refresh before acting on this; classifying is all that happens here.
   if (code === 'access_token_invalid') return reauth(code, 'credential_invalid', detail);
   if (code === 'scope_not_authorized') return reauth(code, 'scopes_missing', detail);
+  if (POSTING_LIMIT_CODES.has(code)) return { kind: 'posting_limit', platformCode: code, reauthReason: null, detail };
+  if (REJECTED_CODES.has(code)) return { kind: 'rejected', platformCode: code, reauthReason: null, detail };
   // Includes `invalid_grant` on a code exchange: a bad or reused code, not a dead account.
   return { kind: 'other', platformCode: code, reauthReason: null, detail };
+}
+
+/**
+ * What a `FAILED` post status means (its `fail_reason`). TikTok made nothing of that attempt, so a
+ * transient reason is worth a new attempt from the start; the other verdicts end the post.
+ */
+export function classifyTikTokFailReason(reason: string): FailureClassification {
+  const detail = `the post status is FAILED (${reason})`;
+  if (RETRYABLE_FAIL_REASONS.has(reason)) return { kind: 'transient', platformCode: reason, reauthReason: null, detail };
+  if (reason === 'auth_removed') return reauth(reason, 'token_revoked', detail);
+  if (POSTING_LIMIT_CODES.has(reason)) return { kind: 'posting_limit', platformCode: reason, reauthReason: null, detail };
+  if (REJECTED_CODES.has(reason)) return { kind: 'rejected', platformCode: reason, reauthReason: null, detail };
+  // `publish_cancelled`, `spam_risk_user_banned_from_posting`, and reasons TikTok adds later.
+  return { kind: 'other', platformCode: reason, reauthReason: null, detail };
 }

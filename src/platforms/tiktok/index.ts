@@ -2,7 +2,9 @@ import { tiktokEmulator } from '../../emulator/tiktok/index.ts';
 import { definePlatform } from '../module.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyTikTokFailure, isTikTokFailure, tiktokCallOf } from './errors.ts';
+import { tiktokMetrics } from './metrics.ts';
 import { fetchTikTokProfile } from './profile.ts';
+import { createTikTokPublishing } from './publishing.ts';
 
 /** TikTok: Login Kit v2 and the Content Posting API (docs/platforms/tiktok.md). */
 export const tiktok = definePlatform({
@@ -15,6 +17,14 @@ export const tiktok = definePlatform({
     hosts: {
       authBaseUrl: { env: 'TIKTOK_AUTH_BASE_URL', production: 'https://www.tiktok.com', emulatorPath: '/www' },
       apiBaseUrl: { env: 'TIKTOK_API_BASE_URL', production: 'https://open.tiktokapis.com', emulatorPath: '/open' },
+    },
+    settings: {
+      // A URL prefix verified in TikTok's developer portal, under which PUBLIC_BASE_URL serves media:
+      // videos under it are pulled by TikTok (PULL_FROM_URL) instead of pushed in chunks.
+      verifiedMediaUrlPrefix: {
+        env: 'TIKTOK_VERIFIED_MEDIA_URL_PREFIX',
+        check: (value) => (/^https:\/\/[^/]+/.test(value) ? null : 'must be an https URL prefix verified with TikTok'),
+      },
     },
   },
   oauth: {
@@ -36,5 +46,7 @@ export const tiktok = definePlatform({
   classify: (status, body, request) =>
     isTikTokFailure(status, body) ? classifyTikTokFailure(status, body, tiktokCallOf(request)) : null,
   fetchProfile: fetchTikTokProfile,
+  publishing: createTikTokPublishing(),
+  metrics: tiktokMetrics,
   emulator: tiktokEmulator,
 });
