@@ -5,7 +5,7 @@ import { createApiKey, type NewApiKeyInput } from '../../src/api-keys/api-keys.t
 import type { Engine } from '../../src/db/database.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { createRateLimiter } from '../../src/http/rate-limit.ts';
+import { createRateLimiter, type AddressLimits } from '../../src/http/rate-limit.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
 import { buildPlatformRegistry } from '../../src/platforms/endpoints.ts';
 import type { PlatformRegistry } from '../../src/platforms/registry.ts';
@@ -41,6 +41,8 @@ export interface TestAppOptions {
   previousMasterSecrets?: string[];
   /** Share rate-limit budgets through this Redis URL instead of in-process memory. */
   redisUrl?: string;
+  /** Per-address budgets of the unauthenticated routes (default: the server's defaults). */
+  addressLimits?: AddressLimits;
   /** Where the sandbox adapters send platform calls. */
   emulatorUrl?: string;
   publicBaseUrl?: string;
@@ -63,7 +65,7 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
     db: database.db,
     clock,
     apiKeyHashKeys: deriveApiKeyHashKeys(masterSecret, previousMasterSecrets),
-    rateLimiter: createRateLimiter(redis),
+    rateLimiter: createRateLimiter(redis, options.addressLimits),
     publicBaseUrl,
     production: false,
     vault,
@@ -123,6 +125,7 @@ export interface CallOptions {
 
 export interface TestContextOptions {
   redisUrl?: string;
+  addressLimits?: AddressLimits;
   /** Start a platform emulator on a free port, on the context's clock. */
   emulator?: boolean;
   publicBaseUrl?: string;
@@ -137,6 +140,7 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
     : null;
   const testApp = await buildTestApp(database, clock, {
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(options.addressLimits ? { addressLimits: options.addressLimits } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
     ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
   });
