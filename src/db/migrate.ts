@@ -3,12 +3,14 @@ import type { DatabaseHandle } from './database.ts';
 import * as foundation from './migrations/0001_foundation.ts';
 import * as socialAccounts from './migrations/0002_social_accounts.ts';
 import * as webhooks from './migrations/0003_webhooks.ts';
+import * as securityReview from './migrations/0004_security_review.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_social_accounts': socialAccounts,
   '0003_webhooks': webhooks,
+  '0004_security_review': securityReview,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

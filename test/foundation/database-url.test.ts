@@ -17,7 +17,7 @@ if (url) {
         const withSchema = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
         const handle = openDatabase(withSchema);
         try {
-          assert.deepEqual(await migrateToLatest(handle), ['0001_foundation', '0002_social_accounts', '0003_webhooks']);
+          assert.deepEqual(await migrateToLatest(handle), ['0001_foundation', '0002_social_accounts', '0003_webhooks', '0004_security_review']);
           assert.deepEqual(await migrateToLatest(handle), [], 'a second run finds its own bookkeeping table');
         } finally {
           await handle.destroy();
