@@ -63,7 +63,7 @@ export function createPlatformSend(options: { fetch?: typeof fetch; timeoutMs?: 
     } catch (error) {
       const platformCode = signal.aborted ? 'timeout' : 'network_error';
       const detail = signal.aborted ? `no answer within ${timeoutMs} ms` : networkErrorDetail(error);
-      throw platformFailure(request, { kind: 'transient', platformCode, reauthReason: null, detail }, null);
+      throw platformFailure(request, { kind: 'transient', platformCode, reauthReason: null }, null, detail);
     }
   };
 }

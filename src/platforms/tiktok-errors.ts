@@ -10,24 +10,16 @@ export type TikTokCall =
 /** OAuth `error` values and v2 API `error.code` values that only say "not now" (PLATFORMS.md 1.3, 1.4). */
 const TRANSIENT_CODES = new Set(['server_error', 'temporarily_unavailable', 'rate_limit_exceeded', 'internal_error']);
 
-interface TikTokErrorFields {
-  /** OAuth endpoints: top-level `error`; v2 APIs: `error.code` (`"ok"` on success). */
-  code: string | null;
-  detail: string | null;
-}
-
 function nonEmptyString(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
-function errorFields(body: unknown): TikTokErrorFields {
-  if (typeof body !== 'object' || body === null) return { code: null, detail: null };
-  const { error, error_description: description } = body as Record<string, unknown>;
-  if (typeof error === 'object' && error !== null) {
-    const envelope = error as Record<string, unknown>;
-    return { code: nonEmptyString(envelope['code']), detail: nonEmptyString(envelope['message']) };
-  }
-  return { code: nonEmptyString(error), detail: nonEmptyString(description) };
+/** OAuth endpoints: top-level `error`; v2 APIs: `error.code` (`"ok"` on success). */
+function errorCode(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const { error } = body as Record<string, unknown>;
+  if (typeof error === 'object' && error !== null) return nonEmptyString((error as Record<string, unknown>)['code']);
+  return nonEmptyString(error);
 }
 
 /**
@@ -35,28 +27,26 @@ function errorFields(body: unknown): TikTokErrorFields {
  * the v2 APIs always carry `error`, with `code: "ok"` on success, so the status alone proves nothing.
  */
 export function isTikTokFailure(status: number, body: unknown): boolean {
-  const { code } = errorFields(body);
+  const code = errorCode(body);
   return status < 200 || status >= 300 || (code !== null && code !== 'ok');
 }
 
-function reauth(code: string, reason: FailureClassification['reauthReason'], detail: string | null): FailureClassification {
-  return { kind: 'needs_reauth', platformCode: code, reauthReason: reason, detail };
+function reauth(code: string, reason: FailureClassification['reauthReason']): FailureClassification {
+  return { kind: 'needs_reauth', platformCode: code, reauthReason: reason };
 }
 
 /** Classifies a failed TikTok call (LESSONS.md 2): only a definite rejection of the credential means reauth. */
 export function classifyTikTokFailure(status: number, body: unknown, call: TikTokCall): FailureClassification {
-  const fields = errorFields(body);
-  const code = fields.code ?? `http_${status}`;
-  const { detail } = fields;
+  const code = errorCode(body) ?? `http_${status}`;
   if (status >= 500 || status === 429 || TRANSIENT_CODES.has(code)) {
-    return { kind: 'transient', platformCode: code, reauthReason: null, detail };
+    return { kind: 'transient', platformCode: code, reauthReason: null };
   }
   if (code === 'invalid_grant' && call.endpoint === 'refresh') {
-    return reauth(code, call.refreshTokenExpired ? 'refresh_expired' : 'token_revoked', detail);
+    return reauth(code, call.refreshTokenExpired ? 'refresh_expired' : 'token_revoked');
   }
   // The caller tries one refresh before acting on this; classifying is all that happens here.
-  if (code === 'access_token_invalid') return reauth(code, 'credential_invalid', detail);
-  if (code === 'scope_not_authorized') return reauth(code, 'scopes_missing', detail);
+  if (code === 'access_token_invalid') return reauth(code, 'credential_invalid');
+  if (code === 'scope_not_authorized') return reauth(code, 'scopes_missing');
   // Includes `invalid_grant` on a code exchange: a bad or reused code, not a dead account.
-  return { kind: 'other', platformCode: code, reauthReason: null, detail };
+  return { kind: 'other', platformCode: code, reauthReason: null };
 }

@@ -145,7 +145,7 @@ export function createTikTokAdapter(options: PlatformAdapterOptions): PlatformAd
 
     async refresh(tokens) {
       if (tokens.refreshToken === null) {
-        const classification = { kind: 'other', platformCode: 'missing_refresh_token', reauthReason: null, detail: null } as const;
+        const classification = { kind: 'other', platformCode: 'missing_refresh_token', reauthReason: null } as const;
         throw platformFailure(context('token refresh', [tokens.accessToken]), classification, null);
       }
       const refreshTokenExpired =
