@@ -10,6 +10,7 @@ import { startEmulator, type RunningEmulator } from './emulator/main.ts';
 import { purgeExpired } from './housekeeping.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { buildPlatformRegistry } from './platforms/endpoints.ts';
+import { createOutboundFetch } from './outbound/dispatcher.ts';
 import { startPolling } from './polling.ts';
 import { deriveApiKeyHashKeys } from './secrets/master-key.ts';
 import { startRefreshScheduler } from './social/refresh-scheduler.ts';
@@ -50,7 +51,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     vault: createVault({ masterSecret: config.secretKey, previousMasterSecrets: config.previousSecretKeys, clock: systemClock }),
     platforms: buildPlatformRegistry({ emulatorUrl, live: config.livePlatforms, clock: systemClock, fetch }),
     publicBaseUrl: config.publicBaseUrl,
-    fetch,
+    // Avatar URLs come from platform answers: fetched through the address guard (docs/security.md).
+    fetch: createOutboundFetch({ blockPrivateAddresses: config.production, trustedOrigins: [emulatorUrl] }),
   };
   const refresher = createTokenRefresher(social);
   const app = await buildApp({
@@ -58,8 +60,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     apiKeyHashKeys,
     refresher,
     production: config.production,
-    rateLimiter: createRateLimiter(redis),
+    rateLimiter: createRateLimiter(redis, config.addressLimits),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    trustProxy: config.trustProxy,
+    metricsToken: config.metricsToken,
   });
   const scheduler = startRefreshScheduler(social, refresher, {
     intervalMs: config.refreshIntervalMs,
@@ -72,10 +76,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     vault: social.vault,
     send: createWebhookSender({ blockPrivateAddresses: config.production }),
   }).start({ intervalMs: config.webhookPollIntervalMs, onError: (error) => app.log.error({ err: error }, 'webhook delivery pass failed') });
-  const housekeeping = startPolling(HOUSEKEEPING_INTERVAL_MS, () => purgeExpired(database.db, systemClock), (error) =>
+  const housekeeping = startPolling(HOUSEKEEPING_INTERVAL_MS, () => purgeExpired(database.db, systemClock, config), (error) =>
     app.log.error({ err: error }, 'housekeeping failed'),
   );
-  const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKeys.current);
+  // A `*` key printed to the console is a development convenience, never a production default.
+  const demoTenant = config.production ? null : await createDemoTenantIfEmpty(database.db, systemClock, apiKeyHashKeys.current);
   const url = await app.listen({ host: config.host, port: config.port });
 
   return {

@@ -22,8 +22,9 @@ import type { TokenRefresher } from '../social/token-refresh.ts';
 import type { Vault } from '../vault/vault.ts';
 import { registerWebhookRoutes } from '../webhooks/routes.ts';
 import { installAccessControl } from './access.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
+import { installJsonBodyParser } from './json-body.ts';
 import { logRedaction, requestSerializer } from './logging.ts';
 import { installMetrics } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
@@ -48,7 +49,35 @@ export interface AppDeps {
   fetch: typeof fetch;
   /** false, or pino options; tests usually pass false. */
   logger: FastifyServerOptions['logger'];
+  /** Which proxies may set X-Forwarded-For (TRUST_PROXY); the client address keys rate limits. Default: none. */
+  trustProxy?: boolean | number | string[];
+  /** When set, GET /metrics asks for this bearer token (METRICS_TOKEN). */
+  metricsToken?: string | null;
+  timeouts?: HttpTimeouts;
 }
+
+/**
+ * How long a client may take (docs/security.md). Totals, not idle timers, where a slow client
+ * could otherwise hold a connection by trickling bytes: all headers within `headersMs`, the whole
+ * request (body included) within `requestMs`. `idleMs` cuts a silent socket, `keepAliveMs` an
+ * idle keep-alive connection between requests. Node checks the totals every `checkIntervalMs`.
+ */
+export interface HttpTimeouts {
+  headersMs: number;
+  requestMs: number;
+  idleMs: number;
+  keepAliveMs: number;
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  headersMs: 15_000,
+  requestMs: 30_000,
+  idleMs: 60_000,
+  // Longer than the idle timeout of common load balancers (60 s), so they close first.
+  keepAliveMs: 72_000,
+  checkIntervalMs: 1_000,
+};
 
 /** The app as route modules see it: request and response types inferred from their Zod schemas. */
 export type RouteApp = FastifyInstance<
@@ -61,19 +90,34 @@ export type RouteApp = FastifyInstance<
 
 const ONE_MIB = 1024 * 1024;
 
+/** A hop count means: trust that many proxies nearest to us (what proxy-addr does with a number). */
+function trustedProxies(trust: boolean | number | string[]): FastifyServerOptions['trustProxy'] {
+  return typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const timeouts = deps.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
   const app = Fastify({
     logger: deps.logger ? { ...(typeof deps.logger === 'object' ? deps.logger : {}), redact: logRedaction, serializers: { req: requestSerializer } } : false,
     genReqId: () => newUlidId('req'),
     // The request id is ours alone: a client-sent X-Request-Id would let callers forge log lines.
     requestIdHeader: false,
     bodyLimit: ONE_MIB,
-    trustProxy: true,
+    // Trusting every X-Forwarded-For would let a client pick its own address, and so its own rate-limit budget.
+    trustProxy: trustedProxies(deps.trustProxy ?? false),
     routerOptions: { ignoreTrailingSlash: true },
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
+    // Failures before a request reaches a route still answer in the envelope, with a request id.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   // JSON in, JSON out (API.md): Fastify's built-in text/plain parser would let a text body reach
   // the schema (422); without it, any other media type is a 400.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
@@ -81,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
-  installMetrics(app);
+  installMetrics(app, { token: deps.metricsToken ?? null });
   await installOpenApi(app, deps.publicBaseUrl);
   installAccessControl(app, deps);
   installIdempotency(app, deps);
