@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 /** The error envelope of API.md §3, as documented on every route. */
@@ -41,6 +41,8 @@ export async function installOpenApi(app: FastifyInstance, publicBaseUrl: string
     },
     hideUntagged: true,
     transform: jsonSchemaTransform,
+    // Fills components.schemas with the schemas the routes reference by id (without it every $ref dangles).
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
   app.get('/openapi.json', async () => app.swagger());

@@ -7,6 +7,7 @@ import { normalizeReturnUrl, returnUrlProblem } from './return-url.ts';
 const returnUrl = z
   .string()
   .max(2048)
+  .meta({ format: 'uri' })
   .superRefine((raw, ctx) => {
     const problem = returnUrlProblem(raw);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
