@@ -55,7 +55,8 @@ export function installAccessControl(app: FastifyInstance, deps: { db: Kysely<Da
     const access = request.routeOptions.config.access;
     if (!access) {
       const route = request.routeOptions.config.unauthenticated ?? { addressClass: 'public' };
-      const budget = await deps.rateLimiter.consumeAddress(request.ip, route.addressClass);
+      // A socket already gone has no address; such requests share one budget.
+      const budget = await deps.rateLimiter.consumeAddress(request.ip ?? 'unknown', route.addressClass);
       if (budget.allowed) return;
       reply.header('retry-after', budget.resetSeconds);
       const refusal = rateLimited(route.addressClass, budget);
