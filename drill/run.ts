@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Engine } from '../src/db/database.ts';
 import { engines } from '../test/support/engines.ts';
+import { globalTeardown } from '../test/support/global-setup.ts';
 import { crashDrill } from './crash.ts';
 import { fuzzDrill } from './fuzz.ts';
 import type { Drill, DrillReport } from './harness.ts';
@@ -49,6 +51,9 @@ async function runOne(drill: Drill, engine: Engine): Promise<boolean> {
   return report.violations.count === 0;
 }
 
+// Like a test run: Postgres schemas carry this run's id and are dropped once, at the end, never
+// while another file (or another run on the same database) may be introspecting the catalog.
+process.env.LAYERS_TEST_RUN ??= randomBytes(4).toString('hex');
 const started = performance.now();
 const lanes = (engines as Engine[]).flatMap((engine) =>
   (['processes', 'in-process'] as const).map(async (kind) => {
@@ -58,6 +63,7 @@ const lanes = (engines as Engine[]).flatMap((engine) =>
   }),
 );
 const results = await Promise.all(lanes);
+await globalTeardown();
 const failed = results.flat().filter((ok) => !ok).length;
 console.log(`${failed === 0 ? 'all drills passed' : `${failed} drill run(s) failed`} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 process.exit(failed === 0 ? 0 : 1);
