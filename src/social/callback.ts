@@ -11,7 +11,7 @@ import { emitAccountEvent } from './account-events.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
 import { returnUrlWithError } from './return-url.ts';
 import type { OAuthErrorCode } from './schemas.ts';
-import { ABANDONED_PROCESSING_MS, INTERRUPTED } from './state-settlement.ts';
+import { ABANDONED_PROCESSING_MS, settleAbandonedState } from './state-settlement.ts';
 
 /** What the browser gets: a redirect to the partner's returnUrl, or (no usable state) an error page. */
 export type CallbackOutcome =
@@ -88,7 +88,7 @@ async function claimState(
     if (state.status === 'failed') return { type: 'redirect', location: returnUrlWithError(state.return_url, state.error_code ?? 'PLATFORM_ERROR') };
     if (state.status === 'processing') {
       if (now.getTime() - Date.parse(state.updated_at) > ABANDONED_PROCESSING_MS) {
-        await failState(deps, state, new OAuthFailure(INTERRUPTED.code, INTERRUPTED.message));
+        await settleAbandonedState(deps.db, state, now);
       } else {
         await sleep(50);
       }

@@ -42,11 +42,35 @@ function isAbandoned(state: OAuthStatesTable, now: Date): boolean {
 }
 
 /**
- * Housekeeping: settles states whose callback died mid-way, and destroys their PKCE verifiers.
- * A state still within its expiry fails as interrupted; one past it returns to `pending` without
- * a verifier, which reads `expired` and which a late callback fails as STATE_EXPIRED. Each row is
- * settled by compare-and-set on what was read, so a callback that resumes it meanwhile wins.
+ * Settles one state whose callback died mid-way, as oauth-status already reads it: within its
+ * expiry it fails as interrupted; past it, it returns to `pending` without a verifier, which reads
+ * `expired` and which a late callback fails as STATE_EXPIRED. The PKCE verifier is destroyed.
+ * Compare-and-set on what was read: a callback that resumed the state meanwhile wins.
  */
+export async function settleAbandonedState(db: Kysely<Database>, state: OAuthStatesTable, now: Date): Promise<boolean> {
+  const outcome = settledStatus(state, now);
+  if (state.status !== 'processing' || outcome.status === 'pending') return false;
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('oauth_states')
+      .set({
+        ...(outcome.status === 'expired'
+          ? { status: 'pending' as const }
+          : { status: 'failed' as const, error_code: INTERRUPTED.code, error_message: INTERRUPTED.message }),
+        verifier_entry_id: null,
+        updated_at: now.toISOString(),
+      })
+      .where('id', '=', state.id)
+      .where('status', '=', 'processing')
+      .where('updated_at', '=', state.updated_at)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    if (state.verifier_entry_id) await trx.deleteFrom('vault_entries').where('id', '=', state.verifier_entry_id).execute();
+    return true;
+  });
+}
+
+/** Housekeeping: settles every state a crashed callback left in `processing` (settleAbandonedState). */
 export async function settleAbandonedStates(db: Kysely<Database>, clock: Clock): Promise<number> {
   const now = clock.now();
   const abandoned = await db
@@ -56,27 +80,6 @@ export async function settleAbandonedStates(db: Kysely<Database>, clock: Clock):
     .where('updated_at', '<', new Date(now.getTime() - ABANDONED_PROCESSING_MS).toISOString())
     .execute();
   let settled = 0;
-  for (const state of abandoned) {
-    const outcome = settledStatus(state, now);
-    const changed = await db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('oauth_states')
-        .set({
-          ...(outcome.status === 'expired'
-            ? { status: 'pending' as const }
-            : { status: 'failed' as const, error_code: INTERRUPTED.code, error_message: INTERRUPTED.message }),
-          verifier_entry_id: null,
-          updated_at: now.toISOString(),
-        })
-        .where('id', '=', state.id)
-        .where('status', '=', 'processing')
-        .where('updated_at', '=', state.updated_at)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      if (state.verifier_entry_id) await trx.deleteFrom('vault_entries').where('id', '=', state.verifier_entry_id).execute();
-      return true;
-    });
-    if (changed) settled += 1;
-  }
+  for (const state of abandoned) if (await settleAbandonedState(db, state, now)) settled += 1;
   return settled;
 }

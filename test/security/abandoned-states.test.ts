@@ -70,6 +70,22 @@ for (const engine of engines) {
       assert.equal((await purgeExpired(ctx.database.db, ctx.clock)).abandonedStates, 0, 'settling is done once');
     });
 
+    test('a late callback settles it the same way before housekeeping does: STATE_EXPIRED past expiry, interrupted within it', async () => {
+      const expired = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
+      const expiredRedirect = await consent(expired.authorizeUrl, { username: 'late_expired' });
+      const verifier = await crashMidCallback(expired.state);
+      ctx.clock.advance(11 * MINUTE);
+      expectErrorRedirect(await followToCallback(ctx, expiredRedirect), RETURN_URL, 'STATE_EXPIRED');
+      assert.equal(await ctx.vault.get(ctx.database.db, verifier), null);
+
+      const interrupted = await mintConnect(ctx, tenant.secret, projectId, 'instagram');
+      const interruptedRedirect = await consent(interrupted.authorizeUrl, { username: 'late_interrupted' });
+      await crashMidCallback(interrupted.state);
+      ctx.clock.advance(MINUTE + 1);
+      expectErrorRedirect(await followToCallback(ctx, interruptedRedirect), RETURN_URL, 'PLATFORM_ERROR');
+      assert.equal((await oauthStatus(ctx, tenant.secret, interrupted.state)).error.message, 'The connection was interrupted; start again.');
+    });
+
     test('a callback still running (within a minute) is left alone by housekeeping', async () => {
       const minted = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
       const verifier = await crashMidCallback(minted.state);
