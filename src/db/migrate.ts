@@ -22,9 +22,21 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
   // (a `schema` option, or `?options=-c search_path=…` in DATABASE_URL).
   const schema = handle.engine === 'postgres' ? await currentSchema(handle) : null;
   const migrator = new Migrator({ db: handle.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's introspection reads every schema's tables; a schema someone else drops in that
+    // moment (another test run, another tenant on a shared database) fails the read, not us.
+    if (!(isDroppedSchemaError(error, schema) && attempt < MAX_ATTEMPTS)) throw error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** Postgres "schema … does not exist" (SQLSTATE 3F000) about a schema other than ours. */
+function isDroppedSchemaError(error: unknown, ours: string | null): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e.code === '3F000' && typeof e.message === 'string' && !(ours !== null && e.message.includes(`"${ours}"`));
 }
 
 async function currentSchema(handle: DatabaseHandle): Promise<string | null> {
