@@ -23,7 +23,8 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
   const schema = handle.engine === 'postgres' ? await currentSchema(handle) : null;
   const migrator = new Migrator({ db: handle.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator.migrateToLatest();
+    // Kysely reports a failed migration in `error` but throws when it cannot even find its own table.
+    const { error, results } = await migrator.migrateToLatest().catch((thrown: unknown) => ({ error: thrown, results: undefined }));
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     // Kysely's introspection reads every schema's tables; a schema someone else drops in that
     // moment (another test run, another tenant on a shared database) fails the read, not us.
