@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from './housekeeping.ts';
+import { DEFAULT_ADDRESS_LIMITS, type AddressLimits } from './http/rate-limit.ts';
 import type { PlatformEndpoints } from './platforms/http-client.ts';
 import type { PlatformSetting } from './platforms/module.ts';
 import { PLATFORM_MODULES, type PlatformId } from './platforms/registry.ts';
@@ -28,6 +31,13 @@ export interface Config {
   refreshIntervalMs: number;
   webhookPollIntervalMs: number;
   logLevel: string;
+  /** Proxies allowed to name the client in X-Forwarded-For: none, all, a hop count, or addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  /** Per-address budgets of the unauthenticated routes, requests per minute (docs/security.md). */
+  addressLimits: AddressLimits;
+  /** When set, GET /metrics asks for `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +65,21 @@ const envSchema = z.object({
   REFRESH_INTERVAL_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value, ctx): boolean | number | string[] => {
+      if (value === 'false' || value === 'true') return value === 'true';
+      if (/^\d{1,2}$/.test(value)) return Number(value);
+      const entries = value.split(',').map((entry) => entry.trim());
+      if (entries.every((entry) => ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry))) return entries;
+      ctx.addIssue({ code: 'custom', message: 'must be false, true, a hop count, or a comma-separated list of proxy addresses/CIDRs' });
+      return z.NEVER;
+    }),
+  CALLBACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMITS.callback),
+  PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMITS.public),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
 });
 
 /**
@@ -114,6 +139,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshIntervalMs: e.REFRESH_INTERVAL_SECONDS * 1000,
     webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    addressLimits: { callback: e.CALLBACK_RATE_LIMIT_PER_MINUTE, public: e.PUBLIC_RATE_LIMIT_PER_MINUTE },
+    metricsToken: e.METRICS_TOKEN ?? null,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
   };
 }
 

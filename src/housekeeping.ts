@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.ts';
 import type { Database } from './db/schema.ts';
+import { settleAbandonedStates } from './social/state-settlement.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** OAuth states stay readable through oauth-status well past the contract's 24 hours. */
@@ -8,18 +9,29 @@ const OAUTH_STATE_RETENTION_MS = 7 * DAY_MS;
 /** Settled webhook deliveries and their events stay listable and replayable for 30 days. */
 const WEBHOOK_RETENTION_MS = 30 * DAY_MS;
 
+/** Audit rows are kept this many days unless AUDIT_RETENTION_DAYS says otherwise (docs/security.md). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
+
 export interface PurgeResult {
   idempotencyRecords: number;
   oauthStates: number;
+  /** States a crashed callback left in `processing`, now settled (their verifiers destroyed). */
+  abandonedStates: number;
   webhookDeliveries: number;
+  auditRows: number;
 }
 
 /**
  * Deletes what has outlived its purpose. Idempotent and safe from several processes at once;
  * each statement is bounded by its own age condition, never by what another process read.
  */
-export async function purgeExpired(db: Kysely<Database>, clock: Clock): Promise<PurgeResult> {
+export async function purgeExpired(
+  db: Kysely<Database>,
+  clock: Clock,
+  options: { auditRetentionDays: number } = { auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS },
+): Promise<PurgeResult> {
   const now = clock.now().getTime();
+  const abandonedStates = await settleAbandonedStates(db, clock);
   const idempotency = await db.deleteFrom('idempotency_records').where('expires_at', '<', new Date(now).toISOString()).executeTakeFirst();
 
   const stateCutoff = new Date(now - OAUTH_STATE_RETENTION_MS).toISOString();
@@ -50,9 +62,14 @@ export async function purgeExpired(db: Kysely<Database>, clock: Clock): Promise<
     )
     .execute();
 
+  const auditCutoff = new Date(now - options.auditRetentionDays * DAY_MS).toISOString();
+  const audit = await db.deleteFrom('audit_log').where('at', '<', auditCutoff).executeTakeFirst();
+
   return {
     idempotencyRecords: Number(idempotency.numDeletedRows),
     oauthStates: Number(states.numDeletedRows),
+    abandonedStates,
     webhookDeliveries: Number(deliveries.numDeletedRows),
+    auditRows: Number(audit.numDeletedRows),
   };
 }

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import type { SecretUuidPrefix } from './secret-tokens.ts';
 
-/** Resources identified by a prefixed UUID v4 (docs/reference/conventions.md, "Identifiers"). */
-export type UuidPrefix = 'org' | 'prj' | 'key' | 'sa' | 'sp' | 'cnt' | 'we' | 'wd' | 'med' | 'ps';
-/** Resources identified by a prefixed ULID, sortable by creation time. */
-export type UlidPrefix = 'st' | 'evt' | 'req' | 'aud';
+/** Resources identified by a prefixed UUID v4 (docs/security.md lists the ones that are secrets). */
+export type UuidPrefix = 'org' | 'prj' | 'key' | 'sa' | 'sp' | 'cnt' | 'we' | 'wd' | 'ps' | SecretUuidPrefix;
+/**
+ * Public, time-ordered ids from one monotonic factory: within a millisecond each is the previous
+ * one plus one, so nothing that grants anything may come from here (see src/secret-tokens.ts).
+ */
+export type UlidPrefix = 'evt' | 'req' | 'aud';
 
 const nextUlid = monotonicFactory();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function newId(prefix: UuidPrefix): string {
+export function newId(prefix: Exclude<UuidPrefix, SecretUuidPrefix>): string {
   return `${prefix}_${randomUUID()}`;
 }
 

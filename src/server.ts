@@ -8,6 +8,7 @@ import { createDemoTenantIfEmpty, type DemoTenant } from './demo-tenant.ts';
 import { startEmulator, type RunningEmulator } from './emulator/main.ts';
 import { buildApp } from './http/app.ts';
 import { createServices, startBackgroundWork } from './services.ts';
+import { createOutboundFetch } from './outbound/dispatcher.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -42,11 +43,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
     livePlatforms: config.livePlatforms,
     publicBaseUrl: config.publicBaseUrl,
     production: config.production,
+    // Avatar URLs come from platform answers: fetched through the address guard (docs/security.md).
+    fetch: createOutboundFetch({ blockPrivateAddresses: config.production, trustedOrigins: [emulatorUrl] }),
+    addressLimits: config.addressLimits,
+    auditRetentionDays: config.auditRetentionDays,
     intervals: { webhookPollMs: config.webhookPollIntervalMs, refreshPollMs: config.refreshIntervalMs },
   });
-  const app = await buildApp(services, config.logLevel === 'silent' ? false : { level: config.logLevel });
+  const app = await buildApp(services, {
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    trustProxy: config.trustProxy,
+    metricsToken: config.metricsToken,
+  });
   const background = startBackgroundWork(services, (queue, error) => app.log.error({ err: error, queue }, 'background work failed'));
-  const demoTenant = await createDemoTenantIfEmpty(database.db, systemClock, services.apiKeyHashKeys.current);
+  // A `*` key printed to the console is a development convenience, never a production default.
+  const demoTenant = config.production ? null : await createDemoTenantIfEmpty(database.db, systemClock, services.apiKeyHashKeys.current);
   const url = await app.listen({ host: config.host, port: config.port });
 
   return {

@@ -4,10 +4,10 @@ import type { ApiKeyHashKeys } from './api-keys/authenticate.ts';
 import type { Clock } from './clock.ts';
 import type { DatabaseHandle, Engine } from './db/database.ts';
 import type { Database } from './db/schema.ts';
-import { purgeExpired } from './housekeeping.ts';
+import { DEFAULT_AUDIT_RETENTION_DAYS, purgeExpired } from './housekeeping.ts';
 import { periodicQueue, type PeriodicTask } from './jobs/periodic.ts';
 import { queueRunner, startQueues, type Queue, type QueueRunner } from './jobs/runner.ts';
-import { createRateLimiter, type RateLimiter } from './http/rate-limit.ts';
+import { createRateLimiter, type AddressLimits, type RateLimiter } from './http/rate-limit.ts';
 import { buildPlatformAdapters, type PlatformAdapters } from './platforms/adapters.ts';
 import type { PlatformEndpoints } from './platforms/http-client.ts';
 import type { PlatformId } from './platforms/registry.ts';
@@ -77,6 +77,10 @@ export interface ServiceOptions {
   /** Replaces the real HTTP sender of webhook deliveries (tests). */
   webhookSender?: WebhookSender;
   intervals?: Partial<PollIntervals>;
+  /** Per-address budgets of the routes without an API key (docs/security.md). */
+  addressLimits?: AddressLimits;
+  /** How long the audit log keeps its rows (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays?: number;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -90,7 +94,7 @@ export function createServices(options: ServiceOptions): Services {
   const credentials = createCredentials(social, refresher);
   const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
   const jobDeps = { db, engine: database.engine, clock };
-  const periodicTasks: PeriodicTask[] = [{ name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock) }];
+  const periodicTasks: PeriodicTask[] = [{ name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock, { auditRetentionDays: options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS }) }];
   const queues: BackgroundQueues = {
     deliveries: deliveryQueue(
       { ...jobDeps, vault, send: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: options.production }) },
@@ -105,7 +109,7 @@ export function createServices(options: ServiceOptions): Services {
     refresher,
     credentials,
     apiKeyHashKeys: deriveApiKeyHashKeys(options.masterSecret, [...options.previousMasterSecrets]),
-    rateLimiter: createRateLimiter(options.redis),
+    rateLimiter: createRateLimiter(options.redis, options.addressLimits),
     production: options.production,
     queues,
     deliveries: queueRunner(queues.deliveries),

@@ -6,7 +6,7 @@ import { ApiError, badRequest, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { getOrganization } from '../organizations/organizations.ts';
 import { generateKeySecret, hashKeySecret, type KeyEnv } from './key-secret.ts';
-import { isGrantableScope } from './scopes.ts';
+import { isGrantableScope, keyHasScope } from './scopes.ts';
 import { TIERS, type Tier } from './tiers.ts';
 
 export interface ApiKey {
@@ -104,6 +104,18 @@ export async function getApiKey(db: Kysely<Database>, id: string, organizationId
   const row = await query.executeTakeFirst();
   if (!row) throw notFound(`API key ${id}`);
   return toApiKey(row);
+}
+
+/**
+ * A key may always kill or retire itself; doing so to another key of its organization takes
+ * `keys:write` (or `*`), so a leaked read-only key cannot stop production (docs/security.md).
+ * Checked before the target is looked up: the answer is the same whether or not it exists.
+ */
+export function assertMayStopKey(actor: { apiKeyId: string; scopes: readonly string[] }, keyId: string): void {
+  if (keyId === actor.apiKeyId || keyHasScope(actor.scopes, 'keys:write')) return;
+  throw new ApiError(403, 'FORBIDDEN_SCOPE', 'Killing or retiring another API key takes the "keys:write" scope; a key may always stop itself.', {
+    requiredScope: 'keys:write',
+  });
 }
 
 /** Kill: an emergency stop (a leaked key). Takes effect on the next request on every process. */

@@ -6,7 +6,7 @@ import type { RouteApp } from '../http/app.ts';
 import { principalOf } from '../http/access.ts';
 import { errorResponses } from '../http/openapi.ts';
 import { keyIdParam } from '../http/path-params.ts';
-import { killApiKey, retireApiKey } from './api-keys.ts';
+import { assertMayStopKey, killApiKey, retireApiKey } from './api-keys.ts';
 
 const whoamiResponse = z
   .object({
@@ -58,20 +58,24 @@ export function registerApiKeyRoutes(app: RouteApp, deps: { db: Kysely<Database>
     },
   );
 
-  // Any key may stop any key of its own organization (a leaked key must be stoppable by its owner
-  // at once, whatever scopes the surviving key holds); another organization's key is absent (404).
+  // Every key may stop itself; another key of its organization takes keys:write (assertMayStopKey);
+  // another organization's key is absent (404).
   app.post(
     '/v1/api-keys/:keyId/kill',
     {
       schema: {
         tags: ['API keys'],
-        summary: 'Kill a key of your organization (emergency stop; final)',
+        summary: 'Kill a key of your organization (emergency stop; final). Any key may kill itself; another key takes keys:write',
         params: keyIdParam,
         response: { 200: apiKeyResponse, ...errorResponses },
       },
       config: { access: { scope: null, endpointClass: 'write' } },
     },
-    async (request) => killApiKey(deps.db, deps.clock, request.params.keyId, principalOf(request).organizationId),
+    async (request) => {
+      const principal = principalOf(request);
+      assertMayStopKey(principal, request.params.keyId);
+      return killApiKey(deps.db, deps.clock, request.params.keyId, principal.organizationId);
+    },
   );
 
   app.delete(
@@ -79,12 +83,16 @@ export function registerApiKeyRoutes(app: RouteApp, deps: { db: Kysely<Database>
     {
       schema: {
         tags: ['API keys'],
-        summary: 'Retire a key of your organization (rotation; final)',
+        summary: 'Retire a key of your organization (rotation; final). Any key may retire itself; another key takes keys:write',
         params: keyIdParam,
         response: { 200: apiKeyResponse, ...errorResponses },
       },
       config: { access: { scope: null, endpointClass: 'write' } },
     },
-    async (request) => retireApiKey(deps.db, deps.clock, request.params.keyId, principalOf(request).organizationId),
+    async (request) => {
+      const principal = principalOf(request);
+      assertMayStopKey(principal, request.params.keyId);
+      return retireApiKey(deps.db, deps.clock, request.params.keyId, principal.organizationId);
+    },
   );
 }

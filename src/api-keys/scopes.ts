@@ -8,6 +8,7 @@ export const SCOPES = [
   'webhooks:write',
   'projects:read',
   'projects:write',
+  'keys:write',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

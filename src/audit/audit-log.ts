@@ -13,11 +13,19 @@ declare module 'fastify' {
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Records every mutating `/v1` request, accepted or not, once its response has gone out. */
+/**
+ * Records every mutating request of an authenticated caller, accepted or refused, once its
+ * response has gone out: who (key, organization), what (method and route template, never the
+ * raw path, which a caller could make arbitrarily long), on which project, with what status.
+ * Requests that fail authentication write nothing, so no anonymous caller can fill the disk;
+ * rows older than AUDIT_RETENTION_DAYS are purged by housekeeping (docs/security.md).
+ */
 export function installAuditLog(app: FastifyInstance, deps: { db: Kysely<Database>; clock: Clock }): void {
   app.decorateRequest('auditProjectId', null);
   app.addHook('onResponse', async (request, reply) => {
-    if (READ_METHODS.has(request.method) || !request.url.startsWith('/v1/')) return;
+    const principal = request.principal;
+    const route = request.routeOptions.url;
+    if (!principal || route === undefined || READ_METHODS.has(request.method)) return;
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const projectId = request.auditProjectId ?? (params.projectId ? parsePathId(params.projectId, 'prj') : null);
     try {
@@ -27,11 +35,11 @@ export function installAuditLog(app: FastifyInstance, deps: { db: Kysely<Databas
           id: newUlidId('aud'),
           at: deps.clock.now().toISOString(),
           request_id: request.id,
-          api_key_id: request.principal?.apiKeyId ?? null,
-          organization_id: request.principal?.organizationId ?? null,
+          api_key_id: principal.apiKeyId,
+          organization_id: principal.organizationId,
           project_id: projectId,
           method: request.method,
-          route: request.routeOptions.url ?? request.url.split('?')[0] ?? '',
+          route,
           status_code: reply.statusCode,
         })
         .execute();

@@ -3,6 +3,7 @@ import type { DatabaseHandle } from './database.ts';
 import * as foundation from './migrations/0001_foundation.ts';
 import * as socialAccounts from './migrations/0002_social_accounts.ts';
 import * as webhooks from './migrations/0003_webhooks.ts';
+import * as securityReview from './migrations/0004_security_review.ts';
 import * as periodicTasks from './migrations/0006_periodic_tasks.ts';
 import * as scheduledPosts from './migrations/0009_scheduled_posts.ts';
 
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_social_accounts': socialAccounts,
   '0003_webhooks': webhooks,
+  '0004_security_review': securityReview,
   '0006_periodic_tasks': periodicTasks,
   '0009_scheduled_posts': scheduledPosts,
 };
@@ -27,9 +29,22 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
   // (a `schema` option, or `?options=-c search_path=…` in DATABASE_URL).
   const schema = handle.engine === 'postgres' ? await currentSchema(handle) : null;
   const migrator = new Migrator({ db: handle.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    // Kysely reports a failed migration in `error` but throws when it cannot even find its own table.
+    const { error, results } = await migrator.migrateToLatest().catch((thrown: unknown) => ({ error: thrown, results: undefined }));
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's introspection reads every schema's tables; a schema someone else drops in that
+    // moment (another test run, another tenant on a shared database) fails the read, not us.
+    if (!(isDroppedSchemaError(error, schema) && attempt < MAX_ATTEMPTS)) throw error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** Postgres "schema … does not exist" (SQLSTATE 3F000) about a schema other than ours. */
+function isDroppedSchemaError(error: unknown, ours: string | null): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e.code === '3F000' && typeof e.message === 'string' && !(ours !== null && e.message.includes(`"${ours}"`));
 }
 
 async function currentSchema(handle: DatabaseHandle): Promise<string | null> {

@@ -88,6 +88,7 @@ export interface IdempotencyRecordsTable {
   response_status: number | null;
   /** JSON object of the response headers worth replaying (content-type). */
   response_headers: string | null;
+  /** The response body, sealed by the vault (`<data key id>.<AES-GCM>`), bound to this record's key. */
   response_body: string | null;
   created_at: string;
   expires_at: string;
@@ -101,6 +102,7 @@ export interface AuditLogTable {
   organization_id: string | null;
   project_id: string | null;
   method: string;
+  /** The route template (`/v1/projects/:projectId`), never the raw path. */
   route: string;
   status_code: number;
 }

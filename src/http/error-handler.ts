@@ -1,5 +1,8 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../errors.ts';
+import { newUlidId } from '../ids.ts';
 import { SchemaValidationError } from './validation.ts';
 
 export interface ErrorEnvelope {
@@ -32,6 +35,44 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendError(request, reply, apiError);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: URLs the router cannot take apart (a bad `%` escape, a path
+ * parameter over 100 characters). They skip every hook, so the request id header is set here.
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'The path contains a malformed id (longer than 100 characters).' : 'The URL contains a malformed percent-escape.';
+  sendError(request, reply, new ApiError(400, 'VALIDATION', message));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: the HTTP parser refused the request before any request object
+ * existed (a malformed header, headers too large, a request not received in time). The answer is
+ * still the envelope, with a request id, written straight to the socket; then it closes.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message]: [number, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request headers are too large.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request was not received in time.']
+        : [400, 'The request is not valid HTTP.'];
+  const requestId = newUlidId('req');
+  const body = JSON.stringify({ error: { code: 'VALIDATION', message, requestId } } satisfies ErrorEnvelope);
+  // A response already under way (headers sent) cannot be replaced: just close.
+  const responding = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (!socket.writable || responding) {
+    socket.destroy();
+    return;
+  }
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function toApiError(error: FastifyError): ApiError {

@@ -4,6 +4,7 @@ import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, IdempotencyRecordsTable } from '../db/schema.ts';
 import { ApiError, badRequest } from '../errors.ts';
+import type { Vault } from '../vault/vault.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -24,9 +25,11 @@ declare module 'fastify' {
  * `Idempotency-Key` (docs/reference/conventions.md, "Idempotency"), per API key and route, kept 24 hours. Checked after the body is
  * validated, so a rejected body never occupies a key. The first response (success or 4xx) is
  * stored and replayed byte for byte; a 5xx releases the key so the client can retry.
+ * A stored response may hold a secret shown once (a webhook signing secret), so its body is
+ * sealed with the vault's data key, bound to the record's identity (docs/security.md).
  */
-export function installIdempotency(app: FastifyInstance, deps: { db: Kysely<Database>; clock: Clock }): void {
-  const { db, clock } = deps;
+export function installIdempotency(app: FastifyInstance, deps: { db: Kysely<Database>; clock: Clock; vault: Vault }): void {
+  const { db, clock, vault } = deps;
   app.decorateRequest('idempotencyClaim', null);
 
   app.addHook('preHandler', async (request, reply) => {
@@ -64,11 +67,12 @@ export function installIdempotency(app: FastifyInstance, deps: { db: Kysely<Data
       });
     }
     const headers = JSON.parse(existing.response_headers ?? '{}') as Record<string, string>;
+    const body = existing.response_body === null ? '' : await vault.open(db, recordIdentity(key), existing.response_body);
     return reply
       .status(existing.response_status ?? 200)
       .headers(headers)
       .header('idempotent-replayed', 'true')
-      .send(existing.response_body ?? '');
+      .send(body);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -80,18 +84,24 @@ export function installIdempotency(app: FastifyInstance, deps: { db: Kysely<Data
       return payload;
     }
     const contentType = reply.getHeader('content-type');
+    const body = typeof payload === 'string' ? payload : payload == null ? '' : String(payload);
     await db
       .updateTable('idempotency_records')
       .set({
         state: 'completed',
         response_status: reply.statusCode,
         response_headers: JSON.stringify(contentType ? { 'content-type': String(contentType) } : {}),
-        response_body: typeof payload === 'string' ? payload : payload == null ? '' : String(payload),
+        response_body: await vault.seal(db, recordIdentity(claim), body),
       })
       .where(matchesKey(claim))
       .execute();
     return payload;
   });
+}
+
+/** What a sealed response is bound to: it opens only as the response of this very record. */
+function recordIdentity(key: RecordKey): string {
+  return `idempotency\n${key.api_key_id}\n${key.route}\n${key.idempotency_key}`;
 }
 
 function hashRequest(request: FastifyRequest): string {

@@ -1,11 +1,15 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ApiError } from '../errors.ts';
 
 /**
  * Prometheus metrics at GET /metrics: request counts and latency by route template and status.
  * Each app gets its own registry so several apps (tests, the bench) can live in one process.
+ * With `token` (METRICS_TOKEN) the route asks for `Authorization: Bearer <token>`; without,
+ * it is public, like /healthz, and rate limited per address (docs/security.md).
  */
-export function installMetrics(app: FastifyInstance): void {
+export function installMetrics(app: FastifyInstance, options: { token: string | null }): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -25,7 +29,16 @@ export function installMetrics(app: FastifyInstance): void {
     latency.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  const expected = options.token === null ? null : digest(`Bearer ${options.token}`);
+  app.get('/metrics', async (request, reply) => {
+    if (expected && !timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
+      throw new ApiError(401, 'UNAUTHENTICATED', 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".');
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}
+
+/** Fixed-length digests, so the comparison takes the same time whatever was presented. */
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }

@@ -51,6 +51,7 @@ export async function installOpenApi(app: FastifyInstance, publicBaseUrl: string
     },
     hideUntagged: true,
     transform: (input) => withSdkSamples(input, jsonSchemaTransform(input), publicBaseUrl),
+    // Fills components.schemas with the schemas the routes reference by id (without it every $ref dangles).
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, {

@@ -7,7 +7,8 @@ export interface Cursor {
   id: string;
 }
 
-const cursorSchema = z.object({ at: z.string(), id: z.string() });
+// What this API puts in cursors: a timestamp and a prefixed id. Anything else was not made here.
+const cursorSchema = z.object({ at: z.string().regex(/^[0-9T:.Z-]{1,40}$/), id: z.string().regex(/^[a-z]{1,4}_[0-9A-Za-z-]{1,64}$/) });
 
 export const paginationQuery = {
   limit: z.coerce.number().int().min(1).max(200).default(50),

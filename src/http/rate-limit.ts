@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { REQUESTS_PER_MINUTE, type EndpointClass, type Tier } from '../api-keys/tiers.ts';
 
@@ -10,24 +11,34 @@ export interface RateLimitDecision {
   resetSeconds: number;
 }
 
+/**
+ * Budgets of the routes without authentication, per client address (docs/security.md):
+ * `callback` is the browser-facing OAuth callback, `public` everything else (health, metrics,
+ * docs, media, unmatched paths).
+ */
+export type AddressClass = 'callback' | 'public';
+export type AddressLimits = Record<AddressClass, number>;
+export const DEFAULT_ADDRESS_LIMITS: AddressLimits = { callback: 60, public: 600 };
+
 export interface RateLimiter {
   consume(apiKeyId: string, tier: Tier, endpointClass: EndpointClass): Promise<RateLimitDecision>;
+  consumeAddress(address: string, addressClass: AddressClass): Promise<RateLimitDecision>;
 }
 
 const WINDOW_SECONDS = 60;
 
 /**
- * Per key and endpoint class, a budget of the tier's requests per one-minute window.
- * With Redis the budget is shared by every server process of the deployment; if Redis is
- * unreachable each process falls back to its own in-memory budget rather than failing requests.
+ * Per key and endpoint class, a budget of the tier's requests per one-minute window; per client
+ * address and class for the unauthenticated routes. With Redis the budgets are shared by every
+ * server process of the deployment; if Redis is unreachable each process falls back to its own
+ * in-memory budget rather than failing requests.
  */
-export function createRateLimiter(redis: Redis | null): RateLimiter {
+export function createRateLimiter(redis: Redis | null, addressLimits: AddressLimits = DEFAULT_ADDRESS_LIMITS): RateLimiter {
   const limiters = new Map<string, RateLimiterAbstract>();
-  const limiterFor = (tier: Tier, endpointClass: EndpointClass): RateLimiterAbstract => {
-    const name = `${tier}:${endpointClass}`;
+  const limiterFor = (name: string, points: number): RateLimiterAbstract => {
     let limiter = limiters.get(name);
     if (!limiter) {
-      const options = { points: REQUESTS_PER_MINUTE[tier][endpointClass], duration: WINDOW_SECONDS, keyPrefix: `layers:rl:${name}` };
+      const options = { points, duration: WINDOW_SECONDS, keyPrefix: `layers:rl:${name}` };
       limiter = redis
         ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) })
         : new RateLimiterMemory(options);
@@ -37,15 +48,36 @@ export function createRateLimiter(redis: Redis | null): RateLimiter {
   };
 
   return {
-    async consume(apiKeyId, tier, endpointClass) {
+    consume(apiKeyId, tier, endpointClass) {
       const limit = REQUESTS_PER_MINUTE[tier][endpointClass];
-      try {
-        const res = await limiterFor(tier, endpointClass).consume(apiKeyId);
-        return { allowed: true, limit, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
-      } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        return { allowed: false, limit, remaining: 0, resetSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
-      }
+      return consumeBudget(limiterFor(`${tier}:${endpointClass}`, limit), apiKeyId, limit);
+    },
+    consumeAddress(address, addressClass) {
+      const limit = addressLimits[addressClass];
+      return consumeBudget(limiterFor(`address:${addressClass}`, limit), addressBucket(address), limit);
     },
   };
+}
+
+async function consumeBudget(limiter: RateLimiterAbstract, key: string, limit: number): Promise<RateLimitDecision> {
+  try {
+    const res = await limiter.consume(key);
+    return { allowed: true, limit, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    return { allowed: false, limit, remaining: 0, resetSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+  }
+}
+
+/**
+ * Whose budget a client address spends: an IPv4 address (IPv4-mapped IPv6 included) is one
+ * client; an IPv6 address counts by its /64, the smallest network a site is given, so one
+ * client cannot take a fresh budget per address of its prefix.
+ */
+export function addressBucket(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4);
+  return `${parts.map((part) => part.toString(16)).join(':')}::/64`;
 }

@@ -51,30 +51,40 @@ export interface FailureContext {
   secrets: readonly string[];
 }
 
-/** A platform's verdict on one failed call, as each module's classifier produces it. */
+/**
+ * A platform's verdict on one failed call, as each module's classifier produces it. The platform's
+ * own explanation is deliberately not part of it: the message is stored (last error) and shown
+ * (oauth-status, 502s, posts), and a platform may echo what it was sent, tokens included
+ * (docs/security.md).
+ */
 export interface FailureClassification {
   kind: PlatformErrorKind;
   platformCode: string;
   reauthReason: ReauthReason | null;
-  /** The platform's own explanation, if it gave one. */
-  detail: string | null;
+  /** Text this server wrote itself (which fields were missing, what a creator offers), never the platform's. */
+  detail?: string | null;
 }
 
-/** Platforms do not echo credentials in their messages today; this keeps it so if one ever does. */
+/** An error code as platforms write them (`invalid_grant`, `190/463`, `http_500`); anything else is not quoted. */
+const PLATFORM_CODE = /^[A-Za-z0-9_.:/-]{1,64}$/;
+
+/** Defence in depth: the message is the server's own words, but a detail may name what the call carried. */
 function redact(text: string, secrets: readonly string[]): string {
   return secrets.filter((secret) => secret.length > 0).reduce((redacted, secret) => redacted.replaceAll(secret, '[redacted]'), text);
 }
 
+/** The error for a failed call: the classified code and a message this server writes (`TikTok token refresh failed (HTTP 400): invalid_grant`). */
 export function platformFailure(context: FailureContext, classification: FailureClassification, httpStatus: number | null): PlatformError {
   const status = httpStatus === null ? '' : ` (HTTP ${httpStatus})`;
+  const platformCode = PLATFORM_CODE.test(classification.platformCode) ? classification.platformCode : 'unrecognized_error';
   const detail = classification.detail ? `: ${classification.detail}` : '';
   return new PlatformError({
     platform: context.platform,
     kind: classification.kind,
-    platformCode: classification.platformCode,
+    platformCode,
     reauthReason: classification.reauthReason,
     httpStatus,
-    message: redact(`${context.displayName} ${context.operation} failed${status}: ${classification.platformCode}${detail}`, context.secrets),
+    message: redact(`${context.displayName} ${context.operation} failed${status}: ${platformCode}${detail}`, context.secrets),
   });
 }
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Principal } from '../api-keys/authenticate.ts';
 import type { OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
 import { badRequest, conflict } from '../errors.ts';
-import { newUlidId } from '../ids.ts';
 import { REAUTH_ELIGIBLE } from '../platforms/registry.ts';
 import { getProject } from '../projects/projects.ts';
+import { newSecretUlid } from '../secret-tokens.ts';
 import { newVaultEntryId } from '../vault/vault.ts';
 import { findAccount } from './accounts.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
@@ -89,7 +89,7 @@ interface StateRequest {
 
 async function mintState(deps: SocialDeps, principal: Principal, request: StateRequest): Promise<AuthorizeUrl> {
   const now = deps.clock.now();
-  const state = newUlidId('st');
+  const state = newSecretUlid('st');
   const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
   const codeVerifier = randomBytes(32).toString('base64url');
   const verifierEntryId = newVaultEntryId();

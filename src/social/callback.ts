@@ -14,6 +14,7 @@ import { emitAccountEvent } from './account-events.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
 import { returnUrlWithError } from './return-url.ts';
 import type { OAuthErrorCode } from './schemas.ts';
+import { ABANDONED_PROCESSING_MS, settleAbandonedState } from './state-settlement.ts';
 
 /** What the browser gets: a redirect to the partner's returnUrl, or (no usable state) an error page. */
 export type CallbackOutcome =
@@ -28,10 +29,10 @@ export type CallbackQuery = Readonly<Record<string, string | undefined>> & {
 };
 
 const STATE_FORMAT = /^st_[0-9A-HJKMNP-TV-Z]{26}$/;
+/** An OAuth `error` value worth quoting back; anything else is not an error code (docs/security.md). */
+const ERROR_PARAMETER = /^[A-Za-z0-9_.-]{1,64}$/;
 /** A concurrent callback for the same state waits this long for the first one to finish. */
 const WAIT_FOR_OTHER_CALLBACK_MS = 30_000;
-/** A state stuck in `processing` longer than this belongs to a process that died mid-callback. */
-const ABANDONED_PROCESSING_MS = 60_000;
 
 class OAuthFailure extends Error {
   readonly code: OAuthErrorCode;
@@ -89,7 +90,7 @@ async function claimState(
     if (state.status === 'failed') return { type: 'redirect', location: returnUrlWithError(state.return_url, state.error_code ?? 'PLATFORM_ERROR') };
     if (state.status === 'processing') {
       if (now.getTime() - Date.parse(state.updated_at) > ABANDONED_PROCESSING_MS) {
-        await failState(deps, state, new OAuthFailure('PLATFORM_ERROR', 'The connection was interrupted; start again.'));
+        await settleAbandonedState(deps.db, state, now);
       } else {
         await sleep(50);
       }
@@ -115,7 +116,7 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
   if (query.error) {
     throw query.error === 'access_denied'
       ? new OAuthFailure('USER_DENIED', 'The person declined to authorize the app.')
-      : new OAuthFailure('PLATFORM_ERROR', `The platform reported "${query.error}".`);
+      : new OAuthFailure('PLATFORM_ERROR', ERROR_PARAMETER.test(query.error) ? `The platform reported "${query.error}".` : 'The platform reported an error.');
   }
   if (!query.code) throw new OAuthFailure('PLATFORM_ERROR', 'The platform sent neither a code nor an error.');
   await assertStillAllowed(deps, state);

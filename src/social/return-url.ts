@@ -1,6 +1,31 @@
 import type { Principal } from '../api-keys/authenticate.ts';
 import { ApiError } from '../errors.ts';
 
+// Checked on the raw input, before any URL parser sees it: parsers disagree on these (a browser
+// reads `http://localhost\@evil.com/` as localhost, curl and Python's urllib as evil.com).
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Why a return URL is refused even though a URL parser accepts it, or null. Refused: a backslash,
+ * a control character, surrounding whitespace, or credentials (userinfo).
+ */
+export function returnUrlProblem(raw: string): string | null {
+  if (raw.includes('\\')) return 'Must not contain a backslash.';
+  if (CONTROL_CHARACTERS.test(raw)) return 'Must not contain control characters.';
+  if (raw !== raw.trim()) return 'Must not start or end with whitespace.';
+  const url = URL.parse(raw);
+  if (url && (url.username || url.password)) return 'Must not carry credentials (user:password@).';
+  return null;
+}
+
+/**
+ * The one form a return URL is stored and redirected to: the WHATWG URL serialisation, which is
+ * pure ASCII (host in punycode, everything else percent-encoded), so `Location` always is too.
+ */
+export function normalizeReturnUrl(raw: string): string {
+  return new URL(raw).href;
+}
+
 /**
  * `returnUrl`'s host must equal, case-insensitively, one entry of the key's allowlist: no
  * subdomain wildcards, so a partner's allowlist can never be widened into an open redirect.

@@ -142,6 +142,7 @@ export function registerSocialRoutes(app: RouteApp, deps: SocialDeps & { credent
         params: z.object({ platform: z.string().max(32) }),
         querystring: callbackQuery,
       },
+      config: { unauthenticated: { addressClass: 'callback', errorPage: renderCallbackErrorPage } },
     },
     async (request, reply) => {
       const outcome = await completeOAuthCallback(deps, request.params.platform, request.query);

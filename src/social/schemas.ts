@@ -1,10 +1,22 @@
 import { z } from 'zod';
 import { isPrefixedId } from '../ids.ts';
 import { PLATFORMS } from '../platforms/registry.ts';
+import { normalizeReturnUrl, returnUrlProblem } from './return-url.ts';
 
-const returnUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).max(2048).describe(
-  "Absolute http(s) URL; its host must be on the API key's return-URL allowlist.",
-);
+// The raw checks come first: z.url() trims and drops tabs and newlines before it parses.
+const returnUrl = z
+  .string()
+  .max(2048)
+  .meta({ format: 'uri' })
+  .superRefine((raw, ctx) => {
+    const problem = returnUrlProblem(raw);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .pipe(z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }))
+  .transform(normalizeReturnUrl)
+  .describe(
+    "Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form.",
+  );
 const scopes = z
   .array(z.string().min(1).max(64))
   .min(1)

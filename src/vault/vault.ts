@@ -9,7 +9,8 @@ import { seal, unseal } from './envelope.ts';
 export type Executor = Kysely<Database>;
 
 /**
- * Encrypted storage for credentials (platform tokens, PKCE verifiers, webhook secrets).
+ * Encrypted storage for credentials (platform tokens, PKCE verifiers, webhook secrets), and
+ * sealing for secrets stored elsewhere (idempotency records' responses).
  * Envelope encryption: each entry is sealed with a random data key; data keys are sealed
  * ("wrapped") with a key derived from LAYERS_SECRET_KEY. Plaintext exists only in memory.
  */
@@ -22,6 +23,14 @@ export interface Vault {
   /** The value, or null when the entry does not exist. */
   get<T>(db: Executor, entryId: string): Promise<T | null>;
   destroy(trx: Transaction<Database>, entryId: string): Promise<void>;
+  /**
+   * Encrypts a value kept outside the vault's own table (a stored API response) with the active
+   * data key. `associatedData` names where the value lives (its row's identity): the sealed text
+   * opens only there, so it cannot be copied into another row and replayed.
+   */
+  seal(db: Executor, associatedData: string, plaintext: string): Promise<string>;
+  /** The plaintext of `seal`'s output; throws if the text or the associated data was altered. */
+  open(db: Executor, associatedData: string, sealed: string): Promise<string>;
   /**
    * Re-wraps every data key under the current master key (after LAYERS_SECRET_KEY changed and
    * the old one moved to LAYERS_PREVIOUS_SECRET_KEYS). Entries themselves are untouched.
@@ -118,6 +127,18 @@ export function createVault(options: VaultOptions): Vault {
 
     async destroy(db, entryId) {
       await db.deleteFrom('vault_entries').where('id', '=', entryId).execute();
+    },
+
+    async seal(db, associatedData, plaintext) {
+      const { id: dataKeyId, key } = await activeDataKey(db);
+      // The data key id travels with the text (it never contains a dot; base64url neither).
+      return `${dataKeyId}.${seal(key, Buffer.from(plaintext), associatedData)}`;
+    },
+
+    async open(db, associatedData, sealed) {
+      const dot = sealed.indexOf('.');
+      if (dot < 0) throw new Error('not a sealed value');
+      return unseal(await dataKey(db, sealed.slice(0, dot)), sealed.slice(dot + 1), associatedData).toString('utf8');
     },
 
     async rotate(db) {

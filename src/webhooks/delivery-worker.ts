@@ -70,7 +70,8 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
 async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveriesTable[]): Promise<void> {
   const claimedAt = deps.clock.now().getTime();
   const first = deliveries[0] as WebhookDeliveriesTable;
-  // Read once per chain: the endpoint, its secrets and every payload the chain sends.
+  // Read once per chain: the endpoint, its secrets and every payload the chain sends (whether the
+  // endpoint may still receive is checked again before each attempt: stillSendable).
   const endpoint = await deps.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', first.endpoint_id).executeTakeFirst();
   const secrets = endpoint && !endpoint.deleted_at ? await deps.vault.get<SigningSecrets>(deps.db, endpoint.secret_entry_id) : null;
   const events = await deps.db
@@ -91,8 +92,42 @@ async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveri
       await finish(deps, delivery, { status: 'canceled', error: 'The endpoint no longer exists.', response: null, endpointFailed: null });
       continue;
     }
+    if (!(await stillSendable(deps, delivery))) {
+      await releaseLease(deps, delivery);
+      continue;
+    }
     await attempt(deps, delivery, endpoint.url, secrets, payload);
   }
+}
+
+/**
+ * Read right before each attempt, not once per chain: the delivery still holds this lease and is
+ * pending, and its endpoint is still active and not deleted. A DELETE (which cancels the queue and
+ * clears leases) or a pause that committed before this read stops the chain here, so nothing is
+ * sent to an endpoint after its DELETE answered.
+ */
+async function stillSendable(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable): Promise<boolean> {
+  const row = await deps.db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .select('d.id')
+    .where('d.id', '=', delivery.id)
+    .where('d.status', '=', 'pending')
+    .where('d.locked_until', '=', delivery.locked_until)
+    .where('e.deleted_at', 'is', null)
+    .where('e.status', '=', 'active')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Gives a delivery that will not be sent now back to the queue (a paused endpoint keeps its queue). */
+async function releaseLease(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable): Promise<void> {
+  await deps.db
+    .updateTable('webhook_deliveries')
+    .set({ locked_until: null })
+    .where('id', '=', delivery.id)
+    .where('locked_until', '=', delivery.locked_until)
+    .execute();
 }
 
 async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningSecrets, payload: string): Promise<void> {

@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
 import { badRequest } from '../errors.ts';
-import { isBlockedAddress } from './address-guard.ts';
+import { isBlockedAddress } from '../outbound/address-guard.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Endpoint URLs must be https; plain http only for localhost in development. In production an
- * IP literal in a private, loopback or link-local range is refused here, and every delivery
- * re-checks the resolved addresses (see http-sender.ts).
+ * IP literal that is not a public unicast address is refused here, and every delivery re-checks
+ * the addresses it connects to (src/outbound/dispatcher.ts).
  */
 export function assertEndpointUrlAllowed(value: string, production: boolean): void {
   const url = new URL(value);
@@ -18,6 +18,6 @@ export function assertEndpointUrlAllowed(value: string, production: boolean): vo
   }
   const literal = host.replace(/^\[|\]$/g, '');
   if (production && (host === 'localhost' || (isIP(literal) && isBlockedAddress(literal)))) {
-    throw badRequest('Webhook URLs must not point at private, loopback or link-local addresses.');
+    throw badRequest('Webhook URLs must point at a public address (not private, loopback, link-local or another special range).');
   }
 }

@@ -1,7 +1,5 @@
-import { lookup, type LookupAddress } from 'node:dns';
-import { isIP } from 'node:net';
-import { Agent, request } from 'undici';
-import { isBlockedAddress } from './address-guard.ts';
+import { request } from 'undici';
+import { blockedAddressCause, createOutboundDispatcher } from '../outbound/dispatcher.ts';
 
 export interface WebhookRequest {
   url: string;
@@ -26,34 +24,28 @@ export interface SenderOptions {
   maxResponseBytes?: number;
 }
 
-class BlockedAddressError extends Error {}
-
 /**
  * POSTs a delivery with a hard timeout, never following redirects, reading at most
- * `maxResponseBytes` of the answer. The address check runs inside the connection's own DNS
- * lookup, so a name cannot resolve to a public address for the check and a private one for the
- * connection (DNS rebinding).
+ * `maxResponseBytes` of the answer, through the outbound dispatcher (src/outbound/), which checks
+ * the address of every connection it makes.
  */
 export function createWebhookSender(options: SenderOptions): WebhookSender {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxResponseBytes ?? 4096;
-  const dispatcher = new Agent({
-    connect: options.blockPrivateAddresses ? { lookup: guardedLookup } : {},
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+  const dispatcher = createOutboundDispatcher({
+    blockPrivateAddresses: options.blockPrivateAddresses,
+    headersTimeoutMs: timeoutMs,
+    bodyTimeoutMs: timeoutMs,
   });
 
   return async ({ url, body, headers }) => {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    if (options.blockPrivateAddresses && isIP(host) && isBlockedAddress(host)) {
-      return { kind: 'blocked', message: `${host} is a private, loopback or link-local address` };
-    }
     try {
       const response = await request(url, { method: 'POST', body, headers, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
       return { kind: 'response', status: response.statusCode, body: await readLimited(response.body, maxBytes) };
     } catch (error) {
-      const err = error as Error & { code?: string; cause?: unknown };
-      if (err instanceof BlockedAddressError || err.cause instanceof BlockedAddressError) return { kind: 'blocked', message: (err.cause as Error | undefined)?.message ?? err.message };
+      const blocked = blockedAddressCause(error);
+      if (blocked) return { kind: 'blocked', message: blocked.message };
+      const err = error as Error & { code?: string };
       if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') {
         return { kind: 'timeout' };
       }
@@ -74,17 +66,4 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }, ma
     }
   }
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
-}
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-function guardedLookup(hostname: string, options: { all?: boolean }, callback: LookupCallback): void {
-  lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const bad = addresses.find((a) => isBlockedAddress(a.address));
-    if (bad) return callback(new BlockedAddressError(`${hostname} resolves to ${bad.address}, a private, loopback or link-local address`), []);
-    if (options.all) return callback(null, addresses);
-    const first = addresses[0] as LookupAddress;
-    return callback(null, first.address, first.family);
-  });
 }

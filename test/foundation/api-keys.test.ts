@@ -88,12 +88,15 @@ for (const engine of engines) {
       assert.equal((again.json() as ApiKeyBody).killedAt, now);
     });
 
-    test('any key of the organization may kill, whatever its scopes', async () => {
+    test('killing another key of the organization takes keys:write: a narrow key gets 403 and the victim keeps working', async () => {
       const tenant = await ctx.tenant();
       const narrow = await ctx.key(tenant.organizationId, { scopes: ['webhooks:read'] });
       const victim = await ctx.key(tenant.organizationId);
       const res = await ctx.call({ method: 'POST', url: `/v1/api-keys/${victim.id}/kill`, key: narrow.secret });
-      assert.equal(res.statusCode, 200);
+      assert.deepEqual(expectError(res, 403, 'FORBIDDEN_SCOPE'), { requiredScope: 'keys:write' });
+      assert.equal((await whoami(victim.secret)).statusCode, 200);
+      const keyWriter = await ctx.key(tenant.organizationId, { scopes: ['keys:write'] });
+      assert.equal((await ctx.call({ method: 'POST', url: `/v1/api-keys/${victim.id}/kill`, key: keyWriter.secret })).statusCode, 200);
       expectError(await whoami(victim.secret), 503, 'KILL_SWITCH');
     });
 

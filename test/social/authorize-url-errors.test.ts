@@ -115,8 +115,11 @@ for (const engine of engines) {
           });
           const parent = 'https://example.com/back';
           assert.equal(expectError(await mint(kind, { body: validBody(kind, { returnUrl: parent }) }), 403, 'RETURN_URL_NOT_ALLOWED')['host'], 'example.com');
-          for (const lookalike of ['https://app.example.com.evil.net/back', 'https://app.example.com@evil.net/back', 'https://evil.net\\@app.example.com/back']) {
-            assert.equal(expectError(await mint(kind, { body: validBody(kind, { returnUrl: lookalike }) }), 403, 'RETURN_URL_NOT_ALLOWED')['returnUrl'], lookalike);
+          const lookalike = 'https://app.example.com.evil.net/back';
+          assert.equal(expectError(await mint(kind, { body: validBody(kind, { returnUrl: lookalike }) }), 403, 'RETURN_URL_NOT_ALLOWED')['returnUrl'], lookalike);
+          // Userinfo and backslashes are refused before any host check (parsers disagree on them): 422 at returnUrl.
+          for (const ambiguous of ['https://app.example.com@evil.net/back', 'https://evil.net\\@app.example.com/back']) {
+            assert.deepEqual(expectIssuePaths(await mint(kind, { body: validBody(kind, { returnUrl: ambiguous }) })), ['returnUrl']);
           }
           assert.equal(await countStates(), before, 'a refused returnUrl mints no state');
 

@@ -79,9 +79,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `node src/cli/main.ts serve` on `port` and resolves once GET /readyz answers 200. */
-export async function startServerProcess(port: number, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ServerProcess> {
-  return startProcess([CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz', readyTimeoutMs);
+/**
+ * Spawns `node src/cli/main.ts serve` on `port` and resolves once GET /readyz answers 200.
+ * `onOutput` sees everything it prints (output() keeps only the end).
+ */
+export async function startServerProcess(
+  port: number,
+  env: Record<string, string>,
+  readyTimeoutMs = 30_000,
+  onOutput?: (text: string) => void,
+): Promise<ServerProcess> {
+  return startProcess([CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz', readyTimeoutMs, onOutput);
 }
 
 /** Spawns any `node <args>` that listens on `port` and resolves once GET `readyPath` answers 200. */
@@ -91,12 +99,14 @@ export async function startProcess(
   env: Record<string, string>,
   readyPath: string,
   readyTimeoutMs = 30_000,
+  onOutput?: (text: string) => void,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let output = '';
   const append = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
+    onOutput?.(chunk.toString());
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);

@@ -5,6 +5,7 @@ import { createApiKey, type NewApiKeyInput } from '../../src/api-keys/api-keys.t
 import type { Engine } from '../../src/db/database.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts';
 import { buildApp } from '../../src/http/app.ts';
+import type { AddressLimits } from '../../src/http/rate-limit.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
 import { deriveKey } from '../../src/secrets/master-key.ts';
 import { createServices, type Services } from '../../src/services.ts';
@@ -31,6 +32,8 @@ export interface TestAppOptions {
   previousMasterSecrets?: string[];
   /** Share rate-limit budgets through this Redis URL instead of in-process memory. */
   redisUrl?: string;
+  /** Per-address budgets of the unauthenticated routes (default: the server's defaults). */
+  addressLimits?: AddressLimits;
   /** Where the sandbox adapters send platform calls. */
   emulatorUrl?: string;
   publicBaseUrl?: string;
@@ -52,10 +55,11 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
     emulatorUrl: options.emulatorUrl ?? UNUSED_EMULATOR,
     livePlatforms: {},
     publicBaseUrl: options.publicBaseUrl ?? 'http://127.0.0.1:8080',
+    ...(options.addressLimits ? { addressLimits: options.addressLimits } : {}),
     production: false,
     webhookSender: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: false, timeoutMs: 2_000 }),
   });
-  const app = await buildApp(services, false);
+  const app = await buildApp(services, { logger: false });
   await app.ready();
   const { db, vault, platforms, publicBaseUrl, fetch: fetchImpl } = services;
   return {
@@ -98,6 +102,7 @@ export interface CallOptions {
 
 export interface TestContextOptions {
   redisUrl?: string;
+  addressLimits?: AddressLimits;
   /** Start a platform emulator on a free port, on the context's clock. */
   emulator?: boolean;
   publicBaseUrl?: string;
@@ -112,6 +117,7 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
     : null;
   const testApp = await buildTestApp(database, clock, {
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(options.addressLimits ? { addressLimits: options.addressLimits } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
     ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
   });

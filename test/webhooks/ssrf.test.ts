@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiError } from '../../src/errors.ts';
-import { isBlockedAddress } from '../../src/webhooks/address-guard.ts';
+import { isBlockedAddress } from '../../src/outbound/address-guard.ts';
 import { assertEndpointUrlAllowed } from '../../src/webhooks/endpoint-url.ts';
 import { createWebhookSender } from '../../src/webhooks/http-sender.ts';
 import { engines } from '../support/engines.ts';

@@ -28,7 +28,7 @@ export async function serverOpenApiDocument(): Promise<OpenAPI3> {
     publicBaseUrl: 'https://api.layers.com',
     production: false,
   });
-  const app = await buildApp(services, false);
+  const app = await buildApp(services, { logger: false });
   try {
     await app.ready();
     return app.swagger() as unknown as OpenAPI3;

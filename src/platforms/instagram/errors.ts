@@ -38,7 +38,6 @@ interface GraphError {
   code: number | null;
   subcode: number | null;
   isTransient: boolean;
-  message: string | null;
 }
 
 function integer(value: unknown): number | null {
@@ -53,15 +52,14 @@ function graphError(body: unknown): GraphError | null {
     code: integer(error['code']),
     subcode: integer(error['error_subcode']),
     isTransient: error['is_transient'] === true,
-    message: nonEmptyString(error['message']),
   };
 }
 
 /** The code exchange's older `{error_type, code, error_message}` shape. */
-function oauthExceptionError(body: unknown): { code: string; message: string | null } | null {
+function oauthExceptionError(body: unknown): { code: string } | null {
   const error = jsonRecord(body);
   if (error === null || nonEmptyString(error['error_type']) === null) return null;
-  return { code: String(error['code'] ?? error['error_type']), message: nonEmptyString(error['error_message']) };
+  return { code: String(error['code'] ?? error['error_type']) };
 }
 
 /** True when an Instagram answer is a failure: a non-2xx status or either error shape. */
@@ -76,12 +74,10 @@ function graphCode(error: GraphError, status: number): string {
 
 function classifyGraphError(error: GraphError, status: number): FailureClassification {
   const platformCode = graphCode(error, status);
-  const detail = error.message;
   const verdict = (kind: FailureClassification['kind'], reauthReason: ReauthReason | null = null): FailureClassification => ({
     kind,
     platformCode,
     reauthReason,
-    detail,
   });
   const code = error.code ?? -1;
   const publishing = PUBLISHING_SUBCODES.get(error.subcode ?? -1);
@@ -108,7 +104,6 @@ export function classifyInstagramFailure(status: number, body: unknown): Failure
     kind: transient ? 'transient' : 'other',
     platformCode: oauth?.code ?? `http_${status}`,
     reauthReason: null,
-    detail: oauth?.message ?? null,
   };
 }
 

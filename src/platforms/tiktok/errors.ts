@@ -45,20 +45,12 @@ const REJECTED_CODES = new Set([
 /** `fail_reason`s after which the same post may succeed if made again. */
 const RETRYABLE_FAIL_REASONS = new Set(['internal', 'video_pull_failed', 'photo_pull_failed']);
 
-interface TikTokErrorFields {
-  /** OAuth endpoints: top-level `error`; v2 APIs: `error.code` (`"ok"` on success). */
-  code: string | null;
-  detail: string | null;
-}
-
-function errorFields(body: unknown): TikTokErrorFields {
-  if (typeof body !== 'object' || body === null) return { code: null, detail: null };
-  const { error, error_description: description } = body as Record<string, unknown>;
-  if (typeof error === 'object' && error !== null) {
-    const envelope = error as Record<string, unknown>;
-    return { code: nonEmptyString(envelope['code']), detail: nonEmptyString(envelope['message']) };
-  }
-  return { code: nonEmptyString(error), detail: nonEmptyString(description) };
+/** OAuth endpoints: top-level `error`; v2 APIs: `error.code` (`"ok"` on success). Their text is never kept. */
+function errorCode(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const { error } = body as Record<string, unknown>;
+  if (typeof error === 'object' && error !== null) return nonEmptyString((error as Record<string, unknown>)['code']);
+  return nonEmptyString(error);
 }
 
 /**
@@ -66,32 +58,28 @@ function errorFields(body: unknown): TikTokErrorFields {
  * the v2 APIs always carry `error`, with `code: "ok"` on success, so the status alone proves nothing.
  */
 export function isTikTokFailure(status: number, body: unknown): boolean {
-  const { code } = errorFields(body);
+  const code = errorCode(body);
   return status < 200 || status >= 300 || (code !== null && code !== 'ok');
 }
 
-function reauth(code: string, reason: FailureClassification['reauthReason'], detail: string | null): FailureClassification {
+function reauth(code: string, reason: FailureClassification['reauthReason'], detail: string | null = null): FailureClassification {
   return { kind: 'needs_reauth', platformCode: code, reauthReason: reason, detail };
 }
 
 /** Classifies a failed TikTok call (docs/behaviour.md, "Platform failures"): only a definite rejection of the credential means reauth. */
 export function classifyTikTokFailure(status: number, body: unknown, call: TikTokCall): FailureClassification {
-  const fields = errorFields(body);
-  const code = fields.code ?? `http_${status}`;
-  const { detail } = fields;
-  if (status >= 500 || status === 429 || TRANSIENT_CODES.has(code)) {
-    return { kind: 'transient', platformCode: code, reauthReason: null, detail };
-  }
+  const code = errorCode(body) ?? `http_${status}`;
+  if (status >= 500 || status === 429 || TRANSIENT_CODES.has(code)) return { kind: 'transient', platformCode: code, reauthReason: null };
   if (code === 'invalid_grant' && call.endpoint === 'refresh') {
-    return reauth(code, call.refreshTokenExpired ? 'refresh_expired' : 'token_revoked', detail);
+    return reauth(code, call.refreshTokenExpired ? 'refresh_expired' : 'token_revoked');
   }
   // The caller tries one refresh before acting on this; classifying is all that happens here.
-  if (code === 'access_token_invalid') return reauth(code, 'credential_invalid', detail);
-  if (code === 'scope_not_authorized') return reauth(code, 'scopes_missing', detail);
-  if (POSTING_LIMIT_CODES.has(code)) return { kind: 'posting_limit', platformCode: code, reauthReason: null, detail };
-  if (REJECTED_CODES.has(code)) return { kind: 'rejected', platformCode: code, reauthReason: null, detail };
+  if (code === 'access_token_invalid') return reauth(code, 'credential_invalid');
+  if (code === 'scope_not_authorized') return reauth(code, 'scopes_missing');
+  if (POSTING_LIMIT_CODES.has(code)) return { kind: 'posting_limit', platformCode: code, reauthReason: null };
+  if (REJECTED_CODES.has(code)) return { kind: 'rejected', platformCode: code, reauthReason: null };
   // Includes `invalid_grant` on a code exchange: a bad or reused code, not a dead account.
-  return { kind: 'other', platformCode: code, reauthReason: null, detail };
+  return { kind: 'other', platformCode: code, reauthReason: null };
 }
 
 /**

@@ -9,28 +9,29 @@ const TRANSIENT_API_REASONS = new Set(['quotaExceeded', 'rateLimitExceeded', 'us
 /** The grant lacks a scope the call needs (the legacy reason and the newer one). */
 const SCOPE_REASONS = new Set(['insufficientPermissions', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT']);
 
+/** Google's failures, by their code only: the text that comes with them is never kept (docs/security.md). */
 type GoogleError =
   /** The OAuth endpoints: `{"error":"invalid_grant","error_description":"…"}`. */
-  | { shape: 'oauth'; code: string; detail: string | null }
+  | { shape: 'oauth'; code: string }
   /** The Data API: `{"error":{"code":401,"message":"…","errors":[{"reason":"authError",…}],"status":"UNAUTHENTICATED"}}`. */
-  | { shape: 'api'; code: string; detail: string | null }
-  | { shape: 'none'; code: string; detail: null };
+  | { shape: 'api'; code: string }
+  | { shape: 'none'; code: string };
 
 function googleError(status: number, body: unknown): GoogleError {
   const error = jsonRecord(body)?.['error'];
   const oauthCode = nonEmptyString(error);
-  if (oauthCode !== null) return { shape: 'oauth', code: oauthCode, detail: nonEmptyString(jsonRecord(body)?.['error_description']) };
+  if (oauthCode !== null) return { shape: 'oauth', code: oauthCode };
   const api = jsonRecord(error);
   if (api !== null) {
     const first = Array.isArray(api['errors']) ? jsonRecord(api['errors'][0]) : null;
     const code = nonEmptyString(first?.['reason']) ?? nonEmptyString(api['status']) ?? `http_${status}`;
-    return { shape: 'api', code, detail: nonEmptyString(api['message']) };
+    return { shape: 'api', code };
   }
-  return { shape: 'none', code: `http_${status}`, detail: null };
+  return { shape: 'none', code: `http_${status}` };
 }
 
 function verdict(kind: FailureClassification['kind'], error: GoogleError, reauthReason: ReauthReason | null = null): FailureClassification {
-  return { kind, platformCode: error.code, reauthReason, detail: error.detail };
+  return { kind, platformCode: error.code, reauthReason };
 }
 
 /**

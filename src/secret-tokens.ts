@@ -1,0 +1,39 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/**
+ * Identifiers that grant something to whoever holds them: OAuth states (a pending consent that
+ * any code for the server's client id completes, docs/security.md), media ids (served without
+ * authentication), and every upload URL, reconnect link or token that comes later.
+ *
+ * Each one is drawn from the operating system's CSPRNG on its own, with no time component and
+ * no generator shared with public identifiers: request and event ids come from a monotonic ULID
+ * factory (src/ids.ts), so anything minted from that factory is its neighbours' id plus one.
+ */
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const TOKEN_BYTES = 16;
+
+/** Prefixes of capability identifiers in ULID shape. */
+export type SecretUlidPrefix = 'st';
+/** Prefixes of capability identifiers in prefixed-UUID shape. */
+export type SecretUuidPrefix = 'med';
+
+/**
+ * `<prefix>_` + 26 Crockford base32 characters: the public shape of a ULID (clients may validate
+ * it), but all 128 bits are random. 26 characters hold 130 bits; the top two are zero, so the
+ * first character is 0–7, as in every ULID.
+ */
+export function newSecretUlid(prefix: SecretUlidPrefix): string {
+  let value = BigInt(`0x${randomBytes(TOKEN_BYTES).toString('hex')}`);
+  const chars = new Array<string>(26);
+  for (let i = 25; i >= 0; i--) {
+    chars[i] = CROCKFORD[Number(value & 31n)] as string;
+    value >>= 5n;
+  }
+  return `${prefix}_${chars.join('')}`;
+}
+
+/** `<prefix>_<uuid v4>`: randomUUID draws its 122 random bits from the same CSPRNG. */
+export function newSecretUuid(prefix: SecretUuidPrefix): string {
+  return `${prefix}_${randomUUID()}`;
+}
