@@ -160,7 +160,7 @@ for (const engine of engines) {
       // The stored message is the server's own: nothing of the platform's text, so nothing it echoed.
       const lastErrorMessage = afterFailure.json().token.lastError.message as string;
       assert.ok(!lastErrorMessage.includes(echoed) && !lastErrorMessage.includes('malformed'), afterFailure.body);
-      assert.match(lastErrorMessage, /^(TikTok|Instagram) token refresh failed \(HTTP 400\): [\w/]+$/);
+      assert.match(lastErrorMessage, new RegExp(`^${platformModule(platform).displayName} token refresh failed \\(HTTP 400\\): [\\w/]+$`));
 
       // A real refresh, through the live health check, once it is due.
       clock.advance(kit.refreshDueAfterMs);
