@@ -27,7 +27,25 @@ export interface Config {
   refreshIntervalMs: number;
   webhookPollIntervalMs: number;
   logLevel: string;
+  /** Where uploaded media and avatars live (docs/reference/content.md). */
+  storage: StorageConfig;
 }
+
+/** The blob store: a directory this server serves itself, or an S3-compatible bucket. */
+export type StorageConfig =
+  | { kind: 'filesystem'; directory: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      /** Null: AWS S3 itself; otherwise any S3-compatible endpoint (MinIO, R2, …). */
+      endpoint: string | null;
+      region: string;
+      /** Null: the AWS SDK's default credential chain (instance roles, AWS_PROFILE, …). */
+      credentials: { accessKeyId: string; secretAccessKey: string } | null;
+      forcePathStyle: boolean;
+      /** Set when the bucket (or a CDN before it) serves objects publicly: asset URLs point there. */
+      publicBaseUrl: string | null;
+    };
 
 export class ConfigError extends Error {}
 
@@ -54,6 +72,17 @@ const envSchema = z.object({
   REFRESH_INTERVAL_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MEDIA_DIR: z.string().min(1).optional(),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0']).optional(),
+  S3_PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /**
@@ -102,6 +131,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshIntervalMs: e.REFRESH_INTERVAL_SECONDS * 1000,
     webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
+    storage: storageConfig(e, dataDir),
+  };
+}
+
+/**
+ * S3 when S3_BUCKET is set, else the filesystem under DATA_DIR (or MEDIA_DIR). Credentials come as
+ * a pair, under the S3_* names or the AWS_* ones; half a pair is a mistake worth stopping for.
+ */
+function storageConfig(e: z.infer<typeof envSchema>, dataDir: string): StorageConfig {
+  if (!e.S3_BUCKET) {
+    const stray = (['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_PUBLIC_BASE_URL'] as const).find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError(`Invalid configuration:\n  S3_BUCKET: required when ${stray} is set`);
+    return { kind: 'filesystem', directory: path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media')) };
+  }
+  const pairs = [
+    ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', e.S3_ACCESS_KEY_ID, e.S3_SECRET_ACCESS_KEY],
+    ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY],
+  ] as const;
+  let credentials: { accessKeyId: string; secretAccessKey: string } | null = null;
+  for (const [idName, secretName, id, secret] of pairs) {
+    if (!id && !secret) continue;
+    if (!id || !secret) {
+      const [missing, present] = id ? [secretName, idName] : [idName, secretName];
+      throw new ConfigError(`Invalid configuration:\n  ${missing}: required when ${present} is set`);
+    }
+    credentials ??= { accessKeyId: id, secretAccessKey: secret };
+  }
+  return {
+    kind: 's3',
+    bucket: e.S3_BUCKET,
+    endpoint: e.S3_ENDPOINT?.replace(/\/+$/, '') ?? null,
+    region: e.S3_REGION ?? e.AWS_REGION ?? 'us-east-1',
+    credentials,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true' || e.S3_FORCE_PATH_STYLE === '1',
+    publicBaseUrl: e.S3_PUBLIC_BASE_URL?.replace(/\/+$/, '') ?? null,
   };
 }
 

@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'INTERNAL'
   | 'PLATFORM_ERROR'
-  | 'KILL_SWITCH';
+  | 'KILL_SWITCH'
+  | 'UPLOAD_INCOMPLETE'
+  | 'UPLOAD_EXPIRED';
 
 export interface ValidationIssue {
   path: string;

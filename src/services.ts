@@ -4,6 +4,11 @@ import type { ApiKeyHashKeys } from './api-keys/authenticate.ts';
 import type { Clock } from './clock.ts';
 import type { DatabaseHandle, Engine } from './db/database.ts';
 import type { Database } from './db/schema.ts';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { ContentHooks } from './content/deps.ts';
+import { sweepUploadSessions } from './content/direct-upload.ts';
+import { createMediaFetch, type MediaFetch } from './content/media-fetch.ts';
+import { createUploadLimiter } from './content/upload-route.ts';
 import { purgeExpired } from './housekeeping.ts';
 import { periodicQueue, type PeriodicTask } from './jobs/periodic.ts';
 import { queueRunner, startQueues, type Queue, type QueueRunner } from './jobs/runner.ts';
@@ -15,6 +20,7 @@ import { deriveApiKeyHashKeys } from './secrets/master-key.ts';
 import { createCredentials, type Credentials } from './social/credentials.ts';
 import { tokenRefreshQueue } from './social/refresh-queue.ts';
 import { createTokenRefresher, type TokenRefresher } from './social/token-refresh.ts';
+import type { BlobStore } from './storage/blob-store.ts';
 import { createVault, type Vault } from './vault/vault.ts';
 import { deliveryQueue } from './webhooks/delivery-worker.ts';
 import { createWebhookSender, type WebhookSender } from './webhooks/http-sender.ts';
@@ -36,6 +42,14 @@ export interface Services {
   production: boolean;
   /** Outbound HTTP for copying avatars. */
   fetch: typeof fetch;
+  /** Where avatars and uploaded media live: a directory or an S3 bucket (src/storage). */
+  blobs: BlobStore;
+  /** Fetches partners' media URLs through the address guard. */
+  fetchMedia: MediaFetch;
+  /** Per-address budget of the unauthenticated upload URLs. */
+  uploadLimiter: RateLimiterAbstract;
+  /** Where scheduled posts plug into content containers (empty until that module registers). */
+  hooks: ContentHooks;
   /** Everything that runs in the background: queues of the one job mechanism (docs/design/jobs.md). */
   queues: BackgroundQueues;
   /** One pass of a queue, for tests that drive background work by hand. */
@@ -59,6 +73,7 @@ export interface PollIntervals {
 
 const DEFAULT_INTERVALS: PollIntervals = { webhookPollMs: 250, refreshPollMs: 30_000, periodicPollMs: 30_000 };
 const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
+const UPLOAD_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 export interface ServiceOptions {
   database: DatabaseHandle;
@@ -73,7 +88,10 @@ export interface ServiceOptions {
   livePlatforms: Partial<Record<PlatformId, PlatformEndpoints | null>>;
   publicBaseUrl: string;
   production: boolean;
+  blobs: BlobStore;
   fetch?: typeof fetch;
+  /** Replaces the guarded fetcher of partners' media URLs (tests). */
+  fetchMedia?: MediaFetch;
   /** Replaces the real HTTP sender of webhook deliveries (tests). */
   webhookSender?: WebhookSender;
   intervals?: Partial<PollIntervals>;
@@ -85,12 +103,16 @@ export function createServices(options: ServiceOptions): Services {
   const fetchImpl = options.fetch ?? fetch;
   const vault = createVault({ masterSecret: options.masterSecret, previousMasterSecrets: [...options.previousMasterSecrets], clock });
   const platforms = buildPlatformAdapters({ emulatorUrl: options.emulatorUrl, live: options.livePlatforms, clock, fetch: fetchImpl });
-  const social = { db, clock, vault, platforms, publicBaseUrl: options.publicBaseUrl, fetch: fetchImpl };
+  const blobs = options.blobs;
+  const social = { db, clock, vault, platforms, publicBaseUrl: options.publicBaseUrl, fetch: fetchImpl, blobs };
   const refresher = createTokenRefresher(social);
   const credentials = createCredentials(social, refresher);
   const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
   const jobDeps = { db, engine: database.engine, clock };
-  const periodicTasks: PeriodicTask[] = [{ name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock) }];
+  const periodicTasks: PeriodicTask[] = [
+    { name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock) },
+    { name: 'content-upload-sweep', intervalMs: UPLOAD_SWEEP_INTERVAL_MS, run: () => sweepUploadSessions({ db, clock, blobs }) },
+  ];
   const queues: BackgroundQueues = {
     deliveries: deliveryQueue(
       { ...jobDeps, vault, send: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: options.production }) },
@@ -107,6 +129,9 @@ export function createServices(options: ServiceOptions): Services {
     apiKeyHashKeys: deriveApiKeyHashKeys(options.masterSecret, [...options.previousMasterSecrets]),
     rateLimiter: createRateLimiter(options.redis),
     production: options.production,
+    fetchMedia: options.fetchMedia ?? createMediaFetch({ production: options.production }),
+    uploadLimiter: createUploadLimiter(options.redis),
+    hooks: { deletionBlockers: [], approvalPromoters: [] },
     queues,
     deliveries: queueRunner(queues.deliveries),
     tokenRefresh: queueRunner(queues.tokenRefresh),

@@ -8,6 +8,9 @@ export const SCOPES = [
   'webhooks:write',
   'projects:read',
   'projects:write',
+  'content:read',
+  'content:write',
+  'content:approve',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

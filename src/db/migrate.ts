@@ -4,6 +4,7 @@ import * as foundation from './migrations/0001_foundation.ts';
 import * as socialAccounts from './migrations/0002_social_accounts.ts';
 import * as webhooks from './migrations/0003_webhooks.ts';
 import * as periodicTasks from './migrations/0006_periodic_tasks.ts';
+import * as content from './migrations/0007_content.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002_social_accounts': socialAccounts,
   '0003_webhooks': webhooks,
   '0006_periodic_tasks': periodicTasks,
+  '0007_content': content,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,6 +8,8 @@ import Fastify, {
 } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerApiKeyRoutes } from '../api-keys/routes.ts';
+import { registerContentRoutes } from '../content/routes.ts';
+import { registerUploadRoute } from '../content/upload-route.ts';
 import { installAuditLog } from '../audit/audit-log.ts';
 import { newUlidId } from '../ids.ts';
 import { registerMediaRoutes } from '../media/routes.ts';
@@ -69,5 +71,7 @@ export async function buildApp(deps: Services, logger: FastifyServerOptions['log
   registerSocialRoutes(routes, deps);
   registerMediaRoutes(routes, deps);
   registerWebhookRoutes(routes, deps);
+  registerContentRoutes(routes, deps);
+  await registerUploadRoute(routes, deps);
   return app;
 }

@@ -2,6 +2,7 @@ import type { PlatformEmulator } from '../emulator/platform-emulator.ts';
 import type { PlatformProfile } from './adapter.ts';
 import type { FailureClassification } from './errors.ts';
 import type { PlatformHttp, PlatformRequest } from './http-client.ts';
+import type { PlatformMedia } from './media.ts';
 import type { TokenSet } from './tokens.ts';
 
 /** One host of a platform: its real base URL, the variable that overrides it, and where the emulator mounts it. */
@@ -83,6 +84,8 @@ export interface PlatformModule<Id extends string = string> {
    */
   classify(status: number, body: unknown, request: PlatformRequest): FailureClassification | null;
   fetchProfile(http: PlatformHttp, tokens: TokenSet): Promise<PlatformProfile>;
+  /** The platform's published media rules and a container's fit to them (docs/platforms/media-rules.md). */
+  readonly media: PlatformMedia;
   readonly emulator: PlatformEmulator;
 }
 

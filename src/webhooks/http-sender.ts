@@ -26,7 +26,7 @@ export interface SenderOptions {
   maxResponseBytes?: number;
 }
 
-class BlockedAddressError extends Error {}
+export class BlockedAddressError extends Error {}
 
 /**
  * POSTs a delivery with a hard timeout, never following redirects, reading at most
@@ -78,7 +78,8 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }, ma
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-function guardedLookup(hostname: string, options: { all?: boolean }, callback: LookupCallback): void {
+/** A dns.lookup that refuses private, loopback and link-local answers: the check runs on the address connected to. */
+export function guardedLookup(hostname: string, options: { all?: boolean }, callback: LookupCallback): void {
   lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     const bad = addresses.find((a) => isBlockedAddress(a.address));

@@ -15,6 +15,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { createServices } from '../../src/services.ts';
+import { createFilesystemBlobStore } from '../../src/storage/filesystem.ts';
 import type { TokenRefresher } from '../../src/social/token-refresh.ts';
 import type { Vault } from '../../src/vault/vault.ts';
 import { consent } from '../support/consent.ts';
@@ -115,6 +116,7 @@ for (const engine of engines) {
         livePlatforms: {},
         publicBaseUrl: 'http://127.0.0.1:8080',
         production: false,
+        blobs: createFilesystemBlobStore(mkdtempSync(path.join(tmpdir(), 'layers-secrets-media-'))),
       });
       ({ vault, refresher } = services);
       const apiKeyHashKey = services.apiKeyHashKeys.current;

@@ -1,5 +1,6 @@
 import { instagramEmulator } from '../../emulator/instagram/index.ts';
 import { definePlatform } from '../module.ts';
+import { instagramMedia } from './media.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyInstagramFailure, isInstagramFailure } from './errors.ts';
 import { fetchInstagramProfile } from './profile.ts';
@@ -49,5 +50,6 @@ export const instagram = definePlatform({
   },
   classify: (status, body) => (isInstagramFailure(status, body) ? classifyInstagramFailure(status, body) : null),
   fetchProfile: fetchInstagramProfile,
+  media: instagramMedia,
   emulator: instagramEmulator,
 });

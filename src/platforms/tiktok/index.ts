@@ -1,5 +1,6 @@
 import { tiktokEmulator } from '../../emulator/tiktok/index.ts';
 import { definePlatform } from '../module.ts';
+import { tiktokMedia } from './media.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyTikTokFailure, isTikTokFailure, tiktokCallOf } from './errors.ts';
 import { fetchTikTokProfile } from './profile.ts';
@@ -36,5 +37,6 @@ export const tiktok = definePlatform({
   classify: (status, body, request) =>
     isTikTokFailure(status, body) ? classifyTikTokFailure(status, body, tiktokCallOf(request)) : null,
   fetchProfile: fetchTikTokProfile,
+  media: tiktokMedia,
   emulator: tiktokEmulator,
 });
