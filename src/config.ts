@@ -87,7 +87,7 @@ const envSchema = z.object({
 
 /**
  * Each platform module names its own variables: the live app's credentials and one base URL per
- * host (defaulting to the real one), e.g. TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET, TIKTOK_API_BASE_URL.
+ * host (defaulting to the real one); docs/operations.md lists them per platform.
  */
 const platformEnvSchema = z.object(
   Object.fromEntries(

@@ -1,4 +1,4 @@
-/** The error codes of API.md §3. Never renamed: clients switch on them. */
+/** The error codes of docs/reference/conventions.md. Never renamed: clients switch on them. */
 export type ErrorCode =
   | 'VALIDATION'
   | 'UNAUTHENTICATED'
@@ -21,7 +21,7 @@ export interface ValidationIssue {
 }
 
 /**
- * An error the API reports to the caller as-is, in the envelope of API.md §3. Domain code throws
+ * An error the API reports to the caller as-is, in the envelope of docs/reference/conventions.md. Domain code throws
  * these; the HTTP layer only renders them.
  */
 export class ApiError extends Error {

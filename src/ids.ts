@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
-/** Resources identified by a prefixed UUID v4 (API.md §1). */
+/** Resources identified by a prefixed UUID v4 (docs/reference/conventions.md, "Identifiers"). */
 export type UuidPrefix = 'org' | 'prj' | 'key' | 'sa' | 'sp' | 'cnt' | 'we' | 'wd' | 'med' | 'ast' | 'fil';
 /** Resources identified by a prefixed ULID, sortable by creation time. */
 export type UlidPrefix = 'st' | 'evt' | 'req' | 'aud';
@@ -26,7 +26,7 @@ export function parsePathId(value: string, prefix: UuidPrefix): string | null {
   return UUID.test(bare) ? `${prefix}_${bare.toLowerCase()}` : null;
 }
 
-/** Bodies must name resources in the prefixed form (API.md §1). */
+/** Bodies must name resources in the prefixed form (docs/reference/conventions.md, "Identifiers"). */
 export function isPrefixedId(value: string, prefix: UuidPrefix): boolean {
   return value.startsWith(`${prefix}_`) && UUID.test(value.slice(prefix.length + 1));
 }

@@ -11,7 +11,7 @@ export interface ParsedKeySecret {
   lookupId: string;
 }
 
-/** A new key secret (API.md §1): shown once, then only its keyed hash is kept. */
+/** A new key secret (docs/reference/conventions.md): shown once, then only its keyed hash is kept. */
 export function generateKeySecret(env: KeyEnv): { lookupId: string; secret: string } {
   const lookupId = Array.from(randomBytes(16), (byte) => BASE32[byte & 31]).join('');
   return { lookupId, secret: `lp_${env}_${lookupId}_${randomBytes(32).toString('base64url')}` };

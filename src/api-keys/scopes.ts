@@ -1,4 +1,4 @@
-/** The scopes of API.md §2. Deny by default: a route names one, a key must hold it (or `*`). */
+/** The scopes of docs/reference/conventions.md. Deny by default: a route names one, a key must hold it (or `*`). */
 export const SCOPES = [
   'social:read',
   'social:write',

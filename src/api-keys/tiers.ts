@@ -1,4 +1,4 @@
-/** Rate-limit tiers of API.md §4, requests per minute per key and endpoint class. */
+/** Rate-limit tiers of docs/reference/conventions.md, requests per minute per key and endpoint class. */
 export const ENDPOINT_CLASSES = ['read', 'write', 'oauth'] as const;
 export type EndpointClass = (typeof ENDPOINT_CLASSES)[number];
 

@@ -15,6 +15,9 @@ const migrations: Record<string, Migration> = {
   '0007_content': content,
 };
 
+/** Every migration's name, in the order they run. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations);
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */

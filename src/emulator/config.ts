@@ -6,7 +6,7 @@ type OptionsOf<E> = E extends PlatformEmulator<infer Options> ? Partial<Options>
 
 /**
  * How to run one emulator: its clock, the origin of its avatar URLs, and per platform (keyed by
- * the platform id) whatever that platform's emulator lets a test tune, e.g. `{ tiktok: { pkceMode: 'desktop' } }`.
+ * the platform id) whatever that platform's emulator lets a test tune, e.g. `{ <platform id>: { accessTokenTtlSeconds: 60 } }`.
  */
 export type EmulatorOptions = {
   /** Injectable clock, epoch ms (default Date.now); all expiry logic uses it. */

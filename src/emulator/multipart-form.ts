@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 /**
- * Text fields of a multipart/form-data body. Instagram's own docs exchange codes with `curl -F`,
+ * Text fields of a multipart/form-data body. Some platforms' own docs exchange codes with `curl -F`,
  * so the emulator accepts that encoding too; file parts are ignored.
  */
 export function parseMultipartFields(body: string, contentType: string): Record<string, string | string[]> {

@@ -19,7 +19,7 @@ export interface PlatformEmulator<Options extends object = object> {
   readonly faultEndpoints: readonly string[];
   /** Kinds of user `POST /_control/users/:platform/:username` can create; the first is what a consent creates. */
   readonly accountTypes: readonly [string, ...string[]];
-  /** Error subcodes `…/revoke` may ask later calls to report (Instagram's 458, 460, 467); empty when the platform has none. */
+  /** Error subcodes `…/revoke` may ask later calls to report (Graph-style 458, 460, 467); empty when the platform has none. */
   readonly revokeSubcodes: readonly number[];
   /** The platform's id for a username: derived from the name, so stable across instances and restarts. */
   userId(username: string): string;

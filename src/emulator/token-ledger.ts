@@ -20,10 +20,10 @@ export interface IssuedToken {
   grant: Grant;
   issuedAt: number;
   expiresAt: number;
-  /** Set when a newer token replaced this one (TikTok refresh rotation, Instagram exchange). */
+  /** Set when a newer token replaced this one (refresh-token rotation, a short-lived token exchanged for a long-lived one). */
   replacedBy: 'rotated' | 'exchanged' | undefined;
   revoked: boolean;
-  /** Instagram Graph error_subcode reported for a revoked token (458, 460 or 467). */
+  /** Error subcode reported for a revoked token, where the platform has them (the emulator's `revokeSubcodes`). */
   revokedSubcode: number | undefined;
 }
 
@@ -63,7 +63,7 @@ export class TokenLedger {
     if (issued.revoked) return 'revoked';
     if (issued.replacedBy === 'rotated') return 'rotated';
     if (this.#clock.now() >= issued.expiresAt) return 'expired';
-    // An exchanged short-lived token keeps working until it expires, as on Instagram.
+    // An exchanged short-lived token keeps working until it expires, as the platforms that exchange them do.
     return issued.replacedBy ?? 'active';
   }
 

@@ -4,7 +4,7 @@ export interface EmulatedUser {
   platform: PlatformId;
   username: string;
   userId: string;
-  /** One of the platform emulator's `accountTypes` (Instagram: BUSINESS, CREATOR, PERSONAL). */
+  /** One of the platform emulator's `accountTypes` (e.g. a business, creator or personal account). */
   accountType: string;
 }
 

@@ -12,7 +12,7 @@ export interface RouteAccess {
   /** The scope a key must hold; null for routes every key may call (whoami, killing its own org's keys). */
   scope: Scope | null;
   endpointClass: EndpointClass;
-  /** oauth-url and reauth-url detect reused keys but never replay (API.md §4). */
+  /** oauth-url and reauth-url detect reused keys but never replay (docs/reference/conventions.md, "Idempotency"). */
   idempotency?: 'replay' | 'detect-conflicts';
 }
 
@@ -32,7 +32,7 @@ export function principalOf(request: { principal: Principal | null }): Principal
 }
 
 /**
- * Runs in onRequest, before the body is read, in the order of API.md §3:
+ * Runs in onRequest, before the body is read, in the order of docs/reference/conventions.md ("The order of checks"):
  * authenticate (401) → kill switch (503) → scope (403) → rate limit (429).
  */
 export function installAccessControl(app: FastifyInstance, deps: { db: Kysely<Database>; apiKeyHashKeys: ApiKeyHashKeys; rateLimiter: RateLimiter }): void {

@@ -48,7 +48,7 @@ export async function buildApp(deps: Services, logger: FastifyServerOptions['log
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
-  // JSON in, JSON out (API.md): Fastify's built-in text/plain parser would let a text body reach
+  // JSON in, JSON out (docs/reference/conventions.md): Fastify's built-in text/plain parser would let a text body reach
   // the schema (422); without it, any other media type is a 400.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(zodValidatorCompiler);

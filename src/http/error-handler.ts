@@ -19,7 +19,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
 }
 
 /**
- * Every failure, including the framework's own, leaves in the envelope of API.md §3.
+ * Every failure, including the framework's own, leaves in the envelope of docs/reference/conventions.md ("Errors").
  * Unexpected errors are logged with the request id and answered as a bare 500 INTERNAL.
  */
 export function installErrorHandling(app: FastifyInstance): void {

@@ -21,7 +21,7 @@ declare module 'fastify' {
 }
 
 /**
- * `Idempotency-Key` (API.md §4), per API key and route, kept 24 hours. Checked after the body is
+ * `Idempotency-Key` (docs/reference/conventions.md, "Idempotency"), per API key and route, kept 24 hours. Checked after the body is
  * validated, so a rejected body never occupies a key. The first response (success or 4xx) is
  * stored and replayed byte for byte; a 5xx releases the key so the client can retry.
  */

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-/** The error envelope of API.md §3, as documented on every route. */
+/** The error envelope of docs/reference/conventions.md, as documented on every route. */
 export const errorEnvelopeSchema = z
   .object({
     error: z.object({

@@ -9,7 +9,7 @@ export interface PlatformProfile {
   displayName: string | null;
   /** The platform's (expiring) CDN URL; the server copies the image at connect and reauth. */
   avatarUrl: string | null;
-  /** False when the account cannot publish through this API (an Instagram personal account, a Google account without a channel). */
+  /** False when the account cannot publish through this API (e.g. a personal account where only business accounts can). */
   eligible: boolean;
 }
 
@@ -22,11 +22,11 @@ export interface AuthorizeRequest {
 }
 
 export interface CodeExchange {
-  /** The code exactly as the callback received it (Instagram's may carry the `#_` suffix). */
+  /** The code exactly as the callback received it (it may carry a fragment suffix the module strips). */
   code: string;
   redirectUri: string;
   codeVerifier: string;
-  /** Scopes the callback says were granted, when the platform says (TikTok `scopes`, Google `scope`). */
+  /** Scopes the callback says were granted, when the platform says. */
   callbackScopes: string[] | null;
 }
 
@@ -43,12 +43,12 @@ export interface PlatformAdapter {
   authorizeUrl(request: AuthorizeRequest): string;
   /** The granted scopes a callback reports, when the platform reports them there. */
   callbackScopes(query: Readonly<Record<string, string | undefined>>): string[] | null;
-  /** Code → tokens (for Instagram: short-lived, then exchanged for the long-lived token). */
+  /** Code → tokens (through the module's own exchange where one call is not enough). */
   exchangeCode(exchange: CodeExchange): Promise<TokenSet>;
   fetchProfile(tokens: TokenSet): Promise<PlatformProfile>;
   /** A refreshed token set; throws PlatformError. Never returns a set without a usable access token. */
   refresh(tokens: TokenSet): Promise<TokenSet>;
-  /** When a refresh should happen (before expiry; Instagram: not before the token is 24 h old). */
+  /** When a refresh should happen (the module's schedule). */
   nextRefreshAt(tokens: TokenSet): string | null;
   /** Revokes the grant upstream (best effort: callers ignore failures). */
   revoke(tokens: TokenSet): Promise<void>;

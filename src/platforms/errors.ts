@@ -7,15 +7,17 @@ import type { PlatformId } from './registry.ts';
  * - `transient`: 5xx, 429, timeouts, network errors: retry later, status unchanged;
  * - `needs_reauth`: a definite rejection of the credential (revoked grant, expired refresh
  *   token, an access token a refresh cannot mend);
- * - `other`: anything else (a bad request, a bug, content the platform refuses): reported, not
- *   retried, status unchanged.
+ * - `rejected`: the platform refused the content (format, duration, size, a privacy option the
+ *   creator does not offer): the post fails with MEDIA_REJECTED, nothing is retried;
+ * - `posting_limit`: the platform's posting cap is reached: the post fails with RATE_LIMITED;
+ * - `other`: anything else (a bad request, a bug): reported, not retried, status unchanged.
  */
-export type PlatformErrorKind = 'transient' | 'needs_reauth' | 'other';
+export type PlatformErrorKind = 'transient' | 'needs_reauth' | 'rejected' | 'posting_limit' | 'other';
 
 export class PlatformError extends Error {
   readonly platform: PlatformId;
   readonly kind: PlatformErrorKind;
-  /** The platform's own error code (TikTok `error` / `error.code`, Graph `code/subcode`, Google `error`). */
+  /** The platform's own error code, as its module's classifier reads it (e.g. `invalid_grant`, `190/463`). */
   readonly platformCode: string;
   readonly reauthReason: ReauthReason | null;
   readonly httpStatus: number | null;
@@ -41,7 +43,7 @@ export class PlatformError extends Error {
 /** What a failed call was, for the error message; `secrets` must never appear in that message. */
 export interface FailureContext {
   platform: PlatformId;
-  /** The platform's name for people, e.g. `TikTok`. */
+  /** The platform's name for people (its module's displayName). */
   displayName: string;
   /** Human-readable name of the call, e.g. `token refresh`. */
   operation: string;

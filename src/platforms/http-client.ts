@@ -39,7 +39,7 @@ export interface PlatformResponse {
   headers: Headers;
   /** Parsed JSON, or undefined when the body is empty or not JSON. */
   body: unknown;
-  /** The raw body, for values JSON.parse cannot hold exactly (Instagram's 64-bit ids). */
+  /** The raw body, for values JSON.parse cannot hold exactly (64-bit integer ids). */
   text: string;
 }
 

@@ -3,13 +3,14 @@ import type { PlatformProfile } from './adapter.ts';
 import type { FailureClassification } from './errors.ts';
 import type { PlatformHttp, PlatformRequest } from './http-client.ts';
 import type { PlatformMedia } from './media.ts';
+import type { PlatformPublishing } from './publishing.ts';
 import type { TokenSet } from './tokens.ts';
 
 /** One host of a platform: its real base URL, the variable that overrides it, and where the emulator mounts it. */
 export interface PlatformHost {
   /** Environment variable an operator sets to point a live app elsewhere (a proxy, a staging host). */
   env: string;
-  /** The real host, e.g. `https://open.tiktokapis.com`. */
+  /** The real host, e.g. `https://api.example-platform.com`. */
   production: string;
   /** Path under `<emulator>/<platform id>` where the bundled emulator serves this host, e.g. `/open`. */
   emulatorPath: string;
@@ -20,9 +21,9 @@ export interface OAuthDescription {
   authorize: {
     host: string;
     path: string;
-    /** TikTok calls the app id `client_key`; everyone else `client_id`. */
+    /** The name the platform gives the app id parameter (usually `client_id`). */
     clientIdParam: string;
-    /** Fixed parameters the platform needs on every consent URL (Google: `access_type=offline`, …). */
+    /** Fixed parameters the platform needs on every consent URL (e.g. `access_type=offline`). */
     extraParams?: Readonly<Record<string, string>>;
   };
   /** PKCE on the consent URL and the code exchange: RFC 7636 S256, plain, or none at all. */
@@ -33,7 +34,7 @@ export interface OAuthDescription {
   defaultScopes: readonly string[];
   /** What publishing needs; a grant without one of them fails with SCOPES_NOT_GRANTED. */
   requiredScopes: readonly string[];
-  /** The callback query parameter that lists what the person actually granted (TikTok `scopes`, Google `scope`). */
+  /** The callback query parameter that lists what the person actually granted (`scope`, `scopes`), if any. */
   callbackScopesParam: string | null;
   token: {
     host: string;
@@ -45,8 +46,8 @@ export interface OAuthDescription {
   };
   /**
    * `grant`: the standard refresh_token grant. `rotating` refresh tokens come back with every
-   * answer and the old one dies (TikTok); `stable` ones are issued once and kept (Google).
-   * `custom`: the module refreshes its own way (Instagram's self-refreshing long-lived token).
+   * answer and the old one dies; `stable` ones are issued once and kept.
+   * `custom`: the module refreshes its own way (e.g. a long-lived access token that refreshes itself).
    */
   refresh:
     | { kind: 'grant'; refreshTokens: 'rotating' | 'stable' }
@@ -55,7 +56,7 @@ export interface OAuthDescription {
   refreshMendsRejectedAccessToken: boolean;
   /** When the background refresher should next refresh this token set; null: never (it cannot be refreshed). */
   nextRefreshAt(tokens: TokenSet): string | null;
-  /** A code exchange that needs more than one standard call (Instagram trades its short-lived token for a long-lived one). */
+  /** A code exchange that needs more than one standard call (e.g. a short-lived token traded for a long-lived one). */
   exchange?(http: PlatformHttp, code: string, redirectUri: string, codeVerifier: string, callbackScopes: string[] | null): Promise<TokenSet>;
   /** Revocation endpoint (RFC 7009 style, a form with `token`); null where the platform has none. */
   revoke: { host: string; path: string; token: 'access' | 'refresh'; clientAuth: 'body' | 'none' } | null;
@@ -86,6 +87,8 @@ export interface PlatformModule<Id extends string = string> {
   fetchProfile(http: PlatformHttp, tokens: TokenSet): Promise<PlatformProfile>;
   /** The platform's published media rules and a container's fit to them (docs/platforms/media-rules.md). */
   readonly media: PlatformMedia;
+  /** How posts are published there; absent where this server does not publish (yet). */
+  readonly publishing?: PlatformPublishing;
   readonly emulator: PlatformEmulator;
 }
 

@@ -10,9 +10,9 @@ import { parseScopeList, secondsAfter, type TokenSet } from './tokens.ts';
 /**
  * The shared OAuth 2.0 core: consent URL, code exchange, refresh and revoke for every platform,
  * configured by each module's OAuthDescription. Why not arctic or oauth4webapi: see
- * docs/design/oauth-core.md (TikTok's 200-with-error answers and `client_key`, Instagram's token
- * answers without `token_type` and its 64-bit ids, lifetimes always read from each answer,
- * refresh tokens that rotate on one platform and not on another, failures classified for reauth).
+ * docs/design/oauth-core.md (errors answered with 200, renamed client id parameters, token answers
+ * without `token_type` and with 64-bit ids, lifetimes always read from each answer, refresh tokens
+ * that rotate on one platform and not on another, failures classified for reauth).
  */
 
 /** RFC 7636 S256: base64url(sha256(ascii(verifier))). */
@@ -21,8 +21,8 @@ export function s256CodeChallenge(codeVerifier: string): string {
 }
 
 /**
- * The token endpoint's answer, as RFC 6749 §5.1 describes it plus TikTok's `refresh_expires_in`.
- * `token_type` is not required: Instagram omits it.
+ * The token endpoint's answer, as RFC 6749 §5.1 describes it plus the `refresh_expires_in` some
+ * platforms add. `token_type` is not required: some platforms omit it.
  */
 const tokenResponseSchema = z.object({
   access_token: z.string().min(1),
@@ -59,7 +59,7 @@ export async function requestTokenEndpoint(
 
 /**
  * A token answer as the server keeps it. Lifetimes come from each answer, never from constants
- * (platforms change them: docs/platforms/tiktok.md). A `stable` refresh token that does not come
+ * (platforms change them: docs/design/oauth-core.md). A `stable` refresh token that does not come
  * back is kept; a `rotating` one must.
  */
 async function grantTokens(

@@ -1,12 +1,12 @@
 /** Tokens as the server keeps them (in the vault), whatever the platform's own shapes. */
 export interface TokenSet {
   accessToken: string;
-  /** The refresh token (rotating on TikTok, stable on Google); null where the access token refreshes itself (Instagram). */
+  /** The refresh token (rotating or stable, per platform); null where the access token refreshes itself. */
   refreshToken: string | null;
   accessTokenExpiresAt: string;
-  /** When the credential can no longer be refreshed, when the platform says (TikTok refresh token; Instagram = access token expiry). */
+  /** When the credential can no longer be refreshed, when the platform says (the refresh token's expiry, or the self-refreshing access token's). */
   refreshTokenExpiresAt: string | null;
-  /** When the access token was issued (Instagram may refresh only tokens at least 24 h old). */
+  /** When the access token was issued (some platforms refresh only tokens of a minimum age). */
   issuedAt: string;
   grantedScopes: string[];
 }

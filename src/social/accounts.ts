@@ -15,7 +15,7 @@ export interface AccountListQuery {
 
 /**
  * An account of the caller's organization, or 404: another organization's account is reported
- * absent, never forbidden. `live` also treats disconnected accounts as absent (API.md §3).
+ * absent, never forbidden. `live` also treats disconnected accounts as absent (docs/reference/conventions.md, "Errors").
  */
 export async function findAccount(
   db: Kysely<Database>,

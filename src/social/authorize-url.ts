@@ -21,7 +21,7 @@ export interface AuthorizeUrl {
   expiresAt: string;
 }
 
-/** oauth-url (API.md §5.1): a consent URL that creates a new account when completed. */
+/** oauth-url (docs/reference/social-accounts.md): a consent URL that creates a new account when completed. */
 export async function mintConnectUrl(
   deps: SocialDeps,
   principal: Principal,
@@ -44,7 +44,7 @@ export async function mintConnectUrl(
 }
 
 /**
- * reauth-url (API.md §5.2, the seed page): a consent URL whose completion binds fresh tokens
+ * reauth-url (docs/reference/social-accounts.md; the seed page of this project): a consent URL whose completion binds fresh tokens
  * back to the same socialAccountId. Allowed from `connected` too (to add scopes early).
  */
 export async function mintReauthUrl(

@@ -56,7 +56,7 @@ async function verifyWithPlatform(deps: SocialDeps & { credentials: Credentials 
   if (!('tokens' in credentials)) return credentials;
   let failure = await profileCheck(credentials);
   // A rejected access token may only be expired early where the platform's refresh can mend it:
-  // one forced refresh decides. Elsewhere (Instagram's code 190) a refresh never mends it.
+  // one forced refresh decides. Where the module says a refresh cannot mend it, none is tried.
   if (failure?.kind === 'needs_reauth' && credentials.adapter.module.oauth.refreshMendsRejectedAccessToken && !credentials.refreshed) {
     credentials = await usable(true);
     if (!('tokens' in credentials)) return credentials;

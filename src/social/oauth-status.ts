@@ -6,7 +6,7 @@ import { notFound } from '../errors.ts';
 import type { OAuthErrorCode, OAuthStatusView } from './schemas.ts';
 
 /**
- * oauth-status (API.md §5.4). Visible only to the key that minted the state: any other key,
+ * oauth-status (docs/reference/social-accounts.md). Visible only to the key that minted the state: any other key,
  * even of the same organization, gets 404.
  */
 export async function readOAuthStatus(db: Kysely<Database>, clock: Clock, principal: Principal, stateId: string): Promise<OAuthStatusView> {

@@ -14,8 +14,8 @@ export interface RevokedAccount {
 }
 
 /**
- * Revoke (API.md §5.7). One transaction destroys the credential and disconnects the account, so
- * nothing can publish through it afterwards (LESSONS.md 6); the platform grant is revoked after
+ * Revoke (docs/reference/social-accounts.md). One transaction destroys the credential and disconnects the account, so
+ * nothing can publish through it afterwards (docs/behaviour.md); the platform grant is revoked after
  * the commit, best effort, with the tokens read beforehand.
  */
 export async function revokeAccount(deps: SocialDeps, principal: Principal, socialAccountId: string, log: { warn(obj: object, msg: string): void }): Promise<RevokedAccount> {

@@ -1,4 +1,4 @@
-/** Every event type an endpoint can subscribe to (API.md §6). */
+/** Every event type an endpoint can subscribe to (docs/reference/webhooks.md). */
 export const EVENT_TYPES = [
   'social_account.connected',
   'social_account.needs_reauth',

@@ -3,7 +3,7 @@ export const MAX_ATTEMPTS = 8;
 /** Failures in a row, across deliveries, after which an endpoint is auto-paused. */
 export const AUTO_PAUSE_AFTER_FAILURES = 20;
 
-// Waits after attempts 1…7: about 23.6 hours from the first try to the last (API.md §6: "about a day").
+// Waits after attempts 1…7: about 23.6 hours from the first try to the last (docs/reference/webhooks.md, "Retries": about a day).
 const BACKOFF_MS = [60_000, 5 * 60_000, 30 * 60_000, 60 * 60_000, 2 * 3_600_000, 6 * 3_600_000, 14 * 3_600_000];
 
 /**

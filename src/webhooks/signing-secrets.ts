@@ -5,7 +5,7 @@ export interface SigningSecrets {
   secrets: Array<{ secret: string; expiresAt: string | null }>;
 }
 
-/** After a rotation the old secret keeps signing for 24 hours (API.md §6). */
+/** After a rotation the old secret keeps signing for 24 hours (docs/reference/webhooks.md). */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 export function newSigningSecret(): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 
-/** A request id as API.md §1 defines it: `req_` + 26 Crockford base32 characters. */
+/** A request id as docs/reference/conventions.md defines it: `req_` + 26 Crockford base32 characters. */
 export const REQUEST_ID = /^req_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export interface ErrorBody {

@@ -9,7 +9,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/main.ts'
 import { createScratchDatabase, freePorts, runCli, startServerProcess, type ScratchDatabase, type ServerProcess } from '../support/server-process.ts';
 
 /**
- * Two real `layers serve` processes over one Postgres database and one Redis: what API.md §4
+ * Two real `layers serve` processes over one Postgres database and one Redis: what docs/reference/conventions.md
  * promises "across all server processes" (rate-limit budgets, kill switches) is checked between
  * processes, not between two apps in one process.
  */

@@ -27,7 +27,7 @@ import {
 } from './helpers.ts';
 
 /**
- * The callback's failure paths (API.md §5.3): every one ends in a 302 to
+ * The callback's failure paths (docs/reference/social-accounts.md, "The callback"): every one ends in a 302 to
  * `returnUrl?layers_oauth_error=<CODE>` with oauth-status `failed`, binds nothing, and leaves a
  * reauthed account exactly as it was. No usable state → an HTML page, never a redirect.
  */

@@ -24,8 +24,8 @@ import {
 const HOUR = 60 * 60 * 1000;
 
 /**
- * A state completes at most once however many callbacks race for it (API.md §5.3), and an account
- * is refreshed once at a time across every process (LESSONS.md 1), so a rotated refresh token is
+ * A state completes at most once however many callbacks race for it (docs/reference/social-accounts.md, "The callback"), and an account
+ * is refreshed once at a time across every process (docs/behaviour.md, "Token refresh"), so a rotated refresh token is
  * never lost.
  */
 for (const engine of engines) {

@@ -30,7 +30,7 @@ const TRANSIENT_CODES = {
 } as const;
 
 /**
- * Refresh failures are classified before the status is touched (LESSONS.md 2): only a definite
+ * Refresh failures are classified before the status is touched (docs/behaviour.md, "Platform failures"): only a definite
  * rejection of the credential asks the person to reconnect; anything transient is counted,
  * reported in health, and retried later with backoff.
  */

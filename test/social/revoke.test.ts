@@ -19,7 +19,7 @@ import {
 } from './helpers.ts';
 
 /**
- * Revoke (API.md §5.7, LESSONS.md 6): one transaction destroys the credential and disconnects the
+ * Revoke (docs/reference/social-accounts.md, docs/behaviour.md): one transaction destroys the credential and disconnects the
  * account; afterwards every route treats it as gone, and the grant is revoked upstream.
  */
 for (const engine of engines) {

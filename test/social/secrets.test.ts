@@ -28,7 +28,7 @@ const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
 /**
- * Tokens live only in the vault (API.md §5): after a full connect → refresh → failed refresh →
+ * Tokens live only in the vault (docs/operations.md): after a full connect → refresh → failed refresh →
  * reauth → failed callback → revoke on both platforms, no token the platform issued, no
  * authorization code and no PKCE verifier appears in any table (nor, on SQLite, anywhere in the
  * database file), in any API response, or in any log line.

@@ -20,7 +20,7 @@ import {
 import { startReceiver, type EndpointView, type Receiver } from './helpers.ts';
 
 /**
- * API.md §6: "Deliveries are durable: a server restart loses none." A real `layers serve` process
+ * docs/reference/webhooks.md: "Deliveries are durable: a server restart loses none." A real `layers serve` process
  * is SIGKILLed while it works through 1,000 queued deliveries; a second one with the same
  * environment finishes them. Delivery is at least once: the receiver dedupes on X-Layers-Event-Id.
  */

@@ -7,7 +7,7 @@ import { createEndpoint, getDelivery, getEndpoint, sendTestPing, startReceiver, 
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-/** API.md §6 and retry-schedule.ts: waits after attempts 1…7, each ±10 % jitter; 8 attempts in all. */
+/** docs/reference/webhooks.md and retry-schedule.ts: waits after attempts 1…7, each ±10 % jitter; 8 attempts in all. */
 const BACKOFF = [MINUTE, 5 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 6 * HOUR, 14 * HOUR];
 
 for (const engine of engines) {

@@ -5,7 +5,7 @@ import { firstValue } from '../form-values.ts';
 import type { FormValues } from '../form-values.ts';
 import { randomAlphanumeric } from '../random-token.ts';
 
-/** Codes are valid for one hour (PLATFORMS.md 2.1). */
+/** Codes are valid for one hour (docs/platforms/instagram.md). */
 const CODE_TTL_SECONDS = 3600;
 
 function invalid(detail: string): AuthorizeValidation {

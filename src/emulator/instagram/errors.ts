@@ -5,7 +5,7 @@ interface GraphErrorDetails {
   isTransient?: boolean;
 }
 
-/** Graph API error body (graph.instagram.com), PLATFORMS.md 2.3. */
+/** Graph API error body (graph.instagram.com), docs/platforms/instagram.md. */
 export function graphError(code: number, message: string, details: GraphErrorDetails = {}): object {
   return {
     error: {

@@ -6,7 +6,7 @@ import { firstValue } from '../form-values.ts';
 import type { FormValues } from '../form-values.ts';
 import { randomAlphanumeric } from '../random-token.ts';
 
-/** Not documented by TikTok; a few minutes, as PLATFORMS.md 1.3 suggests. */
+/** Not documented by TikTok; a few minutes, as docs/platforms/tiktok.md suggests. */
 const CODE_TTL_SECONDS = 600;
 
 /** TikTok's wording when it refuses an authorize request. */

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * `web`: PKCE optional; a verifier is only checked when both a challenge and a verifier were sent,
  * and either encoding of the challenge is accepted. `desktop`: PKCE required and the challenge must
- * be TikTok's hex(sha256(verifier)), so the usual RFC 7636 base64url challenge fails (PLATFORMS.md 1.2).
+ * be TikTok's hex(sha256(verifier)), so the usual RFC 7636 base64url challenge fails (docs/platforms/tiktok.md, "PKCE").
  */
 export type PkceMode = 'web' | 'desktop';
 

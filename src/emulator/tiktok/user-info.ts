@@ -8,7 +8,7 @@ import { tiktokUnionId } from './ids.ts';
 import { displayNameFor } from '../users.ts';
 import { tiktokApiError, tiktokApiFaultBody, tiktokLogId } from './errors.ts';
 
-/** Scope each user-info field needs (PLATFORMS.md 1.4; `username` moved to user.info.profile in 2024). */
+/** Scope each user-info field needs (docs/platforms/tiktok.md; `username` moved to user.info.profile in 2024). */
 const FIELD_SCOPES = new Map<string, string>([
   ['open_id', 'user.info.basic'],
   ['union_id', 'user.info.basic'],
