@@ -113,10 +113,13 @@ async function sniff(head: Buffer, declared: string | null): Promise<AcceptedTyp
  * bytes start like a type but do not parse as one is refused.
  */
 export async function inspectFile(received: Pick<ReceivedFile, 'file' | 'size' | 'type'>): Promise<AssetFacts> {
-  const probe = await probeFile(received.file);
   const kind = kindOf(received.type);
+  const probe = await probeFile(received.file, { countPackets: kind === 'video' });
   if (!probe || (kind === 'video' && !probe.durationMs)) {
     throw new MediaRefusal('unparseable', `The bytes start like ${received.type} but do not parse as one (truncated or corrupt?).`);
+  }
+  if (/partial file/i.test(probe.errors)) {
+    throw new MediaRefusal('truncated', `The ${kind}'s data ends before its own headers say it does: the file is truncated.`);
   }
   return {
     kind,

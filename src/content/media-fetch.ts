@@ -50,13 +50,13 @@ export function createMediaFetch(options: MediaFetchOptions): MediaFetch {
       }
       const { statusCode, headers, body } = response;
       if (statusCode >= 300 && statusCode < 400 && headers.location) {
-        body.destroy();
+        discard(body);
         if (hop >= MAX_REDIRECTS) throw new MediaRefusal('too_many_redirects', `The URL redirected more than ${MAX_REDIRECTS} times.`);
         current = new URL(String(headers.location), target).toString();
         continue;
       }
       if (statusCode < 200 || statusCode >= 300) {
-        body.destroy();
+        discard(body);
         throw new MediaRefusal('http_status', `Fetching ${target.origin} answered HTTP ${statusCode}.`);
       }
       const declared = headers['content-length'];
@@ -69,6 +69,12 @@ export function createMediaFetch(options: MediaFetchOptions): MediaFetch {
       };
     }
   };
+}
+
+/** Drops a body that will not be read (undici reports the abort as an error nobody needs). */
+export function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 function checkedUrl(raw: string, production: boolean, redirected: boolean): URL {

@@ -7,6 +7,7 @@ import { storeAssets, type CheckedFile } from './assets.ts';
 import { getContainer, type ContainerView } from './containers.ts';
 import type { ContentDeps } from './deps.ts';
 import { inspectFile, MediaRefusal, receiveFile } from './intake.ts';
+import { discard } from './media-fetch.ts';
 import { combinationProblem } from './media-types.ts';
 import { initialApprovalStatus } from './review.ts';
 
@@ -80,7 +81,7 @@ async function fetchAndCheck(deps: ContentDeps, url: string): Promise<CheckedFil
   try {
     received = await receiveFile(fetched.body, scratch, { declaredType: declared });
   } catch (error) {
-    fetched.body.destroy();
+    discard(fetched.body);
     if (error instanceof MediaRefusal) throw error;
     if (signal.aborted) throw new MediaRefusal('timeout', `The download took longer than ${PER_FILE_MS / 1000} s.`);
     const expected = fetched.contentLength === null ? '' : ` (Content-Length said ${fetched.contentLength} bytes)`;
