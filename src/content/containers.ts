@@ -203,7 +203,7 @@ export async function deleteContainer(deps: ContentDeps, organizationId: string,
 }
 
 /**
- * Forgets a container's stored objects (asset media rows; upload staging, marked swept) in `trx`
+ * Forgets a container's stored objects (assets and their media rows; upload staging, marked swept) in `trx`
  * and returns the blob keys to delete once it commits: a rollback must not lose bytes.
  */
 export async function releaseContainerBytes(trx: Transaction<Database>, containerId: string, now: string): Promise<string[]> {
@@ -214,6 +214,7 @@ export async function releaseContainerBytes(trx: Transaction<Database>, containe
     .where('content_assets.container_id', '=', containerId)
     .execute();
   const staging = await trx.selectFrom('content_upload_files').select('staging_key').where('container_id', '=', containerId).where('swept_at', 'is', null).execute();
+  await trx.deleteFrom('content_assets').where('container_id', '=', containerId).execute();
   if (media.length > 0) await trx.deleteFrom('media').where('id', 'in', media.map((m) => m.id)).execute();
   await trx.updateTable('content_upload_files').set({ swept_at: now }).where('container_id', '=', containerId).where('swept_at', 'is', null).execute();
   return [...media.flatMap((m) => (m.storage_key ? [m.storage_key] : [])), ...staging.map((s) => s.staging_key)];
