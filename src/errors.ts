@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'PLATFORM_ERROR'
   | 'KILL_SWITCH'
   | 'UPLOAD_INCOMPLETE'
-  | 'UPLOAD_EXPIRED';
+  | 'UPLOAD_EXPIRED'
+  | 'CONTENT_REJECTED'
+  | 'APPROVAL_REQUIRED';
 
 export interface ValidationIssue {
   path: string;
@@ -48,4 +50,8 @@ export function conflict(message: string, currentStatus: string): ApiError {
 
 export function badRequest(message: string, issues?: ValidationIssue[]): ApiError {
   return new ApiError(400, 'VALIDATION', message, issues ? { issues } : undefined);
+}
+
+export function validationFailed(issues: ValidationIssue[]): ApiError {
+  return new ApiError(422, 'VALIDATION', 'The request failed validation.', { issues });
 }

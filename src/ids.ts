@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
 /** Resources identified by a prefixed UUID v4 (docs/reference/conventions.md, "Identifiers"). */
-export type UuidPrefix = 'org' | 'prj' | 'key' | 'sa' | 'sp' | 'cnt' | 'we' | 'wd' | 'med' | 'ast' | 'fil';
+export type UuidPrefix = 'org' | 'prj' | 'key' | 'sa' | 'sp' | 'cnt' | 'we' | 'wd' | 'med' | 'ps' | 'ast' | 'fil';
 /** Resources identified by a prefixed ULID, sortable by creation time. */
 export type UlidPrefix = 'st' | 'evt' | 'req' | 'aud';
 

@@ -131,7 +131,7 @@ export function createServices(options: ServiceOptions): Services {
     production: options.production,
     fetchMedia: options.fetchMedia ?? createMediaFetch({ production: options.production }),
     uploadLimiter: createUploadLimiter(options.redis),
-    hooks: { deletionBlockers: [], approvalPromoters: [] },
+    hooks: { deletionBlockers: [], approvalPromoters: [], rejectionListeners: [] },
     queues,
     deliveries: queueRunner(queues.deliveries),
     tokenRefresh: queueRunner(queues.tokenRefresh),

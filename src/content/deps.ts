@@ -8,7 +8,7 @@ import type { MediaFetch } from './media-fetch.ts';
 export interface PendingSchedulePromotion {
   status: 'ok' | 'failed' | 'none';
   scheduledPostIds: string[];
-  error?: string;
+  error?: { code: string; message: string };
 }
 
 /**
@@ -19,7 +19,9 @@ export interface ContentHooks {
   /** Ids of posts that keep a container from being deleted (queued or publishing), checked in the delete's transaction. */
   deletionBlockers: ReadonlyArray<(trx: Transaction<Database>, containerId: string) => Promise<string[]>>;
   /** Turns schedule requests kept while the container awaited approval into posts, in the approval's transaction. */
-  approvalPromoters: ReadonlyArray<(trx: Transaction<Database>, containerId: string) => Promise<PendingSchedulePromotion>>;
+  approvalPromoters: ReadonlyArray<(trx: Transaction<Database>, organizationId: string, containerId: string) => Promise<PendingSchedulePromotion>>;
+  /** Drops schedule requests kept for a container its reviewer rejected, in the rejection's transaction. */
+  rejectionListeners: ReadonlyArray<(trx: Transaction<Database>, containerId: string) => Promise<void>>;
 }
 
 export interface ContentDeps {

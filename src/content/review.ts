@@ -58,7 +58,7 @@ export async function approveContainer(
   let promotion: PendingSchedulePromotion = { status: 'none', scheduledPostIds: [] };
   const row = await deps.db.transaction().execute(async (trx) => {
     await review(trx, deps, organizationId, id, 'approved', note);
-    for (const promote of deps.hooks.approvalPromoters) promotion = await promote(trx, id);
+    for (const promote of deps.hooks.approvalPromoters) promotion = await promote(trx, organizationId, id);
     return findContainer(trx, organizationId, id);
   });
   return { ...(await viewContainer(deps, deps.db, row)), pendingSchedulePromotion: promotion };
@@ -67,6 +67,7 @@ export async function approveContainer(
 export async function rejectContainer(deps: ContentDeps, organizationId: string, id: string, reason: string): Promise<ContainerView> {
   const row = await deps.db.transaction().execute(async (trx) => {
     await review(trx, deps, organizationId, id, 'rejected', reason);
+    for (const listener of deps.hooks.rejectionListeners) await listener(trx, id);
     return findContainer(trx, organizationId, id);
   });
   return viewContainer(deps, deps.db, row);

@@ -84,7 +84,11 @@ export const containerSchema = z
 
 export const approvedContainerSchema = containerSchema
   .extend({
-    pendingSchedulePromotion: z.object({ status: z.enum(['ok', 'failed', 'none']), scheduledPostIds: z.array(z.string()), error: z.string().optional() }),
+    pendingSchedulePromotion: z.object({
+      status: z.enum(['ok', 'failed', 'none']),
+      scheduledPostIds: z.array(z.string()),
+      error: z.object({ code: z.string(), message: z.string() }).optional(),
+    }),
   })
   .meta({ id: 'ApprovedContentContainer' });
 

@@ -25,6 +25,8 @@ export interface Database {
   content_assets: ContentAssetsTable;
   content_upload_files: ContentUploadFilesTable;
   content_review_policies: ContentReviewPoliciesTable;
+  scheduled_posts: ScheduledPostsTable;
+  pending_schedules: PendingSchedulesTable;
 }
 
 export interface OrganizationsTable {
@@ -337,4 +339,60 @@ export interface ContentReviewPoliciesTable {
   policy: ReviewPolicy;
   first_n: number | null;
   updated_at: string;
+}
+
+export type ScheduledPostStatus = 'queued' | 'publishing' | 'published' | 'draft' | 'failed' | 'canceled';
+export type PostErrorCode = 'CREDENTIAL_INVALID' | 'PLATFORM_ERROR' | 'MEDIA_REJECTED' | 'PUBLISH_UNCERTAIN' | 'RATE_LIMITED';
+
+/** One target of a schedule or publish request; also the publisher's work item (docs/design/jobs.md). */
+export interface ScheduledPostsTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  container_id: string;
+  social_account_id: string;
+  platform: Platform;
+  mode: 'publish' | 'draft';
+  status: ScheduledPostStatus;
+  scheduled_for: string;
+  /** The caption at creation (the target's override, else the container's); later caption edits do not reach it. */
+  caption: string;
+  first_comment: string | null;
+  /** JSON object of the target's platform-specific fields, by their API names. */
+  settings: string;
+  external_id: string | null;
+  external_url: string | null;
+  /** Failed attempts so far (transient failures are retried with backoff). */
+  attempts: number;
+  /** When the publisher next works the post; null once it is final or while it is held. */
+  next_attempt_at: string | null;
+  attempted_at: string | null;
+  published_at: string | null;
+  canceled_at: string | null;
+  cancel_reason: string | null;
+  /** Set while the post waits for its account's reauth (the hold's reason is always CREDENTIAL_INVALID). */
+  hold_since: string | null;
+  hold_until: string | null;
+  last_error_code: PostErrorCode | null;
+  last_error_message: string | null;
+  last_error_platform_code: string | null;
+  last_error_at: string | null;
+  /** JSON PublishState: the platform steps reached, with their ids (src/platforms/publishing.ts). */
+  publish_state: string | null;
+  /** The publisher's lease (docs/design/jobs.md). */
+  locked_until: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A schedule request kept until its container is approved (then its posts are created) or rejected (dropped). */
+export interface PendingSchedulesTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  container_id: string;
+  scheduled_for: string;
+  /** JSON array of the request's targets, as sent. */
+  targets: string;
+  created_at: string;
 }

@@ -21,6 +21,7 @@ import { installAccessControl } from './access.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
 import { logRedaction, requestSerializer } from './logging.ts';
+import { installOrganizationHeader } from './organization-header.ts';
 import { installMetrics } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
 import { registerSystemRoutes } from './system-routes.ts';
@@ -61,6 +62,7 @@ export async function buildApp(deps: Services, logger: FastifyServerOptions['log
   installMetrics(app);
   await installOpenApi(app, deps.publicBaseUrl);
   installAccessControl(app, deps);
+  installOrganizationHeader(app);
   installIdempotency(app, deps);
   installAuditLog(app, deps);
 

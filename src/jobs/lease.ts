@@ -18,6 +18,7 @@ export interface LeasedTables {
   webhook_deliveries: 'locked_until';
   social_accounts: 'refresh_lease_until';
   periodic_tasks: 'locked_until';
+  scheduled_posts: 'locked_until';
 }
 
 export type LeasedTable = keyof LeasedTables;
@@ -95,6 +96,7 @@ const LEASE_COLUMNS: LeasedTables = {
   webhook_deliveries: 'locked_until',
   social_accounts: 'refresh_lease_until',
   periodic_tasks: 'locked_until',
+  scheduled_posts: 'locked_until',
 };
 
 function leaseColumn(table: LeasedTable): string {

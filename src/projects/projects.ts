@@ -1,15 +1,18 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, ProjectsTable } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/unique-violation.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { after, toPage, type Cursor } from '../http/pagination.ts';
 import { newId } from '../ids.ts';
+import { cancelQueuedPosts } from '../posts/cancel.ts';
 import type { CreateProjectInput, Project, UpdateProjectInput } from './schemas.ts';
 
 export interface ProjectListQuery {
   customerExternalId?: string;
   status?: Project['status'];
+  /** Case-insensitive substring of the name. */
+  search?: string;
   limit: number;
   cursor?: Cursor;
 }
@@ -60,6 +63,7 @@ export async function listProjects(
   let select = db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId);
   if (query.customerExternalId !== undefined) select = select.where('customer_external_id', '=', query.customerExternalId);
   if (query.status) select = select.where('status', '=', query.status);
+  if (query.search !== undefined) select = select.where(nameContains(query.search));
   if (query.cursor) select = select.where(after<Database, 'projects'>(query.cursor, 'created_at'));
   const rows = await select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
   return toPage(rows, query.limit, (row) => ({ at: row.created_at, id: row.id }), toProject);
@@ -87,7 +91,11 @@ export async function updateProject(
   if (patch.metadata !== undefined) changes.metadata = patch.metadata === null ? null : JSON.stringify(patch.metadata);
   if (patch.status !== undefined) changes.status = patch.status;
   try {
-    await db.updateTable('projects').set(changes).where('id', '=', current.id).execute();
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('projects').set(changes).where('id', '=', current.id).execute();
+      // Archiving cancels the project's queued posts, in the same transaction (docs/reference/projects.md).
+      if (patch.status === 'archived' && current.status !== 'archived') await cancelQueuedPosts(trx, clock, { projectId: current.id }, 'project_archived');
+    });
   } catch (error) {
     throw isUniqueViolation(error) ? customerExternalIdTaken(patch.customerExternalId ?? null) : error;
   }
@@ -95,11 +103,20 @@ export async function updateProject(
 }
 
 /**
- * DELETE archives: the project and everything in it stays readable, and PATCH
- * `status: "active"` brings it back.
+ * DELETE archives: the project and everything in it stays readable (its queued posts are
+ * canceled), and PATCH `status: "active"` brings it back.
  */
 export async function archiveProject(db: Kysely<Database>, clock: Clock, organizationId: string, id: string): Promise<Project> {
   return updateProject(db, clock, organizationId, id, { status: 'archived' });
+}
+
+/**
+ * `lower()` on both sides, so SQLite and Postgres agree (SQLite's LIKE ignores case only for ASCII,
+ * Postgres's not at all); `%`, `_` and `\` in the search are literal characters.
+ */
+function nameContains(search: string) {
+  const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<boolean>`lower(name) like lower(${pattern}) escape '\\'`;
 }
 
 async function findProjectRow(db: Kysely<Database>, organizationId: string, id: string): Promise<ProjectsTable> {

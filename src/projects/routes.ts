@@ -13,6 +13,7 @@ import { createProjectBody, PROJECT_STATUSES, projectSchema, updateProjectBody }
 const listQuery = z.strictObject({
   customerExternalId: z.string().max(128).optional(),
   status: z.enum(PROJECT_STATUSES).optional(),
+  search: z.string().min(1).max(128).optional().describe('Case-insensitive substring of the project name.'),
   ...paginationQuery,
 });
 const projectPage = z.object({ items: z.array(projectSchema), nextCursor: z.string().nullable() }).meta({ id: 'ProjectPage' });

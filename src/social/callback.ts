@@ -8,6 +8,7 @@ import type { PlatformAdapter, PlatformProfile } from '../platforms/adapter.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import { isPlatformId } from '../platforms/registry.ts';
 import type { TokenSet } from '../platforms/tokens.ts';
+import { releaseHolds } from '../posts/holds.ts';
 import { newVaultEntryId } from '../vault/vault.ts';
 import { emitAccountEvent } from './account-events.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
@@ -46,7 +47,8 @@ class OAuthFailure extends Error {
  * with the PKCE verifier; the profile is checked (eligibility, scopes, and for a reauth the same
  * platform user); then tokens, account and state are written in one transaction, and the browser
  * goes back to returnUrl with no added parameters. The `social_account.connected` event is written
- * in that same transaction (operation `creation` or `reconnect`). Any failure marks the state failed and adds
+ * in that same transaction (operation `creation` or `reconnect`), and so is the release of the
+ * account's held posts. Any failure marks the state failed and adds
  * `layers_oauth_error=<CODE>` instead; the account of a failed reauth is left exactly as it was.
  */
 export async function completeOAuthCallback(deps: SocialDeps, platform: string, query: CallbackQuery): Promise<CallbackOutcome> {
@@ -144,6 +146,8 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
       throw new OAuthFailure('STATE_EXPIRED', 'The account was disconnected while this reauth was pending; connect it again with oauth-url.');
     }
     const accountId = reconnected ?? (await createAccount(deps, trx, state, adapter, tokens, profile, avatarMediaId));
+    // The account is back: its posts held while it needed reauth publish at once, in scheduledFor order.
+    if (reconnected) await releaseHolds(trx, deps.clock, reconnected);
     await emitAccountEvent(trx, deps.clock, 'social_account.connected', accountId, {
       operation: reconnected ? 'reconnect' : 'creation',
       oauthState: state.id,

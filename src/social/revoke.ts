@@ -1,6 +1,7 @@
 import type { Principal } from '../api-keys/authenticate.ts';
 import { conflict } from '../errors.ts';
 import type { TokenSet } from '../platforms/tokens.ts';
+import { cancelQueuedPosts } from '../posts/cancel.ts';
 import { emitAccountEvent } from './account-events.ts';
 import { findAccount } from './accounts.ts';
 import type { SocialDeps } from './deps.ts';
@@ -14,8 +15,8 @@ export interface RevokedAccount {
 }
 
 /**
- * Revoke (docs/reference/social-accounts.md). One transaction destroys the credential and disconnects the account, so
- * nothing can publish through it afterwards (docs/behaviour.md); the platform grant is revoked after
+ * Revoke (docs/reference/social-accounts.md). One transaction destroys the credential, disconnects
+ * the account and cancels its queued posts (held ones too), so nothing can publish through it afterwards (docs/behaviour.md); the platform grant is revoked after
  * the commit, best effort, with the tokens read beforehand.
  */
 export async function revokeAccount(deps: SocialDeps, principal: Principal, socialAccountId: string, log: { warn(obj: object, msg: string): void }): Promise<RevokedAccount> {
@@ -23,7 +24,7 @@ export async function revokeAccount(deps: SocialDeps, principal: Principal, soci
   if (account.leased === 1) throw conflict('A leased account cannot be revoked by the partner.', 'leased');
   const tokens = account.vault_entry_id ? await deps.vault.get<TokenSet>(deps.db, account.vault_entry_id) : null;
   const now = deps.clock.now().toISOString();
-  const disconnected = await deps.db.transaction().execute(async (trx) => {
+  const canceled = await deps.db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable('social_accounts')
       .set({
@@ -38,13 +39,14 @@ export async function revokeAccount(deps: SocialDeps, principal: Principal, soci
       .where('id', '=', account.id)
       .where('status', '!=', 'disconnected')
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return false;
+    if (Number(result.numUpdatedRows) !== 1) return null;
     if (account.vault_entry_id) await deps.vault.destroy(trx, account.vault_entry_id);
-    await emitAccountEvent(trx, deps.clock, 'social_account.revoked', account.id, { canceledScheduledPosts: 0 });
-    return true;
+    const canceledScheduledPosts = await cancelQueuedPosts(trx, deps.clock, { socialAccountId: account.id }, 'revoked_by_partner');
+    await emitAccountEvent(trx, deps.clock, 'social_account.revoked', account.id, { canceledScheduledPosts });
+    return canceledScheduledPosts;
   });
   // A concurrent revoke got there first: to this caller the account is already gone.
-  if (!disconnected) await findAccount(deps.db, principal.organizationId, socialAccountId, { live: true });
+  if (canceled === null) await findAccount(deps.db, principal.organizationId, socialAccountId, { live: true });
 
   if (tokens) {
     const adapter = deps.platforms.adapter(account.platform, account.sandbox === 1);
@@ -54,7 +56,7 @@ export async function revokeAccount(deps: SocialDeps, principal: Principal, soci
     socialAccountId: account.id,
     status: 'disconnected',
     disconnectedReason: 'revoked_by_partner',
-    canceledScheduledPosts: 0,
+    canceledScheduledPosts: canceled ?? 0,
     disconnectedAt: now,
   };
 }

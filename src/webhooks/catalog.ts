@@ -4,6 +4,7 @@ export const EVENT_TYPES = [
   'social_account.needs_reauth',
   'social_account.revoked',
   'post.scheduled',
+  'post.held',
   'post.published',
   'post.failed',
   'post.canceled',

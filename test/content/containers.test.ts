@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { blobBackends } from '../support/blob-backends.ts';
 import { engines } from '../support/engines.ts';
-import { startMediaServer, type MediaServer } from '../support/media-server.ts';
+import { fixture, startMediaServer, type MediaServer } from '../support/media-server.ts';
+import { findPostableContainer } from '../../src/content/postable.ts';
+import { publishAssets } from '../../src/content/publish-assets.ts';
 import { expectError, expectIssues } from '../foundation/helpers.ts';
 import { contentContext, getAsset, type ContentContext, type Container } from './helpers.ts';
 
@@ -184,6 +186,23 @@ for (const engine of engines) {
         const jpeg = await uploadImage();
         assert.equal(jpeg.platformFit.instagram?.publishable, true);
         assert.equal(jpeg.platformFit.tiktok?.publishable, true);
+      });
+
+      test('what publishing reads: assets in order with a pullable URL and their bytes by range; the postable view', async () => {
+        const res = await call('POST', `/v1/projects/${ctx.projectId}/content/upload`, { media: [{ url: `${origin.url}/f/image.jpg` }, { url: `${origin.url}/f/image.png` }], caption: 'to post' });
+        const container = res.json() as Container;
+        const assets = await publishAssets(ctx, container.id);
+        assert.deepEqual(assets.map((a) => [a.kind, a.mimeType, a.width, a.height]), [['image', 'image/jpeg', 400, 500], ['image', 'image/png', 160, 120]]);
+        assert.deepEqual(assets.map((a) => a.publicUrl), container.assets.map((a) => a.url));
+        const jpeg = fixture('image.jpg');
+        const chunks: Buffer[] = [];
+        for await (const chunk of await (assets[0] as (typeof assets)[0]).open({ start: 10, end: 1033 })) chunks.push(chunk as Buffer);
+        assert.ok(Buffer.concat(chunks).equals(jpeg.subarray(10, 1034)));
+        const postable = await findPostableContainer(ctx.db, ctx.tenantOf.organizationId, container.id);
+        assert.equal(postable.caption, 'to post');
+        assert.equal(postable.platformFit.instagram?.publishable, false);
+        assert.match(postable.platformFit.instagram?.problems[0] ?? '', /JPEG images only/);
+        await assert.rejects(findPostableContainer(ctx.db, (await ctx.tenant({ orgName: 'Elsewhere' })).organizationId, container.id), /not found/);
       });
 
       test('an archived project takes no new content (409)', async () => {

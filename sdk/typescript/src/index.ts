@@ -1,0 +1,23 @@
+export { Layers } from './layers.ts';
+export { LayersError } from './errors.ts';
+export { verifyWebhookSignature, type VerifyOptions } from './webhook-signature.ts';
+export { PageRequest, type Page } from './pagination.ts';
+export type { LayersOptions, RequestOptions } from './http.ts';
+export type { WaitForOAuthOptions } from './resources/social.ts';
+export type {
+  ApiKey,
+  AuthorizeUrl,
+  OAuthStatus,
+  OperationId,
+  Params,
+  Project,
+  Result,
+  RevokedSocialAccount,
+  SocialAccount,
+  SocialAccountHealth,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointWithSecret,
+  Whoami,
+} from './operations.ts';
+export type { components, operations, paths } from './generated/openapi.ts';

@@ -1,0 +1,32 @@
+import { HttpClient, type LayersOptions, type RequestOptions } from './http.ts';
+import type { Result } from './operations.ts';
+import { ApiKeys } from './resources/api-keys.ts';
+import { Projects } from './resources/projects.ts';
+import { Social } from './resources/social.ts';
+import { Webhooks } from './resources/webhooks.ts';
+
+/**
+ * The client: `new Layers({ apiKey, baseUrl })`, then one namespace per part of the API. Every
+ * method takes one object (path parameters, query parameters and body fields together) and an
+ * optional `RequestOptions`, and resolves to the response body or rejects with a LayersError.
+ */
+export class Layers {
+  readonly social: Social;
+  readonly projects: Projects;
+  readonly webhooks: Webhooks;
+  readonly apiKeys: ApiKeys;
+  readonly #http: HttpClient;
+
+  constructor(options: LayersOptions) {
+    this.#http = new HttpClient(options);
+    this.social = new Social(this.#http);
+    this.projects = new Projects(this.#http);
+    this.webhooks = new Webhooks(this.#http);
+    this.apiKeys = new ApiKeys(this.#http);
+  }
+
+  /** The calling key: its organization, scopes, rate-limit tier and return-URL allowlist. */
+  whoami(options?: RequestOptions): Promise<Result<'whoami'>> {
+    return this.#http.request({ method: 'GET', path: '/v1/whoami' }, options);
+  }
+}

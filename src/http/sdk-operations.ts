@@ -1,0 +1,116 @@
+/**
+ * The one source of the SDK surface as the API reference shows it: for each `/v1` route, the
+ * operationId it carries in `/openapi.json`, the TypeScript SDK method that calls it (the Python
+ * SDK's name is the same path in snake_case) and the example arguments from which its curl,
+ * TypeScript and Python samples are rendered (`code-samples.ts`). A new route adds one row here and
+ * one thin method per SDK (docs/sdks.md, "Adding a route").
+ *
+ * `example` holds the route's path parameters, query parameters and body fields in one object, the
+ * way the SDK methods take them.
+ */
+export interface SdkOperation {
+  operationId: string;
+  /** Dotted path from the client object, e.g. `social.createReauthUrl` for `layers.social.createReauthUrl`. */
+  method: string;
+  example: Record<string, unknown>;
+}
+
+const PROJECT = 'prj_254a4ce1-f4ca-42b1-9e36-17ca45ef3d39';
+const ACCOUNT = 'sa_9c1e42a0-b7f3-4e5d-a2c1-8b4f5e6c7d8e';
+const KEY = 'key_3b9e6a2f-5c1d-4e8a-9f0b-7d2c4e6a8b1c';
+const ENDPOINT = 'we_5d7f1a3c-8e2b-4c6d-9a0f-1b3e5c7d9f2a';
+const DELIVERY = 'wd_0e4a6c8b-2d1f-4a3e-8b5c-7f9d1e3a5c6b';
+
+/** Keyed by `METHOD /path` as the OpenAPI document spells it (`{param}` placeholders). */
+export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
+  'GET /v1/whoami': { operationId: 'whoami', method: 'whoami', example: {} },
+  'POST /v1/api-keys/{keyId}/kill': { operationId: 'killApiKey', method: 'apiKeys.kill', example: { keyId: KEY } },
+  'DELETE /v1/api-keys/{keyId}': { operationId: 'retireApiKey', method: 'apiKeys.retire', example: { keyId: KEY } },
+
+  'POST /v1/projects': {
+    operationId: 'createProject',
+    method: 'projects.create',
+    example: { name: 'Acme Fitness', timezone: 'America/New_York', customerExternalId: 'cus_8841' },
+  },
+  'GET /v1/projects': { operationId: 'listProjects', method: 'projects.list', example: { search: 'acme' } },
+  'GET /v1/projects/{projectId}': { operationId: 'getProject', method: 'projects.get', example: { projectId: PROJECT } },
+  'PATCH /v1/projects/{projectId}': {
+    operationId: 'updateProject',
+    method: 'projects.update',
+    example: { projectId: PROJECT, name: 'Acme Fitness Pro' },
+  },
+  'DELETE /v1/projects/{projectId}': { operationId: 'archiveProject', method: 'projects.archive', example: { projectId: PROJECT } },
+
+  'POST /v1/projects/{projectId}/social/oauth-url': {
+    operationId: 'createOAuthUrl',
+    method: 'social.createOAuthUrl',
+    example: { projectId: PROJECT, platform: 'tiktok', returnUrl: 'https://app.example.com/connect/tiktok/return' },
+  },
+  'POST /v1/projects/{projectId}/social/reauth-url': {
+    operationId: 'createReauthUrl',
+    method: 'social.createReauthUrl',
+    example: { projectId: PROJECT, socialAccountId: ACCOUNT, returnUrl: 'https://app.example.com/reconnect/tiktok/return' },
+  },
+  'GET /v1/social/oauth-status/{state}': {
+    operationId: 'getOAuthStatus',
+    method: 'social.getOAuthStatus',
+    example: { state: 'st_01HXZB4P9K2M3N4P5QRS6TVW7X' },
+  },
+  'GET /v1/projects/{projectId}/social-accounts': {
+    operationId: 'listSocialAccounts',
+    method: 'social.listAccounts',
+    example: { projectId: PROJECT, status: 'reauth_required' },
+  },
+  'GET /v1/social-accounts/{socialAccountId}/health': {
+    operationId: 'getSocialAccountHealth',
+    method: 'social.getHealth',
+    example: { socialAccountId: ACCOUNT, check: 'live' },
+  },
+  'DELETE /v1/social-accounts/{socialAccountId}': {
+    operationId: 'revokeSocialAccount',
+    method: 'social.revoke',
+    example: { socialAccountId: ACCOUNT },
+  },
+
+  'POST /v1/webhook-endpoints': {
+    operationId: 'createWebhookEndpoint',
+    method: 'webhooks.endpoints.create',
+    example: { url: 'https://app.example.com/webhooks/layers', events: ['social_account.needs_reauth', 'social_account.connected'] },
+  },
+  'GET /v1/webhook-endpoints': { operationId: 'listWebhookEndpoints', method: 'webhooks.endpoints.list', example: {} },
+  'GET /v1/webhook-endpoints/{endpointId}': {
+    operationId: 'getWebhookEndpoint',
+    method: 'webhooks.endpoints.get',
+    example: { endpointId: ENDPOINT },
+  },
+  'PATCH /v1/webhook-endpoints/{endpointId}': {
+    operationId: 'updateWebhookEndpoint',
+    method: 'webhooks.endpoints.update',
+    example: { endpointId: ENDPOINT, status: 'active' },
+  },
+  'DELETE /v1/webhook-endpoints/{endpointId}': {
+    operationId: 'deleteWebhookEndpoint',
+    method: 'webhooks.endpoints.delete',
+    example: { endpointId: ENDPOINT },
+  },
+  'POST /v1/webhook-endpoints/{endpointId}/test': {
+    operationId: 'testWebhookEndpoint',
+    method: 'webhooks.endpoints.test',
+    example: { endpointId: ENDPOINT },
+  },
+  'POST /v1/webhook-endpoints/{endpointId}/rotate-secret': {
+    operationId: 'rotateWebhookSecret',
+    method: 'webhooks.endpoints.rotateSecret',
+    example: { endpointId: ENDPOINT },
+  },
+  'GET /v1/webhook-endpoints/{endpointId}/deliveries': {
+    operationId: 'listWebhookDeliveries',
+    method: 'webhooks.deliveries.list',
+    example: { endpointId: ENDPOINT, status: 'failed' },
+  },
+  'POST /v1/webhook-deliveries/{deliveryId}/replay': {
+    operationId: 'replayWebhookDelivery',
+    method: 'webhooks.deliveries.replay',
+    example: { deliveryId: DELIVERY },
+  },
+};

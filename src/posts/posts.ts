@@ -1,0 +1,123 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Principal } from '../api-keys/authenticate.ts';
+import type { Clock } from '../clock.ts';
+import type { Database, ScheduledPostsTable } from '../db/schema.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { after, toPage, type Cursor } from '../http/pagination.ts';
+import { parsePathId } from '../ids.ts';
+import { getProject } from '../projects/projects.ts';
+import { emitEvent } from '../webhooks/events.ts';
+import { PLATFORM_TARGET_FIELDS, type ScheduledPostView } from './schemas.ts';
+
+/** The statuses a post can still leave; the others are final. */
+export const OPEN_STATUSES = ['queued', 'publishing'] as const;
+
+export function toPostView(row: ScheduledPostsTable): ScheduledPostView {
+  const settings = JSON.parse(row.settings) as Record<string, unknown>;
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    containerId: row.container_id,
+    socialAccountId: row.social_account_id,
+    platform: row.platform,
+    mode: row.mode,
+    status: row.status,
+    scheduledFor: row.scheduled_for,
+    caption: row.caption,
+    firstComment: row.first_comment,
+    ...platformFieldViews(settings),
+    externalId: row.external_id,
+    externalUrl: row.external_url,
+    attempts: row.attempts,
+    nextAttemptAt: row.status === 'queued' || row.status === 'publishing' ? row.next_attempt_at : null,
+    attemptedAt: row.attempted_at,
+    publishedAt: row.published_at,
+    canceledAt: row.canceled_at,
+    cancelReason: row.cancel_reason,
+    hold: row.hold_since && row.hold_until ? { reason: 'CREDENTIAL_INVALID', since: row.hold_since, until: row.hold_until } : null,
+    lastError:
+      row.last_error_code && row.last_error_at
+        ? {
+            code: row.last_error_code,
+            message: row.last_error_message ?? '',
+            at: row.last_error_at,
+            ...(row.last_error_platform_code ? { platformCode: row.last_error_platform_code } : {}),
+          }
+        : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Every platform-specific field is in every view: the post's own value, null for the others. */
+function platformFieldViews(settings: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(PLATFORM_TARGET_FIELDS).map((field) => [field, settings[field] ?? null]));
+}
+
+export type PostEventType = 'post.scheduled' | 'post.held' | 'post.published' | 'post.failed' | 'post.canceled';
+
+/**
+ * Emits a post event from inside the transaction that changed the post, reading the post as that
+ * transaction sees it (docs/reference/webhooks.md lists each event's fields).
+ */
+export async function emitPostEvent(trx: Transaction<Database>, clock: Clock, type: PostEventType, postId: string): Promise<void> {
+  const post = await trx.selectFrom('scheduled_posts').selectAll().where('id', '=', postId).executeTakeFirstOrThrow();
+  const view = toPostView(post);
+  const base = {
+    scheduledPostId: post.id,
+    containerId: post.container_id,
+    socialAccountId: post.social_account_id,
+    projectId: post.project_id,
+    platform: post.platform,
+    scheduledFor: post.scheduled_for,
+    status: post.status,
+  };
+  const extra: Record<PostEventType, Record<string, unknown>> = {
+    'post.scheduled': {},
+    'post.held': { hold: view.hold },
+    'post.published': { externalId: post.external_id, externalUrl: post.external_url, publishedAt: post.published_at },
+    'post.failed': {
+      error: view.lastError ? { code: view.lastError.code, message: view.lastError.message, ...(view.lastError.platformCode ? { platformCode: view.lastError.platformCode } : {}) } : null,
+    },
+    'post.canceled': { reason: post.cancel_reason },
+  };
+  await emitEvent(trx, clock, { organizationId: post.organization_id, projectId: post.project_id, type, data: { ...base, ...extra[type] } });
+}
+
+/** A post of the caller's organization, or 404 (another organization's post is reported absent). */
+export async function findPost(db: Kysely<Database>, organizationId: string, postId: string): Promise<ScheduledPostsTable> {
+  const row = await db.selectFrom('scheduled_posts').selectAll().where('id', '=', postId).where('organization_id', '=', organizationId).executeTakeFirst();
+  if (!row) throw notFound(`Scheduled post ${postId}`);
+  return row;
+}
+
+export interface PostListQuery {
+  status?: ScheduledPostsTable['status'] | ScheduledPostsTable['status'][];
+  socialAccountId?: string;
+  containerId?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: Cursor;
+}
+
+/** Newest `scheduledFor` first, keyset-paginated on (scheduled_for, id); `since` and `until` are inclusive. */
+export async function listPosts(db: Kysely<Database>, principal: Principal, projectId: string, query: PostListQuery) {
+  const project = await getProject(db, principal.organizationId, projectId);
+  const statuses = query.status === undefined ? [] : [query.status].flat();
+  const containerId = query.containerId === undefined ? undefined : parsePathId(query.containerId, 'cnt');
+  if (query.containerId !== undefined && containerId === null) {
+    throw new ApiError(422, 'VALIDATION', 'The request failed validation.', {
+      issues: [{ path: 'containerId', code: 'custom', message: 'Expected cnt_<uuid> or a bare UUID.' }],
+    });
+  }
+  let select = db.selectFrom('scheduled_posts').selectAll().where('project_id', '=', project.id);
+  if (statuses.length > 0) select = select.where('status', 'in', statuses);
+  if (query.socialAccountId) select = select.where('social_account_id', '=', query.socialAccountId);
+  if (containerId) select = select.where('container_id', '=', containerId);
+  if (query.since) select = select.where('scheduled_for', '>=', query.since);
+  if (query.until) select = select.where('scheduled_for', '<=', query.until);
+  if (query.cursor) select = select.where(after<Database, 'scheduled_posts'>(query.cursor, 'scheduled_for'));
+  const rows = await select.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  return toPage(rows, query.limit, (row) => ({ at: row.scheduled_for, id: row.id }), toPostView);
+}
