@@ -34,7 +34,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   const emulator: RunningEmulator | null = config.emulatorUrl ? null : await startEmulator({ port: config.emulatorPort, host: config.host });
   const emulatorUrl = config.emulatorUrl ?? (emulator as RunningEmulator).url;
-  const blobs = createBlobStore(config.storage, systemClock, config.dataDir);
+  const blobs = await createBlobStore(config.storage, systemClock, config.dataDir);
   // Avatars stored in the database before the blob store existed move into it once (0007_content).
   await moveLegacyMedia(database.db, blobs);
   const services = createServices({

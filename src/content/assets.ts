@@ -11,6 +11,8 @@ import type { ReceivedFile } from './intake.ts';
 export interface CheckedFile {
   received: ReceivedFile;
   facts: AssetFacts;
+  /** A direct upload's staged object, and the version that was checked: the asset is copied from it. */
+  staged?: { key: string; etag: string | null };
 }
 
 /** Files moved into the blob store, with the rows that will make them a container's assets. */
@@ -20,7 +22,7 @@ export interface StoredAssets {
 }
 
 /**
- * Moves checked scratch files into the blob store under fresh keys. If one fails, those already
+ * Moves checked files into the blob store under fresh keys. If one fails, those already
  * stored are deleted: a batch is stored whole or not at all. The caller writes the rows in its
  * transaction and deletes `keys` if that transaction fails.
  */
@@ -29,9 +31,12 @@ export async function storeAssets(blobs: BlobStore, clock: Clock, files: readonl
   const now = clock.now().toISOString();
   const rows: { media: MediaTable; asset: Omit<ContentAssetsTable, 'container_id'> }[] = [];
   try {
-    for (const [position, { received, facts }] of files.entries()) {
+    for (const [position, { received, facts, staged }] of files.entries()) {
       const key = newBlobKey('content');
-      await blobs.putFile(key, received.file, received.type);
+      // A staged upload is copied inside the store (S3 copies without the bytes leaving the bucket),
+      // and only if it is still the version that was checked.
+      if (staged) await blobs.copy(staged.key, key, received.type, staged.etag);
+      else await blobs.putFile(key, received.file, received.type);
       stored.push(key);
       const mediaId = newId('med');
       rows.push({

@@ -257,7 +257,7 @@ async function checkStaged(deps: ContentDeps, file: ContentUploadFilesTable): Pr
   const scratch = await deps.blobs.scratchFile();
   const received = await receiveFile(staged.body, scratch, { exactBytes: file.size_bytes, declaredType: file.content_type });
   try {
-    return { received, facts: await inspectFile(received) };
+    return { received, facts: await inspectFile(received), staged: { key: file.staging_key, etag: staged.info.etag } };
   } catch (error) {
     await rm(received.file, { force: true });
     throw error;

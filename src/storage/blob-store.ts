@@ -5,6 +5,8 @@ export interface BlobInfo {
   size: number;
   /** The type the object was stored with; null where the store keeps none (the filesystem). */
   contentType: string | null;
+  /** The store's version tag of these bytes; null where objects are never rewritten (the filesystem). */
+  etag: string | null;
 }
 
 /** Inclusive byte offsets, as in an HTTP Range header. */
@@ -33,7 +35,8 @@ export interface BlobStore {
   head(key: string): Promise<BlobInfo | null>;
   /** The object's bytes (or a range of them), or null when there is no such object. */
   read(key: string, range?: ByteRange): Promise<{ body: Readable; info: BlobInfo } | null>;
-  copy(from: string, to: string, contentType: string): Promise<void>;
+  /** Copies within the store; with `ifMatch`, only if `from` still holds that version (else it throws). */
+  copy(from: string, to: string, contentType: string, ifMatch?: string | null): Promise<void>;
   /** Deletes the objects; keys that do not exist are ignored. */
   delete(keys: readonly string[]): Promise<void>;
   /** A presigned URL for a direct upload, or null: this server receives the bytes itself (PUT /uploads/<token>). */

@@ -39,7 +39,7 @@ export function createFilesystemBlobStore(directory: string): BlobStore {
   const info = async (key: string): Promise<BlobInfo | null> => {
     try {
       const stats = await stat(pathOf(key));
-      return stats.isFile() ? { size: stats.size, contentType: null } : null;
+      return stats.isFile() ? { size: stats.size, contentType: null, etag: null } : null;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;

@@ -51,7 +51,7 @@ export function createS3BlobStore(config: S3Config, clock: Clock, scratchDir: st
     async head(key) {
       try {
         const head = await client.send(new HeadObjectCommand({ Bucket, Key: checked(key) }));
-        return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? null };
+        return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? null, etag: head.ETag ?? null };
       } catch (error) {
         if (isMissing(error)) return null;
         throw error;
@@ -63,15 +63,22 @@ export function createS3BlobStore(config: S3Config, clock: Clock, scratchDir: st
           new GetObjectCommand({ Bucket, Key: checked(key), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
         );
         const total = object.ContentRange ? Number(object.ContentRange.split('/')[1]) : (object.ContentLength ?? 0);
-        return { body: object.Body as Readable, info: { size: total, contentType: object.ContentType ?? null } };
+        return { body: object.Body as Readable, info: { size: total, contentType: object.ContentType ?? null, etag: object.ETag ?? null } };
       } catch (error) {
         if (isMissing(error)) return null;
         throw error;
       }
     },
-    async copy(from, to, contentType) {
+    async copy(from, to, contentType, ifMatch) {
       await client.send(
-        new CopyObjectCommand({ Bucket, Key: checked(to), CopySource: `${Bucket}/${checked(from)}`, ContentType: contentType, MetadataDirective: 'REPLACE' }),
+        new CopyObjectCommand({
+          Bucket,
+          Key: checked(to),
+          CopySource: `${Bucket}/${checked(from)}`,
+          ContentType: contentType,
+          MetadataDirective: 'REPLACE',
+          ...(ifMatch ? { CopySourceIfMatch: ifMatch } : {}),
+        }),
       );
     },
     async delete(keys) {
