@@ -33,7 +33,7 @@ export const fuzzDrill: Drill = {
     const random = seededRandom(seed);
     const perRoute = quick ? QUICK_INPUTS : FULL_INPUTS;
     // Every fuzzed request comes from 127.0.0.1: the per-address budgets would stop the drill, not a bug.
-    const ctx = await createTestContext(engine, { addressLimits: { callback: 10_000_000, public: 10_000_000 } });
+    const ctx = await createTestContext(engine, { addressLimits: { callback: 10_000_000, upload: 10_000_000, public: 10_000_000 } });
     try {
       const ids = await fixtures(ctx);
       const { document, operations } = await discoverOperations(ctx.app);

@@ -38,7 +38,25 @@ export interface Config {
   /** When set, GET /metrics asks for `Authorization: Bearer <token>`. */
   metricsToken: string | null;
   auditRetentionDays: number;
+  /** Where uploaded media and avatars live (docs/reference/content.md). */
+  storage: StorageConfig;
 }
+
+/** The blob store: a directory this server serves itself, or an S3-compatible bucket. */
+export type StorageConfig =
+  | { kind: 'filesystem'; directory: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      /** Null: AWS S3 itself; otherwise any S3-compatible endpoint (MinIO, R2, …). */
+      endpoint: string | null;
+      region: string;
+      /** Null: the AWS SDK's default credential chain (instance roles, AWS_PROFILE, …). */
+      credentials: { accessKeyId: string; secretAccessKey: string } | null;
+      forcePathStyle: boolean;
+      /** Set when the bucket (or a CDN before it) serves objects publicly: asset URLs point there. */
+      publicBaseUrl: string | null;
+    };
 
 export class ConfigError extends Error {}
 
@@ -78,8 +96,20 @@ const envSchema = z.object({
     }),
   CALLBACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMITS.callback),
   PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMITS.public),
+  UPLOAD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMITS.upload),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
+  MEDIA_DIR: z.string().min(1).optional(),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0']).optional(),
+  S3_PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /**
@@ -140,9 +170,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
-    addressLimits: { callback: e.CALLBACK_RATE_LIMIT_PER_MINUTE, public: e.PUBLIC_RATE_LIMIT_PER_MINUTE },
+    addressLimits: { callback: e.CALLBACK_RATE_LIMIT_PER_MINUTE, upload: e.UPLOAD_RATE_LIMIT_PER_MINUTE, public: e.PUBLIC_RATE_LIMIT_PER_MINUTE },
     metricsToken: e.METRICS_TOKEN ?? null,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    storage: storageConfig(e, dataDir),
+  };
+}
+
+/**
+ * S3 when S3_BUCKET is set, else the filesystem under DATA_DIR (or MEDIA_DIR). Credentials come as
+ * a pair, under the S3_* names or the AWS_* ones; half a pair is a mistake worth stopping for.
+ */
+function storageConfig(e: z.infer<typeof envSchema>, dataDir: string): StorageConfig {
+  if (!e.S3_BUCKET) {
+    const stray = (['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_PUBLIC_BASE_URL'] as const).find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError(`Invalid configuration:\n  S3_BUCKET: required when ${stray} is set`);
+    return { kind: 'filesystem', directory: path.resolve(e.MEDIA_DIR ?? path.join(dataDir, 'media')) };
+  }
+  const pairs = [
+    ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', e.S3_ACCESS_KEY_ID, e.S3_SECRET_ACCESS_KEY],
+    ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY],
+  ] as const;
+  let credentials: { accessKeyId: string; secretAccessKey: string } | null = null;
+  for (const [idName, secretName, id, secret] of pairs) {
+    if (!id && !secret) continue;
+    if (!id || !secret) {
+      const [missing, present] = id ? [secretName, idName] : [idName, secretName];
+      throw new ConfigError(`Invalid configuration:\n  ${missing}: required when ${present} is set`);
+    }
+    credentials ??= { accessKeyId: id, secretAccessKey: secret };
+  }
+  return {
+    kind: 's3',
+    bucket: e.S3_BUCKET,
+    endpoint: e.S3_ENDPOINT?.replace(/\/+$/, '') ?? null,
+    region: e.S3_REGION ?? e.AWS_REGION ?? 'us-east-1',
+    credentials,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true' || e.S3_FORCE_PATH_STYLE === '1',
+    publicBaseUrl: e.S3_PUBLIC_BASE_URL?.replace(/\/+$/, '') ?? null,
   };
 }
 

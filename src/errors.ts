@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'PLATFORM_ERROR'
   | 'KILL_SWITCH'
+  | 'UPLOAD_INCOMPLETE'
+  | 'UPLOAD_EXPIRED'
   | 'CONTENT_REJECTED'
   | 'APPROVAL_REQUIRED';
 

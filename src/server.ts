@@ -4,6 +4,8 @@ import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { moveLegacyMedia } from './media/media-store.ts';
+import { createBlobStore } from './storage/index.ts';
 import { createDemoTenantIfEmpty, type DemoTenant } from './demo-tenant.ts';
 import { startEmulator, type RunningEmulator } from './emulator/main.ts';
 import { buildApp } from './http/app.ts';
@@ -33,7 +35,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   const emulator: RunningEmulator | null = config.emulatorUrl ? null : await startEmulator({ port: config.emulatorPort, host: config.host });
   const emulatorUrl = config.emulatorUrl ?? (emulator as RunningEmulator).url;
+  const blobs = await createBlobStore(config.storage, systemClock, config.dataDir);
+  // Avatars stored in the database before the blob store existed move into it once (0007_content).
+  await moveLegacyMedia(database.db, blobs);
   const services = createServices({
+    blobs,
     database,
     clock: systemClock,
     masterSecret: config.secretKey,

@@ -4,6 +4,9 @@ import type { ApiKeyHashKeys } from './api-keys/authenticate.ts';
 import type { Clock } from './clock.ts';
 import type { DatabaseHandle, Engine } from './db/database.ts';
 import type { Database } from './db/schema.ts';
+import { sweepUploadSessions } from './content/direct-upload.ts';
+import { createMediaFetch, type MediaFetch } from './content/media-fetch.ts';
+import { publishAssets } from './content/publish-assets.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, purgeExpired } from './housekeeping.ts';
 import { periodicQueue, type PeriodicTask } from './jobs/periodic.ts';
 import { queueRunner, startQueues, type Queue, type QueueRunner } from './jobs/runner.ts';
@@ -11,10 +14,13 @@ import { createRateLimiter, type AddressLimits, type RateLimiter } from './http/
 import { buildPlatformAdapters, type PlatformAdapters } from './platforms/adapters.ts';
 import type { PlatformEndpoints } from './platforms/http-client.ts';
 import type { PlatformId } from './platforms/registry.ts';
+import { expireHolds } from './posts/holds.ts';
+import { publishQueue } from './posts/publisher.ts';
 import { deriveApiKeyHashKeys } from './secrets/master-key.ts';
 import { createCredentials, type Credentials } from './social/credentials.ts';
 import { tokenRefreshQueue } from './social/refresh-queue.ts';
 import { createTokenRefresher, type TokenRefresher } from './social/token-refresh.ts';
+import type { BlobStore } from './storage/blob-store.ts';
 import { createVault, type Vault } from './vault/vault.ts';
 import { deliveryQueue } from './webhooks/delivery-worker.ts';
 import { createWebhookSender, type WebhookSender } from './webhooks/http-sender.ts';
@@ -36,17 +42,23 @@ export interface Services {
   production: boolean;
   /** Outbound HTTP for copying avatars. */
   fetch: typeof fetch;
+  /** Where avatars and uploaded media live: a directory or an S3 bucket (src/storage). */
+  blobs: BlobStore;
+  /** Fetches partners' media URLs through the address guard. */
+  fetchMedia: MediaFetch;
   /** Everything that runs in the background: queues of the one job mechanism (docs/design/jobs.md). */
   queues: BackgroundQueues;
   /** One pass of a queue, for tests that drive background work by hand. */
   deliveries: QueueRunner;
   tokenRefresh: QueueRunner;
+  publishing: QueueRunner;
   periodicTasks: QueueRunner;
 }
 
 export interface BackgroundQueues {
   deliveries: Queue<unknown>;
   tokenRefresh: Queue<unknown>;
+  publishing: Queue<unknown>;
   periodicTasks: Queue<unknown>;
 }
 
@@ -54,11 +66,15 @@ export interface BackgroundQueues {
 export interface PollIntervals {
   webhookPollMs: number;
   refreshPollMs: number;
+  publishPollMs: number;
   periodicPollMs: number;
 }
 
-const DEFAULT_INTERVALS: PollIntervals = { webhookPollMs: 250, refreshPollMs: 30_000, periodicPollMs: 30_000 };
+const DEFAULT_INTERVALS: PollIntervals = { webhookPollMs: 250, refreshPollMs: 30_000, publishPollMs: 1_000, periodicPollMs: 30_000 };
+/** Holds that reached their end are failed within this long. */
+const HOLD_EXPIRY_INTERVAL_MS = 60 * 1000;
 const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
+const UPLOAD_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 export interface ServiceOptions {
   database: DatabaseHandle;
@@ -73,7 +89,10 @@ export interface ServiceOptions {
   livePlatforms: Partial<Record<PlatformId, PlatformEndpoints | null>>;
   publicBaseUrl: string;
   production: boolean;
+  blobs: BlobStore;
   fetch?: typeof fetch;
+  /** Replaces the guarded fetcher of partners' media URLs (tests). */
+  fetchMedia?: MediaFetch;
   /** Replaces the real HTTP sender of webhook deliveries (tests). */
   webhookSender?: WebhookSender;
   intervals?: Partial<PollIntervals>;
@@ -89,18 +108,27 @@ export function createServices(options: ServiceOptions): Services {
   const fetchImpl = options.fetch ?? fetch;
   const vault = createVault({ masterSecret: options.masterSecret, previousMasterSecrets: [...options.previousMasterSecrets], clock });
   const platforms = buildPlatformAdapters({ emulatorUrl: options.emulatorUrl, live: options.livePlatforms, clock, fetch: fetchImpl });
-  const social = { db, clock, vault, platforms, publicBaseUrl: options.publicBaseUrl, fetch: fetchImpl };
+  const blobs = options.blobs;
+  const social = { db, clock, vault, platforms, publicBaseUrl: options.publicBaseUrl, fetch: fetchImpl, blobs };
   const refresher = createTokenRefresher(social);
   const credentials = createCredentials(social, refresher);
   const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
   const jobDeps = { db, engine: database.engine, clock };
-  const periodicTasks: PeriodicTask[] = [{ name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock, { auditRetentionDays: options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS }) }];
+  const periodicTasks: PeriodicTask[] = [
+    { name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock, { auditRetentionDays: options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS }) },
+    { name: 'content-upload-sweep', intervalMs: UPLOAD_SWEEP_INTERVAL_MS, run: () => sweepUploadSessions({ db, clock, blobs }) },
+    { name: 'expire-holds', intervalMs: HOLD_EXPIRY_INTERVAL_MS, run: () => expireHolds(db, clock) },
+  ];
   const queues: BackgroundQueues = {
     deliveries: deliveryQueue(
       { ...jobDeps, vault, send: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: options.production }) },
       intervals.webhookPollMs,
     ),
     tokenRefresh: tokenRefreshQueue({ ...social, engine: database.engine, refresher }, intervals.refreshPollMs),
+    publishing: publishQueue(
+      { ...jobDeps, credentials, assetsOf: (containerId) => publishAssets({ db, blobs, publicBaseUrl: options.publicBaseUrl }, containerId) },
+      intervals.publishPollMs,
+    ),
     periodicTasks: periodicQueue(jobDeps, periodicTasks, intervals.periodicPollMs),
   };
   return {
@@ -111,9 +139,11 @@ export function createServices(options: ServiceOptions): Services {
     apiKeyHashKeys: deriveApiKeyHashKeys(options.masterSecret, [...options.previousMasterSecrets]),
     rateLimiter: createRateLimiter(options.redis, options.addressLimits),
     production: options.production,
+    fetchMedia: options.fetchMedia ?? createMediaFetch({ production: options.production }),
     queues,
     deliveries: queueRunner(queues.deliveries),
     tokenRefresh: queueRunner(queues.tokenRefresh),
+    publishing: queueRunner(queues.publishing),
     periodicTasks: queueRunner(queues.periodicTasks),
   };
 }

@@ -9,6 +9,9 @@ export const SCOPES = [
   'projects:read',
   'projects:write',
   'keys:write',
+  'content:read',
+  'content:write',
+  'content:approve',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

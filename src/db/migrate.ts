@@ -5,6 +5,7 @@ import * as socialAccounts from './migrations/0002_social_accounts.ts';
 import * as webhooks from './migrations/0003_webhooks.ts';
 import * as securityReview from './migrations/0004_security_review.ts';
 import * as periodicTasks from './migrations/0006_periodic_tasks.ts';
+import * as content from './migrations/0007_content.ts';
 import * as scheduledPosts from './migrations/0009_scheduled_posts.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003_webhooks': webhooks,
   '0004_security_review': securityReview,
   '0006_periodic_tasks': periodicTasks,
+  '0007_content': content,
   '0009_scheduled_posts': scheduledPosts,
 };
 

@@ -21,6 +21,10 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   periodic_tasks: PeriodicTasksTable;
+  content_containers: ContentContainersTable;
+  content_assets: ContentAssetsTable;
+  content_upload_files: ContentUploadFilesTable;
+  content_review_policies: ContentReviewPoliciesTable;
   scheduled_posts: ScheduledPostsTable;
   pending_schedules: PendingSchedulesTable;
 }
@@ -126,11 +130,16 @@ export interface VaultEntriesTable {
   updated_at: string;
 }
 
+/** One stored object (an avatar, a content asset): its bytes live in the blob store under `storage_key`. */
 export interface MediaTable {
   id: string;
   content_type: string;
-  data_base64: string;
   byte_length: number;
+  /** Null only for a row written before the blob store existed, until the server moves its bytes. */
+  storage_key: string | null;
+  /** Bytes of such a row; null once moved. */
+  data_base64: string | null;
+  checksum_sha256: string | null;
   created_at: string;
 }
 
@@ -262,6 +271,76 @@ export interface PeriodicTasksTable {
   locked_until: string | null;
   last_run_at: string | null;
   last_error: string | null;
+}
+
+export type ContainerStatus = 'queued' | 'completed' | 'failed' | 'canceled';
+export type ApprovalStatus = 'not_required' | 'pending' | 'approved' | 'rejected';
+
+export interface ContentContainersTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  status: ContainerStatus;
+  caption: string;
+  approval_status: ApprovalStatus;
+  /** The approver's note or the rejection reason. */
+  review_note: string | null;
+  reviewed_at: string | null;
+  /** JSON `{ code, message, at }` of the failure that ended a direct upload. */
+  last_error: string | null;
+  created_at: string;
+  completed_at: string | null;
+  updated_at: string;
+}
+
+export interface ContentAssetsTable {
+  id: string;
+  container_id: string;
+  position: number;
+  kind: 'video' | 'image';
+  /** The `media` row (and so the blob) holding the bytes. */
+  media_id: string;
+  mime_type: string;
+  size_bytes: number;
+  checksum_sha256: string;
+  width: number;
+  height: number;
+  duration_ms: number | null;
+  frame_rate: number | null;
+  /** ffprobe's codec name of a video stream (`h264`, `hevc`, …). */
+  video_codec: string | null;
+  created_at: string;
+}
+
+/** `pending` until a PUT to this server delivered every byte (`received`); `consumed` once finalized. */
+export type UploadFileState = 'pending' | 'receiving' | 'received' | 'consumed';
+
+export interface ContentUploadFilesTable {
+  id: string;
+  container_id: string;
+  position: number;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  /** SHA-256 of the upload URL's token; the token itself is never stored. */
+  token_hash: string;
+  /** Where the PUT puts the bytes, until finalize moves them to the asset's own key. */
+  staging_key: string;
+  state: UploadFileState;
+  expires_at: string;
+  received_at: string | null;
+  /** When the 24-hour sweep removed whatever was left under `staging_key`. */
+  swept_at: string | null;
+  created_at: string;
+}
+
+export type ReviewPolicy = 'auto_approve' | 'review_first_n' | 'review_all';
+
+export interface ContentReviewPoliciesTable {
+  project_id: string;
+  policy: ReviewPolicy;
+  first_n: number | null;
+  updated_at: string;
 }
 
 export type ScheduledPostStatus = 'queued' | 'publishing' | 'published' | 'draft' | 'failed' | 'canceled';

@@ -8,9 +8,13 @@ import Fastify, {
 } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerApiKeyRoutes } from '../api-keys/routes.ts';
+import { registerContentRoutes } from '../content/routes.ts';
+import { registerUploadRoute } from '../content/upload-route.ts';
 import { installAuditLog } from '../audit/audit-log.ts';
 import { newUlidId } from '../ids.ts';
 import { registerMediaRoutes } from '../media/routes.ts';
+import { findPostableContainer } from '../content/postable.ts';
+import { registerPostRoutes } from '../posts/routes.ts';
 import { registerProjectRoutes } from '../projects/routes.ts';
 import type { Services } from '../services.ts';
 import { registerSocialRoutes } from '../social/routes.ts';
@@ -122,5 +126,8 @@ export async function buildApp(deps: Services, options: AppOptions): Promise<Fas
   registerSocialRoutes(routes, deps);
   registerMediaRoutes(routes, deps);
   registerWebhookRoutes(routes, deps);
+  registerContentRoutes(routes, deps);
+  registerPostRoutes(routes, { db: deps.db, clock: deps.clock, findContainer: findPostableContainer });
+  await registerUploadRoute(routes, deps);
   return app;
 }

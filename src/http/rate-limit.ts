@@ -13,12 +13,12 @@ export interface RateLimitDecision {
 
 /**
  * Budgets of the routes without authentication, per client address (docs/security.md):
- * `callback` is the browser-facing OAuth callback, `public` everything else (health, metrics,
- * docs, media, unmatched paths).
+ * `callback` is the browser-facing OAuth callback, `upload` the direct-upload URLs (a slideshow is
+ * 10 files, retries included), `public` everything else (health, metrics, docs, media, unmatched paths).
  */
-export type AddressClass = 'callback' | 'public';
+export type AddressClass = 'callback' | 'upload' | 'public';
 export type AddressLimits = Record<AddressClass, number>;
-export const DEFAULT_ADDRESS_LIMITS: AddressLimits = { callback: 60, public: 600 };
+export const DEFAULT_ADDRESS_LIMITS: AddressLimits = { callback: 60, upload: 120, public: 600 };
 
 export interface RateLimiter {
   consume(apiKeyId: string, tier: Tier, endpointClass: EndpointClass): Promise<RateLimitDecision>;

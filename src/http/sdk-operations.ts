@@ -23,6 +23,7 @@ const ENDPOINT = 'we_5d7f1a3c-8e2b-4c6d-9a0f-1b3e5c7d9f2a';
 const DELIVERY = 'wd_0e4a6c8b-2d1f-4a3e-8b5c-7f9d1e3a5c6b';
 /** The examples' platform: one whose accounts reauth-url can reconnect. */
 const EXAMPLE_PLATFORM = REAUTH_ELIGIBLE[0] as string;
+const CONTAINER = 'cnt_6a1f3c5e-7b9d-4e2f-8a0c-2d4f6b8e0a1c';
 
 /** Keyed by `METHOD /path` as the OpenAPI document spells it (`{param}` placeholders). */
 export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
@@ -115,5 +116,41 @@ export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
     operationId: 'replayWebhookDelivery',
     method: 'webhooks.deliveries.replay',
     example: { deliveryId: DELIVERY },
+  },
+
+  'POST /v1/projects/{projectId}/content/upload': {
+    operationId: 'uploadContentFromUrl',
+    method: 'content.uploadFromUrl',
+    example: { projectId: PROJECT, media: [{ url: 'https://cdn.example.com/videos/launch.mp4' }], caption: 'Launch day' },
+  },
+  'POST /v1/projects/{projectId}/content/uploads': {
+    operationId: 'createContentUpload',
+    method: 'content.createUpload',
+    example: { projectId: PROJECT, files: [{ filename: 'launch.mp4', contentType: 'video/mp4', sizeBytes: 18_350_912 }], grouping: 'per-file' },
+  },
+  'POST /v1/content/{containerId}/finalize-upload': {
+    operationId: 'finalizeContentUpload',
+    method: 'content.finalizeUpload',
+    example: { containerId: CONTAINER, caption: 'Launch day' },
+  },
+  'GET /v1/content/{containerId}': { operationId: 'getContent', method: 'content.get', example: { containerId: CONTAINER } },
+  'GET /v1/projects/{projectId}/content': { operationId: 'listContent', method: 'content.list', example: { projectId: PROJECT, status: ['completed'] } },
+  'PATCH /v1/content/{containerId}': {
+    operationId: 'updateContentCaption',
+    method: 'content.updateCaption',
+    example: { containerId: CONTAINER, caption: 'Launch day, take two' },
+  },
+  'DELETE /v1/content/{containerId}': { operationId: 'deleteContent', method: 'content.delete', example: { containerId: CONTAINER } },
+  'POST /v1/content/{containerId}/approve': { operationId: 'approveContent', method: 'content.approve', example: { containerId: CONTAINER, note: 'On brand' } },
+  'POST /v1/content/{containerId}/reject': { operationId: 'rejectContent', method: 'content.reject', example: { containerId: CONTAINER, reason: 'Off brand' } },
+  'GET /v1/projects/{projectId}/content-review-policy': {
+    operationId: 'getContentReviewPolicy',
+    method: 'content.getReviewPolicy',
+    example: { projectId: PROJECT },
+  },
+  'PATCH /v1/projects/{projectId}/content-review-policy': {
+    operationId: 'updateContentReviewPolicy',
+    method: 'content.updateReviewPolicy',
+    example: { projectId: PROJECT, policy: 'review_first_n', firstN: 5 },
   },
 };

@@ -3,6 +3,7 @@ import type { PlatformProfile } from './adapter.ts';
 import type { FailureClassification } from './errors.ts';
 import type { PlatformHttp, PlatformRequest } from './http-client.ts';
 import type { PlatformMetrics } from './metrics.ts';
+import type { PlatformMedia } from './media.ts';
 import type { PlatformPublishing } from './publishing.ts';
 import type { TokenSet } from './tokens.ts';
 
@@ -98,6 +99,11 @@ export interface PlatformModule<Id extends string = string> {
    */
   classify(status: number, body: unknown, request: PlatformRequest): FailureClassification | null;
   fetchProfile(http: PlatformHttp, tokens: TokenSet): Promise<PlatformProfile>;
+  /**
+   * The platform's published media rules and a container's fit to them (docs/platforms/media-rules.md);
+   * absent, like `publishing`, where this server does not publish.
+   */
+  readonly media?: PlatformMedia;
   /** How posts are published there; absent where this server does not publish (yet). */
   readonly publishing?: PlatformPublishing;
   /** What the platform measures on posts and accounts; absent where it measures nothing readable. */

@@ -85,6 +85,12 @@ export async function emitPostEvent(trx: Transaction<Database>, clock: Clock, ty
   await emitEvent(trx, clock, { organizationId: post.organization_id, projectId: post.project_id, type, data: { ...base, ...extra[type] } });
 }
 
+/** A container's posts that keep it from being deleted: queued or publishing (docs/reference/content.md). */
+export async function openPostIdsOfContainer(trx: Transaction<Database>, containerId: string): Promise<string[]> {
+  const rows = await trx.selectFrom('scheduled_posts').select('id').where('container_id', '=', containerId).where('status', 'in', OPEN_STATUSES).execute();
+  return rows.map((row) => row.id);
+}
+
 /** A post of the caller's organization, or 404 (another organization's post is reported absent). */
 export async function findPost(db: Kysely<Database>, organizationId: string, postId: string): Promise<ScheduledPostsTable> {
   const row = await db.selectFrom('scheduled_posts').selectAll().where('id', '=', postId).where('organization_id', '=', organizationId).executeTakeFirst();

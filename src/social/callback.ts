@@ -138,7 +138,7 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
     : null;
   checkConsent(state, profile, bound);
 
-  const avatarMediaId = profile.avatarUrl ? await copyImage(deps.db, deps.clock, deps.fetch, profile.avatarUrl) : null;
+  const avatarMediaId = profile.avatarUrl ? await copyImage(deps, profile.avatarUrl) : null;
   return deps.db.transaction().execute(async (trx) => {
     // Binds into one project take turns (a no-op update holds the project row's lock until commit):
     // two consents of the same person completing at once must not both find no account and create two.

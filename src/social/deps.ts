@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import type { PlatformAdapters } from '../platforms/adapters.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
 import type { Vault } from '../vault/vault.ts';
 
 /** What the social-account flows need from outside; all of it injected so tests can substitute. */
@@ -14,6 +15,8 @@ export interface SocialDeps {
   publicBaseUrl: string;
   /** Used to copy avatars into the media store. */
   fetch: typeof fetch;
+  /** Where copied avatars are stored. */
+  blobs: BlobStore;
 }
 
 export function callbackUrl(publicBaseUrl: string, platform: string): string {

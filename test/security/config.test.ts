@@ -16,7 +16,7 @@ describe('security settings from the environment', () => {
   test('defaults: no proxy trusted, callback 60 and other public routes 600 per minute per address, /metrics open, audit kept 90 days', () => {
     const config = loadConfig(base);
     assert.equal(config.trustProxy, false);
-    assert.deepEqual(config.addressLimits, { callback: 60, public: 600 });
+    assert.deepEqual(config.addressLimits, { callback: 60, upload: 120, public: 600 });
     assert.equal(config.metricsToken, null);
     assert.equal(config.auditRetentionDays, 90);
   });
@@ -29,7 +29,10 @@ describe('security settings from the environment', () => {
   });
 
   test('budgets and token are validated', () => {
-    assert.deepEqual(loadConfig({ ...base, CALLBACK_RATE_LIMIT_PER_MINUTE: '20', PUBLIC_RATE_LIMIT_PER_MINUTE: '5000' }).addressLimits, { callback: 20, public: 5000 });
+    assert.deepEqual(
+      loadConfig({ ...base, CALLBACK_RATE_LIMIT_PER_MINUTE: '20', UPLOAD_RATE_LIMIT_PER_MINUTE: '30', PUBLIC_RATE_LIMIT_PER_MINUTE: '5000' }).addressLimits,
+      { callback: 20, upload: 30, public: 5000 },
+    );
     refused({ CALLBACK_RATE_LIMIT_PER_MINUTE: '0' }, 'CALLBACK_RATE_LIMIT_PER_MINUTE');
     refused({ PUBLIC_RATE_LIMIT_PER_MINUTE: 'lots' }, 'PUBLIC_RATE_LIMIT_PER_MINUTE');
     refused({ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN');

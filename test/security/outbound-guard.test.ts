@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyImage } from '../../src/media/media-store.ts';
 import { isBlockedAddress } from '../../src/outbound/address-guard.ts';
 import { BlockedAddressError, createOutboundFetch } from '../../src/outbound/dispatcher.ts';
+import { createFilesystemBlobStore } from '../../src/storage/filesystem.ts';
 import { createWebhookSender } from '../../src/webhooks/http-sender.ts';
 import { engines, openTestDatabase, type TestDatabase } from '../support/engines.ts';
 import { ManualClock } from '../support/manual-clock.ts';
@@ -63,6 +67,8 @@ for (const engine of engines) {
     let redirectorUrl: string;
     const hits: string[] = [];
     const clock = new ManualClock();
+    const mediaDir = mkdtempSync(path.join(tmpdir(), 'layers-avatars-'));
+    const blobs = createFilesystemBlobStore(mediaDir);
 
     before(async () => {
       database = await openTestDatabase(engine);
@@ -80,19 +86,20 @@ for (const engine of engines) {
       await new Promise<void>((resolve) => cdn.close(() => resolve()));
       await new Promise<void>((resolve) => redirector.close(() => resolve()));
       await database.destroy();
+      rmSync(mediaDir, { recursive: true, force: true });
     });
 
     test('production: an avatar URL on a private address is not fetched, directly or through a redirect; a trusted origin (the emulator) is', async () => {
       const guarded = createOutboundFetch({ blockPrivateAddresses: true });
       await assert.rejects(guarded(`${cdnUrl}/direct.png`), (error: unknown) => (error as Error).cause instanceof BlockedAddressError);
-      assert.equal(await copyImage(database.db, clock, guarded, `${cdnUrl}/direct.png`), null);
-      assert.equal(await copyImage(database.db, clock, guarded, `http://localhost:${new URL(cdnUrl).port}/by-name.png`), null);
+      assert.equal(await copyImage({ db: database.db, clock, blobs, fetch: guarded }, `${cdnUrl}/direct.png`), null);
+      assert.equal(await copyImage({ db: database.db, clock, blobs, fetch: guarded }, `http://localhost:${new URL(cdnUrl).port}/by-name.png`), null);
       const viaRedirect = createOutboundFetch({ blockPrivateAddresses: true, trustedOrigins: [redirectorUrl] });
-      assert.equal(await copyImage(database.db, clock, viaRedirect, `${redirectorUrl}/start.png`), null, 'the redirect target is checked too');
+      assert.equal(await copyImage({ db: database.db, clock, blobs, fetch: viaRedirect }, `${redirectorUrl}/start.png`), null, 'the redirect target is checked too');
       assert.deepEqual(hits, [], 'the private server saw nothing');
 
       const trusted = createOutboundFetch({ blockPrivateAddresses: true, trustedOrigins: [cdnUrl] });
-      const id = await copyImage(database.db, clock, trusted, `${cdnUrl}/emulator-avatar.png`);
+      const id = await copyImage({ db: database.db, clock, blobs, fetch: trusted }, `${cdnUrl}/emulator-avatar.png`);
       assert.match(id ?? '', /^med_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.deepEqual(hits, ['/emulator-avatar.png']);
     });
@@ -107,7 +114,7 @@ for (const engine of engines) {
       await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
       try {
         const url = `http://127.0.0.1:${(liar.address() as AddressInfo).port}/huge.png`;
-        assert.equal(await copyImage(database.db, clock, createOutboundFetch({ blockPrivateAddresses: false }), url), null);
+        assert.equal(await copyImage({ db: database.db, clock, blobs, fetch: createOutboundFetch({ blockPrivateAddresses: false }) }, url), null);
       } finally {
         liar.closeAllConnections();
         await new Promise<void>((resolve) => liar.close(() => resolve()));

@@ -37,7 +37,7 @@ for (const engine of engines) {
 
       before(async () => {
         // Every browser of these stampedes comes from 127.0.0.1: one address, far past a person's callback budget.
-        ctx = await createTestContext(engine, { emulator: true, addressLimits: { callback: 100_000, public: 100_000 } });
+        ctx = await createTestContext(engine, { emulator: true, addressLimits: { callback: 100_000, upload: 100_000, public: 100_000 } });
         // A second server process over the same database, talking to the same emulator.
         second = await buildTestApp(ctx.database, ctx.clock, { emulatorUrl: ctx.emulatorUrl as string });
         tenant = await ctx.tenant();

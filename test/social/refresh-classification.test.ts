@@ -187,7 +187,7 @@ for (const engine of engines) {
             return fetch(input, init);
           };
           const platforms = buildPlatformAdapters({ emulatorUrl: ctx.emulatorUrl as string, live: {}, clock: ctx.clock, fetch: gatedFetch });
-          const refresher = createTokenRefresher({ db: ctx.database.db, clock: ctx.clock, vault: ctx.vault, platforms, publicBaseUrl: 'http://127.0.0.1:8080', fetch });
+          const refresher = createTokenRefresher({ db: ctx.database.db, clock: ctx.clock, vault: ctx.vault, platforms, publicBaseUrl: 'http://127.0.0.1:8080', fetch, blobs: ctx.blobs });
           return { refresher, reached, open };
         };
         const storedTokens = async (accountId: string) =>

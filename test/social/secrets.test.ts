@@ -16,6 +16,7 @@ import { createOrganization } from '../../src/organizations/organizations.ts';
 import { PLATFORMS, REAUTH_ELIGIBLE, platformModule, type PlatformId } from '../../src/platforms/registry.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { createServices } from '../../src/services.ts';
+import { createFilesystemBlobStore } from '../../src/storage/filesystem.ts';
 import type { TokenRefresher } from '../../src/social/token-refresh.ts';
 import type { Vault } from '../../src/vault/vault.ts';
 import { consent } from '../support/consent.ts';
@@ -114,6 +115,7 @@ for (const engine of engines) {
         livePlatforms: {},
         publicBaseUrl: 'http://127.0.0.1:8080',
         production: false,
+        blobs: createFilesystemBlobStore(mkdtempSync(path.join(tmpdir(), 'layers-secrets-media-'))),
       });
       ({ vault, refresher } = services);
       const apiKeyHashKey = services.apiKeyHashKeys.current;

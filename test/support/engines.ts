@@ -15,18 +15,19 @@ export interface TestDatabase extends DatabaseHandle {
   schema: string | null;
 }
 
-/** A fresh, migrated database: in-memory SQLite, or a new schema on the test Postgres. */
-export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
+/** A fresh database, migrated unless told otherwise: in-memory SQLite, or a new schema on the test Postgres. */
+export async function openTestDatabase(engine: Engine, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const migrate = options.migrate ?? true;
   if (engine === 'sqlite') {
     const handle = openDatabase('sqlite::memory:');
-    await migrateToLatest(handle);
+    if (migrate) await migrateToLatest(handle);
     return { ...handle, url: 'sqlite::memory:', schema: null };
   }
   const url = process.env.TEST_DATABASE_URL as string;
   const schema = testSchemaName('t');
   await withAdminClient(url, (client) => client.query(`create schema ${schema}`));
   const handle = openDatabase(url, { schema, maxConnections: 5 });
-  await migrateToLatest(handle);
+  if (migrate) await migrateToLatest(handle);
   return {
     ...handle,
     url,

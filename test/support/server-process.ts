@@ -69,6 +69,8 @@ export async function runCli<T = Record<string, unknown>>(args: string[], env: R
 export interface ServerProcess {
   url: string;
   port: number;
+  /** The child's process id (to read its memory from /proc). */
+  pid: number;
   /** The last 20,000 characters the process printed (for failure messages). */
   output(): string;
   /** How the process ended, or null while it runs. */
@@ -143,6 +145,7 @@ export async function startProcess(
   return {
     url,
     port,
+    pid: child.pid as number,
     output: () => output,
     exit: () => (exited ? { code: child.exitCode, signal: child.signalCode } : null),
     kill: () => signal('SIGKILL'),

@@ -9,6 +9,7 @@ import type { AddressLimits } from '../../src/http/rate-limit.ts';
 import { createOrganization } from '../../src/organizations/organizations.ts';
 import { deriveKey } from '../../src/secrets/master-key.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { createTestBlobStore, type BlobBackend, type TestBlobStore } from './blob-backends.ts';
 import type { SocialDeps } from '../../src/social/deps.ts';
 import { createWebhookSender, type WebhookSender } from '../../src/webhooks/http-sender.ts';
 import { ManualClock } from './manual-clock.ts';
@@ -19,6 +20,8 @@ const UNUSED_EMULATOR = 'http://127.0.0.1:9';
 
 export interface TestApp extends Services {
   app: FastifyInstance;
+  /** The blob store this app stores media in, with a look behind its back. */
+  store: TestBlobStore;
   /** What the social-account flows of this app run on (database, clock, vault, platforms). */
   social: SocialDeps;
   close(): Promise<void>;
@@ -37,6 +40,8 @@ export interface TestAppOptions {
   /** Where the sandbox adapters send platform calls. */
   emulatorUrl?: string;
   publicBaseUrl?: string;
+  /** The blob store (default: a fresh filesystem store); shared when two apps stand for two processes. */
+  store?: TestBlobStore;
 }
 
 /**
@@ -46,7 +51,10 @@ export interface TestAppOptions {
  */
 export async function buildTestApp(database: TestDatabase, clock: ManualClock, options: TestAppOptions = {}): Promise<TestApp> {
   const redis = options.redisUrl ? new Redis(options.redisUrl) : null;
+  const ownStore = options.store ? null : await createTestBlobStore('filesystem', clock);
+  const store = (options.store ?? ownStore) as TestBlobStore;
   const services = createServices({
+    blobs: store.blobs,
     database,
     clock,
     masterSecret: options.masterSecret ?? TEST_MASTER_KEY,
@@ -61,14 +69,16 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
   });
   const app = await buildApp(services, { logger: false });
   await app.ready();
-  const { db, vault, platforms, publicBaseUrl, fetch: fetchImpl } = services;
+  const { db, vault, platforms, publicBaseUrl, fetch: fetchImpl, blobs } = services;
   return {
     ...services,
     app,
-    social: { db, clock, vault, platforms, publicBaseUrl, fetch: fetchImpl },
+    store,
+    social: { db, clock, vault, platforms, publicBaseUrl, fetch: fetchImpl, blobs },
     async close() {
       await app.close();
       redis?.disconnect();
+      await ownStore?.close();
     },
   };
 }
@@ -103,6 +113,10 @@ export interface CallOptions {
 export interface TestContextOptions {
   redisUrl?: string;
   addressLimits?: AddressLimits;
+  /** Where media is stored (default: the filesystem). */
+  blobBackend?: BlobBackend;
+  /** Where the context's clock starts (S3 checks presigned URLs against real time: content tests start at now). */
+  clockStart?: Date;
   /** Start a platform emulator on a free port, on the context's clock. */
   emulator?: boolean;
   publicBaseUrl?: string;
@@ -110,7 +124,8 @@ export interface TestContextOptions {
 
 export async function createTestContext(engine: Engine, options: TestContextOptions = {}): Promise<TestContext> {
   const database = await openTestDatabase(engine);
-  const clock = new ManualClock();
+  const clock = new ManualClock(options.clockStart);
+  const store = await createTestBlobStore(options.blobBackend ?? 'filesystem', clock);
   const apiKeyHashKey = deriveKey(TEST_MASTER_KEY, 'api-key-hash');
   const emulator: RunningEmulator | null = options.emulator
     ? await startEmulator({ port: 0, host: '127.0.0.1', now: () => clock.now().getTime() })
@@ -120,6 +135,7 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
     ...(options.addressLimits ? { addressLimits: options.addressLimits } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
     ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
+    store,
   });
 
   const key: TestContext['key'] = async (organizationId, keyOptions = {}) => {
@@ -162,6 +178,7 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
       await testApp.close();
       await emulator?.close();
       await database.destroy();
+      await store.close();
     },
   };
 }

@@ -1,9 +1,12 @@
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { systemClock } from '../../../src/clock.ts';
 import { openDatabase } from '../../../src/db/database.ts';
 import { buildApp } from '../../../src/http/app.ts';
 import { createServices } from '../../../src/services.ts';
+import { createFilesystemBlobStore } from '../../../src/storage/filesystem.ts';
 
 /**
  * `npm run sdk:types`: regenerates `src/generated/openapi.ts` from the document the server serves
@@ -27,6 +30,8 @@ export async function serverOpenApiDocument(): Promise<OpenAPI3> {
     livePlatforms: {},
     publicBaseUrl: 'https://api.layers.com',
     production: false,
+    // Never written to: building the document stores nothing.
+    blobs: createFilesystemBlobStore(path.join(tmpdir(), 'layers-openapi-document')),
   });
   const app = await buildApp(services, { logger: false });
   try {

@@ -7,6 +7,10 @@ export type { WaitForOAuthOptions } from './resources/social.ts';
 export type {
   ApiKey,
   AuthorizeUrl,
+  ContentAsset,
+  ContentContainer,
+  ContentReviewPolicy,
+  ContentUploadSession,
   OAuthStatus,
   OperationId,
   Params,

@@ -1,6 +1,7 @@
 import { HttpClient, type LayersOptions, type RequestOptions } from './http.ts';
 import type { Result } from './operations.ts';
 import { ApiKeys } from './resources/api-keys.ts';
+import { Content } from './resources/content.ts';
 import { Projects } from './resources/projects.ts';
 import { Social } from './resources/social.ts';
 import { Webhooks } from './resources/webhooks.ts';
@@ -15,6 +16,7 @@ export class Layers {
   readonly projects: Projects;
   readonly webhooks: Webhooks;
   readonly apiKeys: ApiKeys;
+  readonly content: Content;
   readonly #http: HttpClient;
 
   constructor(options: LayersOptions) {
@@ -23,6 +25,7 @@ export class Layers {
     this.projects = new Projects(this.#http);
     this.webhooks = new Webhooks(this.#http);
     this.apiKeys = new ApiKeys(this.#http);
+    this.content = new Content(this.#http);
   }
 
   /** The calling key: its organization, scopes, rate-limit tier and return-URL allowlist. */

@@ -31,3 +31,7 @@ export type RevokedSocialAccount = Schemas['RevokedSocialAccount'];
 export type WebhookEndpoint = Schemas['WebhookEndpoint'];
 export type WebhookEndpointWithSecret = Schemas['WebhookEndpointWithSecret'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type ContentContainer = Schemas['ContentContainer'];
+export type ContentAsset = Schemas['ContentAsset'];
+export type ContentUploadSession = Schemas['ContentUploadSession'];
+export type ContentReviewPolicy = Schemas['ContentReviewPolicy'];

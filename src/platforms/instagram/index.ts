@@ -1,5 +1,6 @@
 import { instagramEmulator } from '../../emulator/instagram/index.ts';
 import { definePlatform } from '../module.ts';
+import { instagramMedia } from './media.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyInstagramFailure, isInstagramFailure } from './errors.ts';
 import { instagramMetrics } from './metrics.ts';
@@ -53,5 +54,6 @@ export const instagram = definePlatform({
   fetchProfile: fetchInstagramProfile,
   publishing: createInstagramPublishing(),
   metrics: instagramMetrics,
+  media: instagramMedia,
   emulator: instagramEmulator,
 });

@@ -1,5 +1,6 @@
 import { tiktokEmulator } from '../../emulator/tiktok/index.ts';
 import { definePlatform } from '../module.ts';
+import { tiktokMedia } from './media.ts';
 import { refreshPointBefore } from '../tokens.ts';
 import { classifyTikTokFailure, isTikTokFailure, tiktokCallOf } from './errors.ts';
 import { tiktokMetrics } from './metrics.ts';
@@ -48,5 +49,6 @@ export const tiktok = definePlatform({
   fetchProfile: fetchTikTokProfile,
   publishing: createTikTokPublishing(),
   metrics: tiktokMetrics,
+  media: tiktokMedia,
   emulator: tiktokEmulator,
 });

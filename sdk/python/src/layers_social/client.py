@@ -6,6 +6,7 @@ from typing import Any, Callable, Dict, Optional
 
 from ._http import HttpClient, Transport
 from .api_keys import ApiKeys
+from .content import Content
 from .projects import Projects
 from .social import Social
 from .webhooks import Webhooks
@@ -46,6 +47,7 @@ class Layers:
         self.projects = Projects(self._http)
         self.webhooks = Webhooks(self._http)
         self.api_keys = ApiKeys(self._http)
+        self.content = Content(self._http)
 
     def whoami(self) -> Dict[str, Any]:
         """The calling key: its organization, scopes, rate-limit tier and return-URL allowlist."""

@@ -285,7 +285,6 @@ export interface paths {
                     error?: string;
                     error_description?: string;
                     scopes?: string;
-                    scope?: string;
                 };
                 header?: never;
                 path: {
@@ -319,7 +318,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A stored image (account avatars) */
+        /** A stored image or video (avatars, content assets); supports Range and If-None-Match */
         get: {
             parameters: {
                 query?: never;
@@ -453,6 +452,201 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/content/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload finished media by URL (fetched, checked, stored; all or nothing) */
+        post: operations["uploadContentFromUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/content/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a direct upload: containers and one upload URL per file */
+        post: operations["createContentUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/content/{containerId}/finalize-upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish a direct upload once every file was PUT */
+        post: operations["finalizeContentUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/content/{containerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a content container */
+        get: operations["getContent"];
+        put?: never;
+        post?: never;
+        /** Cancel a container and delete its bytes */
+        delete: operations["deleteContent"];
+        options?: never;
+        head?: never;
+        /** Change a completed container’s caption */
+        patch: operations["updateContentCaption"];
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a project’s content containers, newest first */
+        get: operations["listContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/content/{containerId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a container pending review */
+        post: operations["approveContent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/content/{containerId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a container pending review */
+        post: operations["rejectContent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/content-review-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project’s content review policy */
+        get: operations["getContentReviewPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set the project’s content review policy */
+        patch: operations["updateContentReviewPolicy"];
+        trace?: never;
+    };
+    "/uploads/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Upload one file’s bytes (the URL from POST …/content/uploads; no API key) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReceivedUpload"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -527,7 +721,7 @@ export interface components {
             containerId: string;
             socialAccountId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             /** @enum {string} */
             mode: "publish" | "draft";
             /** @enum {string} */
@@ -573,6 +767,196 @@ export interface components {
         ScheduledPostPageInput: {
             items: components["schemas"]["ScheduledPostInput"][];
             nextCursor: string | null;
+        };
+        UploadContentFromUrlInput: {
+            media: {
+                /** Format: uri */
+                url: string;
+            }[];
+            caption: string;
+        };
+        CreateContentUploadInput: {
+            files: {
+                filename: string;
+                /** @enum {string} */
+                contentType: "video/mp4" | "video/quicktime" | "image/jpeg" | "image/png" | "image/webp";
+                sizeBytes: number;
+            }[];
+            /** @enum {string} */
+            grouping: "per-file" | "slideshow";
+        };
+        FinalizeContentUploadInput: {
+            caption: string;
+        };
+        UpdateContentCaptionInput: {
+            caption: string;
+        };
+        ApproveContentInput: {
+            note?: string;
+        };
+        RejectContentInput: {
+            reason: string;
+        };
+        UpdateContentReviewPolicyInput: {
+            /** @enum {string} */
+            policy: "auto_approve" | "review_first_n" | "review_all";
+            firstN?: number;
+        };
+        ContentReviewPolicyInput: {
+            /** @enum {string} */
+            policy: "auto_approve" | "review_first_n" | "review_all";
+            firstN: number | null;
+        };
+        ContentAssetInput: {
+            assetId: string;
+            /** @enum {string} */
+            kind: "video" | "image";
+            /** @description Durable while the container lives; served by this server (/media/…) or the object store. */
+            url: string;
+            mimeType: string;
+            sizeBytes: number;
+            checksumSha256: string;
+            width: number;
+            height: number;
+            durationMs: number | null;
+            frameRate: number | null;
+        };
+        ContentContainerInput: {
+            id: string;
+            projectId: string;
+            /** @enum {string} */
+            status: "queued" | "completed" | "failed" | "canceled";
+            /** @constant */
+            creativeType: "uploaded";
+            format: null;
+            hook: null;
+            influencerId: null;
+            caption: string;
+            firstComment: null;
+            /** @enum {string} */
+            approvalStatus: "not_required" | "pending" | "approved" | "rejected";
+            /** @constant */
+            adsEnrollment: "opted_out";
+            assets: components["schemas"]["ContentAssetInput"][];
+            platformFit: {
+                tiktok: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+                instagram: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+            };
+            createdAt: string;
+            completedAt: string | null;
+            updatedAt: string;
+            lastError: {
+                code: string;
+                message: string;
+                at: string;
+            } | null;
+        };
+        ApprovedContentContainerInput: {
+            id: string;
+            projectId: string;
+            /** @enum {string} */
+            status: "queued" | "completed" | "failed" | "canceled";
+            /** @constant */
+            creativeType: "uploaded";
+            format: null;
+            hook: null;
+            influencerId: null;
+            caption: string;
+            firstComment: null;
+            /** @enum {string} */
+            approvalStatus: "not_required" | "pending" | "approved" | "rejected";
+            /** @constant */
+            adsEnrollment: "opted_out";
+            assets: components["schemas"]["ContentAssetInput"][];
+            platformFit: {
+                tiktok: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+                instagram: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+            };
+            createdAt: string;
+            completedAt: string | null;
+            updatedAt: string;
+            lastError: {
+                code: string;
+                message: string;
+                at: string;
+            } | null;
+            pendingSchedulePromotion: {
+                /** @enum {string} */
+                status: "ok" | "failed" | "none";
+                scheduledPostIds: string[];
+                error?: {
+                    code: string;
+                    message: string;
+                };
+            };
+        };
+        ContentContainerPageInput: {
+            items: components["schemas"]["ContentContainerInput"][];
+            nextCursor: string | null;
+        };
+        ContentUploadSessionInput: {
+            items: {
+                containerId: string;
+                files: {
+                    fileId: string;
+                    filename: string;
+                    /** @enum {string} */
+                    contentType: "video/mp4" | "video/quicktime" | "image/jpeg" | "image/png" | "image/webp";
+                    sizeBytes: number;
+                    uploadUrl: string;
+                    /** @constant */
+                    uploadMethod: "PUT";
+                    uploadHeaders: {
+                        [key: string]: string;
+                    };
+                    expiresAt: string;
+                }[];
+            }[];
+        };
+        ReceivedUploadInput: {
+            fileId: string;
+            containerId: string;
+            sizeBytes: number;
         };
         CreateProjectInput: {
             name: string;
@@ -637,7 +1021,7 @@ export interface components {
         };
         OAuthUrlRequestInput: {
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             /**
              * Format: uri
              * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
@@ -667,7 +1051,7 @@ export interface components {
             socialAccountId: string;
             projectId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             handle: string;
             displayName: string | null;
             avatarUrl: string | null;
@@ -686,7 +1070,7 @@ export interface components {
             /** @enum {string} */
             kind: "connect" | "reauth";
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             projectId: string;
             /** @enum {string} */
             status: "pending" | "completed" | "failed" | "expired";
@@ -705,7 +1089,7 @@ export interface components {
             /** @enum {string} */
             status: "connected" | "reauth_required" | "disconnected";
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             needsReauth: boolean;
             reauthReason: ("token_revoked" | "refresh_expired" | "scopes_missing" | "credential_invalid") | null;
             token: {
@@ -862,7 +1246,7 @@ export interface components {
             containerId: string;
             socialAccountId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             /** @enum {string} */
             mode: "publish" | "draft";
             /** @enum {string} */
@@ -908,6 +1292,196 @@ export interface components {
         ScheduledPostPage: {
             items: components["schemas"]["ScheduledPost"][];
             nextCursor: string | null;
+        };
+        UploadContentFromUrl: {
+            media: {
+                /** Format: uri */
+                url: string;
+            }[];
+            caption: string;
+        };
+        CreateContentUpload: {
+            files: {
+                filename: string;
+                /** @enum {string} */
+                contentType: "video/mp4" | "video/quicktime" | "image/jpeg" | "image/png" | "image/webp";
+                sizeBytes: number;
+            }[];
+            /** @enum {string} */
+            grouping: "per-file" | "slideshow";
+        };
+        FinalizeContentUpload: {
+            caption: string;
+        };
+        UpdateContentCaption: {
+            caption: string;
+        };
+        ApproveContent: {
+            note?: string;
+        };
+        RejectContent: {
+            reason: string;
+        };
+        UpdateContentReviewPolicy: {
+            /** @enum {string} */
+            policy: "auto_approve" | "review_first_n" | "review_all";
+            firstN?: number;
+        };
+        ContentReviewPolicy: {
+            /** @enum {string} */
+            policy: "auto_approve" | "review_first_n" | "review_all";
+            firstN: number | null;
+        };
+        ContentAsset: {
+            assetId: string;
+            /** @enum {string} */
+            kind: "video" | "image";
+            /** @description Durable while the container lives; served by this server (/media/…) or the object store. */
+            url: string;
+            mimeType: string;
+            sizeBytes: number;
+            checksumSha256: string;
+            width: number;
+            height: number;
+            durationMs: number | null;
+            frameRate: number | null;
+        };
+        ContentContainer: {
+            id: string;
+            projectId: string;
+            /** @enum {string} */
+            status: "queued" | "completed" | "failed" | "canceled";
+            /** @constant */
+            creativeType: "uploaded";
+            format: null;
+            hook: null;
+            influencerId: null;
+            caption: string;
+            firstComment: null;
+            /** @enum {string} */
+            approvalStatus: "not_required" | "pending" | "approved" | "rejected";
+            /** @constant */
+            adsEnrollment: "opted_out";
+            assets: components["schemas"]["ContentAsset"][];
+            platformFit: {
+                tiktok: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+                instagram: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+            };
+            createdAt: string;
+            completedAt: string | null;
+            updatedAt: string;
+            lastError: {
+                code: string;
+                message: string;
+                at: string;
+            } | null;
+        };
+        ApprovedContentContainer: {
+            id: string;
+            projectId: string;
+            /** @enum {string} */
+            status: "queued" | "completed" | "failed" | "canceled";
+            /** @constant */
+            creativeType: "uploaded";
+            format: null;
+            hook: null;
+            influencerId: null;
+            caption: string;
+            firstComment: null;
+            /** @enum {string} */
+            approvalStatus: "not_required" | "pending" | "approved" | "rejected";
+            /** @constant */
+            adsEnrollment: "opted_out";
+            assets: components["schemas"]["ContentAsset"][];
+            platformFit: {
+                tiktok: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+                instagram: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+            };
+            createdAt: string;
+            completedAt: string | null;
+            updatedAt: string;
+            lastError: {
+                code: string;
+                message: string;
+                at: string;
+            } | null;
+            pendingSchedulePromotion: {
+                /** @enum {string} */
+                status: "ok" | "failed" | "none";
+                scheduledPostIds: string[];
+                error?: {
+                    code: string;
+                    message: string;
+                };
+            };
+        };
+        ContentContainerPage: {
+            items: components["schemas"]["ContentContainer"][];
+            nextCursor: string | null;
+        };
+        ContentUploadSession: {
+            items: {
+                containerId: string;
+                files: {
+                    fileId: string;
+                    filename: string;
+                    /** @enum {string} */
+                    contentType: "video/mp4" | "video/quicktime" | "image/jpeg" | "image/png" | "image/webp";
+                    sizeBytes: number;
+                    uploadUrl: string;
+                    /** @constant */
+                    uploadMethod: "PUT";
+                    uploadHeaders: {
+                        [key: string]: string;
+                    };
+                    expiresAt: string;
+                }[];
+            }[];
+        };
+        ReceivedUpload: {
+            fileId: string;
+            containerId: string;
+            sizeBytes: number;
         };
         CreateProject: {
             name: string;
@@ -972,7 +1546,7 @@ export interface components {
         };
         OAuthUrlRequest: {
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             /**
              * Format: uri
              * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
@@ -1002,7 +1576,7 @@ export interface components {
             socialAccountId: string;
             projectId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             handle: string;
             displayName: string | null;
             avatarUrl: string | null;
@@ -1021,7 +1595,7 @@ export interface components {
             /** @enum {string} */
             kind: "connect" | "reauth";
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             projectId: string;
             /** @enum {string} */
             status: "pending" | "completed" | "failed" | "expired";
@@ -1040,7 +1614,7 @@ export interface components {
             /** @enum {string} */
             status: "connected" | "reauth_required" | "disconnected";
             /** @enum {string} */
-            platform: "tiktok" | "instagram" | "youtube";
+            platform: "tiktok" | "instagram";
             needsReauth: boolean;
             reauthReason: ("token_revoked" | "refresh_expired" | "scopes_missing" | "credential_invalid") | null;
             token: {
@@ -1598,7 +2172,7 @@ export interface operations {
     listSocialAccounts: {
         parameters: {
             query?: {
-                platform?: "tiktok" | "instagram" | "youtube";
+                platform?: "tiktok" | "instagram";
                 status?: "connected" | "reauth_required" | "disconnected";
                 leased?: "true" | "false";
                 limit?: number;
@@ -2079,6 +2653,482 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    uploadContentFromUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadContentFromUrlInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentContainer"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createContentUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateContentUploadInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentUploadSession"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    finalizeContentUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                containerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FinalizeContentUploadInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentContainer"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                containerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentContainer"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    deleteContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                containerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentContainer"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    updateContentCaption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                containerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateContentCaptionInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentContainer"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listContent: {
+        parameters: {
+            query?: {
+                status?: ("queued" | "completed" | "failed" | "canceled") | ("queued" | "completed" | "failed" | "canceled")[];
+                creativeType?: string;
+                format?: string;
+                since?: string;
+                until?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentContainerPage"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    approveContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                containerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApproveContentInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovedContentContainer"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    rejectContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                containerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectContentInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentContainer"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getContentReviewPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentReviewPolicy"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    updateContentReviewPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateContentReviewPolicyInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentReviewPolicy"];
                 };
             };
             /** @description Default Response */
