@@ -5,6 +5,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import * as foundation from '../../src/db/migrations/0001_foundation.ts';
 import * as socialAccounts from '../../src/db/migrations/0002_social_accounts.ts';
 import * as webhooks from '../../src/db/migrations/0003_webhooks.ts';
+import * as securityReview from '../../src/db/migrations/0004_security_review.ts';
 import * as periodicTasks from '../../src/db/migrations/0006_periodic_tasks.ts';
 import { moveLegacyMedia } from '../../src/media/media-store.ts';
 import { createTestBlobStore } from '../support/blob-backends.ts';
@@ -16,6 +17,7 @@ const BEFORE_CONTENT: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_social_accounts': socialAccounts,
   '0003_webhooks': webhooks,
+  '0004_security_review': securityReview,
   '0006_periodic_tasks': periodicTasks,
 };
 
