@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import type { ApiKeyHashKeys } from './api-keys/authenticate.ts';
+import { createAuthenticator, type ApiKeyHashKeys, type Authenticator } from './api-keys/authenticate.ts';
 import type { Clock } from './clock.ts';
 import type { DatabaseHandle, Engine } from './db/database.ts';
 import type { Database } from './db/schema.ts';
@@ -35,6 +35,8 @@ export interface Services {
   refresher: TokenRefresher;
   credentials: Credentials;
   apiKeyHashKeys: ApiKeyHashKeys;
+  /** API-key authentication with its freshness-checked cache (docs/performance.md). */
+  authenticate: Authenticator;
   rateLimiter: RateLimiter;
   /** Base of the server's own URLs (OAuth callback, media). */
   publicBaseUrl: string;
@@ -113,6 +115,7 @@ export function createServices(options: ServiceOptions): Services {
   const refresher = createTokenRefresher(social);
   const credentials = createCredentials(social, refresher);
   const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+  const apiKeyHashKeys = deriveApiKeyHashKeys(options.masterSecret, [...options.previousMasterSecrets]);
   const jobDeps = { db, engine: database.engine, clock };
   const periodicTasks: PeriodicTask[] = [
     { name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock, { auditRetentionDays: options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS }) },
@@ -136,7 +139,8 @@ export function createServices(options: ServiceOptions): Services {
     engine: database.engine,
     refresher,
     credentials,
-    apiKeyHashKeys: deriveApiKeyHashKeys(options.masterSecret, [...options.previousMasterSecrets]),
+    apiKeyHashKeys,
+    authenticate: createAuthenticator(db, apiKeyHashKeys, database.authVersion),
     rateLimiter: createRateLimiter(options.redis, options.addressLimits),
     production: options.production,
     fetchMedia: options.fetchMedia ?? createMediaFetch({ production: options.production }),

@@ -1,5 +1,6 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { AuthVersion } from '../db/auth-version.ts';
 import type { Database } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { GLOBAL_KILL_SWITCH } from '../organizations/global-kill-switch.ts';
@@ -116,5 +117,33 @@ export async function authenticate(
     scopes: JSON.parse(row.scopes) as string[],
     tier: row.tier,
     returnUrlAllowlist: JSON.parse(row.return_domains) as string[],
+  };
+}
+
+/** Keys a process remembers at most; beyond it the oldest are forgotten (and simply looked up again). */
+const CACHE_SIZE = 10_000;
+
+export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
+
+/**
+ * `authenticate` with a cache of the keys it accepted, keyed by a digest of the presented header,
+ * trusted only while the version of the authentication tables is the one it was filled under
+ * (src/db/auth-version.ts: triggers move it on every change to a key, an organization or the
+ * global switch, from any process or the CLI). A kill, a retirement, a suspension or the global
+ * switch is therefore honoured on the very next request, as without the cache; refusals are never
+ * cached. When the version cannot be known the cache is not used (docs/performance.md).
+ */
+export function createAuthenticator(db: Kysely<Database>, hashKeys: ApiKeyHashKeys, authVersion: AuthVersion): Authenticator {
+  const cache = new Map<string, { principal: Principal; version: number }>();
+  return async (authorization) => {
+    const version = authVersion.current();
+    if (version === null || !authorization) return authenticate(db, hashKeys, authorization);
+    const key = createHash('sha256').update(authorization).digest('base64');
+    const cached = cache.get(key);
+    if (cached?.version === version) return cached.principal;
+    const principal = await authenticate(db, hashKeys, authorization);
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(key, { principal, version });
+    return principal;
   };
 }

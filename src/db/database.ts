@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { postgresAuthVersion, sqliteAuthVersion, type AuthVersion } from './auth-version.ts';
 import { adaptNodeSqlite } from './node-sqlite-adapter.ts';
 import type { Database } from './schema.ts';
 
@@ -11,6 +12,8 @@ export type Engine = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: Engine;
+  /** The version of the authentication tables, for caches of authenticated keys. */
+  authVersion: AuthVersion;
   /** Close every connection. */
   destroy(): Promise<void>;
 }
@@ -24,28 +27,31 @@ export interface OpenDatabaseOptions {
 
 /** Opens `sqlite:<path>` (node:sqlite, WAL) or `postgres://…` (pg pool). */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
-  const db = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
-  return {
-    db,
-    engine: url.startsWith('sqlite:') ? 'sqlite' : 'postgres',
-    destroy: () => db.destroy(),
-  };
+  return url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
 }
 
-function openSqlite(file: string): Kysely<Database> {
+function openSqlite(file: string): DatabaseHandle {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new DatabaseSync(file);
   // WAL lets the operator CLI read and write while the server runs; the busy timeout makes the
   // two wait for each other instead of failing with SQLITE_BUSY.
   database.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: adaptNodeSqlite(database) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: adaptNodeSqlite(database) }) });
+  return { db, engine: 'sqlite', authVersion: sqliteAuthVersion(database), destroy: () => db.destroy() };
 }
 
-function openPostgres(connectionString: string, options: OpenDatabaseOptions): Kysely<Database> {
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.maxConnections ?? 10,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-  });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+function openPostgres(connectionString: string, options: OpenDatabaseOptions): DatabaseHandle {
+  const connection = { connectionString, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) };
+  const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const authVersion = postgresAuthVersion(connection);
+  return {
+    db,
+    engine: 'postgres',
+    authVersion,
+    async destroy() {
+      await authVersion.close();
+      await db.destroy();
+    },
+  };
 }

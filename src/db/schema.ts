@@ -27,6 +27,7 @@ export interface Database {
   content_review_policies: ContentReviewPoliciesTable;
   scheduled_posts: ScheduledPostsTable;
   pending_schedules: PendingSchedulesTable;
+  auth_version: AuthVersionTable;
 }
 
 export interface OrganizationsTable {
@@ -399,4 +400,10 @@ export interface PendingSchedulesTable {
   /** JSON array of the request's targets, as sent. */
   targets: string;
   created_at: string;
+}
+
+/** One row whose version every change to api_keys, organizations or global_switches moves (by triggers). */
+export interface AuthVersionTable {
+  id: number;
+  version: number;
 }

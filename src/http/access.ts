@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import { authenticate, type ApiKeyHashKeys, type Principal } from '../api-keys/authenticate.ts';
+import type { Authenticator, Principal } from '../api-keys/authenticate.ts';
 import { keyHasScope, type Scope } from '../api-keys/scopes.ts';
 import type { EndpointClass } from '../api-keys/tiers.ts';
-import type { Database } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { sendError } from './error-handler.ts';
 import type { AddressClass, RateLimitDecision, RateLimiter } from './rate-limit.ts';
@@ -49,7 +47,7 @@ export function principalOf(request: { principal: Principal | null }): Principal
  * Routes without authentication spend a budget of their client's address instead
  * (docs/security.md): nothing anyone can reach is unlimited.
  */
-export function installAccessControl(app: FastifyInstance, deps: { db: Kysely<Database>; apiKeyHashKeys: ApiKeyHashKeys; rateLimiter: RateLimiter }): void {
+export function installAccessControl(app: FastifyInstance, deps: { authenticate: Authenticator; rateLimiter: RateLimiter }): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
@@ -63,7 +61,7 @@ export function installAccessControl(app: FastifyInstance, deps: { db: Kysely<Da
       if (route.errorPage) return reply.status(429).type('text/html; charset=utf-8').send(route.errorPage(refusal.message));
       return sendError(request, reply, refusal);
     }
-    const principal = await authenticate(deps.db, deps.apiKeyHashKeys, request.headers.authorization);
+    const principal = await deps.authenticate(request.headers.authorization);
     request.principal = principal;
     if (access.scope && !keyHasScope(principal.scopes, access.scope)) {
       throw new ApiError(403, 'FORBIDDEN_SCOPE', `This API key lacks the "${access.scope}" scope.`, {
