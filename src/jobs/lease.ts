@@ -57,8 +57,8 @@ export async function claimDue<T extends LeasedTable>(
     .selectFrom(table)
     .select('id')
     .where((eb) => eb.and([spec.due(eb as unknown as ExpressionBuilder<Database, T>), free(eb)]))
-    .orderBy([...spec.orderBy, 'id'])
     .limit(spec.limit);
+  for (const column of [...spec.orderBy, 'id']) candidates = candidates.orderBy(column);
   if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
   const rows = await anyDb
     .updateTable(table)
