@@ -50,7 +50,9 @@ for (const engine of engines) {
     let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
     before(async () => {
-      [server, receiver] = await Promise.all([startLiveServer(engine), startWebhookReceiver()]);
+      // One after the other: were the server to fail to start, the receiver is still closed by `after`.
+      receiver = await startWebhookReceiver();
+      server = await startLiveServer(engine);
     });
     after(async () => {
       await server?.close();
