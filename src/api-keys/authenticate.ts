@@ -136,7 +136,7 @@ export type Authenticator = (authorization: string | undefined) => Promise<Princ
 export function createAuthenticator(db: Kysely<Database>, hashKeys: ApiKeyHashKeys, authVersion: AuthVersion): Authenticator {
   const cache = new Map<string, { principal: Principal; version: number }>();
   return async (authorization) => {
-    const version = authVersion.current();
+    const version = await authVersion.current();
     if (version === null || !authorization) return authenticate(db, hashKeys, authorization);
     const key = createHash('sha256').update(authorization).digest('base64');
     const cached = cache.get(key);

@@ -1,4 +1,12 @@
 import { execFile } from 'node:child_process';
+import ffprobe from '@ffprobe-installer/ffprobe';
+
+/**
+ * The ffprobe binary: FFPROBE_PATH when the operator names one, else the static build npm installs
+ * with the server (@ffprobe-installer), so `npm install && npm start` probes uploads with nothing
+ * else installed.
+ */
+const FFPROBE = process.env['FFPROBE_PATH'] || ffprobe.path;
 
 /** What ffprobe reads from a file's own headers. */
 export interface ProbeResult {
@@ -15,7 +23,7 @@ export interface ProbeResult {
 const PROBE_TIMEOUT_MS = 20_000;
 
 /**
- * Runs ffprobe (Debian's `ffmpeg` package) on a local file and returns its first video stream (a
+ * Runs ffprobe on a local file and returns its first video stream (a
  * still image is a one-frame video stream to ffprobe); null when ffprobe cannot parse the file or
  * finds no picture in it. ffprobe reads the headers; with `countPackets` it also walks every packet
  * of a video (demuxing, not decoding), which is how a file cut short behind intact headers shows.
@@ -24,8 +32,8 @@ export async function probeFile(file: string, options: { countPackets: boolean }
   const entries = 'stream=codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,duration:format=format_name,duration';
   const args = ['-v', 'error', ...(options.countPackets ? ['-count_packets'] : []), '-print_format', 'json', '-show_entries', entries, file];
   const run = await new Promise<{ stdout: string; stderr: string } | null>((resolve, reject) => {
-    execFile('ffprobe', args, { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error('ffprobe is not installed (Debian package "ffmpeg"); it is needed to check uploaded media'));
+    execFile(FFPROBE, args, { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error(`ffprobe was not found at ${FFPROBE}; it is needed to check uploaded media`));
       resolve(error ? null : { stdout, stderr });
     });
   });

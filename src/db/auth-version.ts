@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import pg from 'pg';
+import type pg from 'pg';
 
 /**
  * The version of the authentication tables (api_keys, organizations, global_switches), which
@@ -8,15 +8,14 @@ import pg from 'pg';
  */
 export interface AuthVersion {
   /** The version now, or null when it cannot be known right now: then nothing may be trusted from a cache. */
-  current(): number | null;
-  close(): Promise<void>;
+  current(): Promise<number | null>;
 }
 
 /** SQLite: one indexed read of one row per request, on the process's own connection (a few µs). */
 export function sqliteAuthVersion(database: DatabaseSync): AuthVersion {
   let statement: StatementSync | null = null;
   return {
-    current() {
+    async current() {
       try {
         statement ??= database.prepare('select version from auth_version where id = 1');
         const row = statement.get() as { version: number } | undefined;
@@ -26,70 +25,23 @@ export function sqliteAuthVersion(database: DatabaseSync): AuthVersion {
         return null;
       }
     },
-    async close() {},
   };
 }
 
-const RECONNECT_MS = 1_000;
-
 /**
- * Postgres: the triggers NOTIFY `layers_auth`; a listening connection counts the notifications, so
- * a request reads no version from the database. The count also moves whenever the listener
- * (re)connects, since notifications sent while it was away are lost; while it is away the version
- * is unknown (null) and every request authenticates against the database.
+ * Postgres: one primary-key read of the version per request, on the pool. A NOTIFY would arrive
+ * after the commit, not with it, so a request racing a kill could still be served from the cache;
+ * the read cannot lose that race and costs one round trip of a one-row table.
  */
-export function postgresAuthVersion(connection: pg.ClientConfig): AuthVersion {
-  let client: pg.Client | null = null;
-  let seen = 0;
-  let listening = false;
-  let closed = false;
-  let retry: NodeJS.Timeout | null = null;
-
-  const connect = (): void => {
-    if (closed || client) return;
-    const listener = new pg.Client(connection);
-    client = listener;
-    const lost = (): void => {
-      if (client !== listener) return;
-      listening = false;
-      client = null;
-      void listener.end().catch(() => {});
-      if (!closed) {
-        retry = setTimeout(connect, RECONNECT_MS);
-        retry.unref();
-      }
-    };
-    listener.on('notification', () => {
-      seen++;
-    });
-    listener.on('error', lost);
-    listener.on('end', lost);
-    listener
-      .connect()
-      .then(() => listener.query('listen layers_auth'))
-      .then(() => {
-        if (client !== listener) return;
-        seen++;
-        listening = true;
-      })
-      .catch(lost);
-  };
-
+export function postgresAuthVersion(pool: pg.Pool): AuthVersion {
   return {
-    current() {
-      if (!listening) {
-        connect();
+    async current() {
+      try {
+        const result = await pool.query<{ version: number }>('select version from auth_version where id = 1');
+        return result.rows[0]?.version ?? null;
+      } catch {
         return null;
       }
-      return seen;
-    },
-    async close() {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      const listener = client;
-      client = null;
-      listening = false;
-      await listener?.end().catch(() => {});
     },
   };
 }

@@ -44,14 +44,5 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): D
   const connection = { connectionString, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) };
   const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const authVersion = postgresAuthVersion(connection);
-  return {
-    db,
-    engine: 'postgres',
-    authVersion,
-    async destroy() {
-      await authVersion.close();
-      await db.destroy();
-    },
-  };
+  return { db, engine: 'postgres', authVersion: postgresAuthVersion(pool), destroy: () => db.destroy() };
 }

@@ -7,8 +7,7 @@ const AUTH_TABLES = ['api_keys', 'organizations', 'global_switches'] as const;
  * A version number every change to the authentication tables moves, by triggers, whoever writes
  * them (the server, the operator CLI, another process, a hand-run SQL statement). The server caches
  * authenticated keys and trusts the cache only while the version is the one it was filled under
- * (docs/performance.md, "Authentication cache"). On Postgres the same trigger also NOTIFYs
- * `layers_auth`, so processes learn of a change without reading the version per request.
+ * (docs/performance.md, "Authentication cache").
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -22,7 +21,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     await sql`create function layers_auth_changed() returns trigger language plpgsql as $$
       begin
         update auth_version set version = version + 1 where id = 1;
-        perform pg_notify('layers_auth', '');
         return null;
       end $$`.execute(db);
     for (const table of AUTH_TABLES) {
