@@ -53,6 +53,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     fetch: createOutboundFetch({ blockPrivateAddresses: config.production, trustedOrigins: [emulatorUrl] }),
     addressLimits: config.addressLimits,
     auditRetentionDays: config.auditRetentionDays,
+    metricsSyncIntervalMs: config.metricsSyncIntervalMs,
     intervals: { webhookPollMs: config.webhookPollIntervalMs, refreshPollMs: config.refreshIntervalMs },
   });
   const app = await buildApp(services, {

@@ -11,6 +11,8 @@ import { DEFAULT_AUDIT_RETENTION_DAYS, purgeExpired } from './housekeeping.ts';
 import { periodicQueue, type PeriodicTask } from './jobs/periodic.ts';
 import { queueRunner, startQueues, type Queue, type QueueRunner } from './jobs/runner.ts';
 import { createRateLimiter, type AddressLimits, type RateLimiter } from './http/rate-limit.ts';
+import { DEFAULT_METRICS_SYNC_INTERVAL_MS } from './metrics/hours.ts';
+import { metricsSyncQueue } from './metrics/sync.ts';
 import { buildPlatformAdapters, type PlatformAdapters } from './platforms/adapters.ts';
 import type { PlatformEndpoints } from './platforms/http-client.ts';
 import type { PlatformId } from './platforms/registry.ts';
@@ -55,6 +57,7 @@ export interface Services {
   tokenRefresh: QueueRunner;
   publishing: QueueRunner;
   periodicTasks: QueueRunner;
+  metricsSync: QueueRunner;
 }
 
 export interface BackgroundQueues {
@@ -62,6 +65,7 @@ export interface BackgroundQueues {
   tokenRefresh: Queue<unknown>;
   publishing: Queue<unknown>;
   periodicTasks: Queue<unknown>;
+  metricsSync: Queue<unknown>;
 }
 
 /** How often an idle process looks for each kind of due work. */
@@ -70,9 +74,10 @@ export interface PollIntervals {
   refreshPollMs: number;
   publishPollMs: number;
   periodicPollMs: number;
+  metricsPollMs: number;
 }
 
-const DEFAULT_INTERVALS: PollIntervals = { webhookPollMs: 250, refreshPollMs: 30_000, publishPollMs: 1_000, periodicPollMs: 30_000 };
+const DEFAULT_INTERVALS: PollIntervals = { webhookPollMs: 250, refreshPollMs: 30_000, publishPollMs: 1_000, periodicPollMs: 30_000, metricsPollMs: 60_000 };
 /** Holds that reached their end are failed within this long. */
 const HOLD_EXPIRY_INTERVAL_MS = 60 * 1000;
 const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
@@ -102,6 +107,8 @@ export interface ServiceOptions {
   addressLimits?: AddressLimits;
   /** How long the audit log keeps its rows (AUDIT_RETENTION_DAYS). */
   auditRetentionDays?: number;
+  /** How often each account's metrics are read (METRICS_SYNC_INTERVAL_SECONDS). */
+  metricsSyncIntervalMs?: number;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -133,6 +140,10 @@ export function createServices(options: ServiceOptions): Services {
       intervals.publishPollMs,
     ),
     periodicTasks: periodicQueue(jobDeps, periodicTasks, intervals.periodicPollMs),
+    metricsSync: metricsSyncQueue(
+      { ...jobDeps, credentials, intervalMs: options.metricsSyncIntervalMs ?? DEFAULT_METRICS_SYNC_INTERVAL_MS },
+      intervals.metricsPollMs,
+    ),
   };
   return {
     ...social,
@@ -149,6 +160,7 @@ export function createServices(options: ServiceOptions): Services {
     tokenRefresh: queueRunner(queues.tokenRefresh),
     publishing: queueRunner(queues.publishing),
     periodicTasks: queueRunner(queues.periodicTasks),
+    metricsSync: queueRunner(queues.metricsSync),
   };
 }
 

@@ -12,6 +12,7 @@ export const SCOPES = [
   'content:read',
   'content:write',
   'content:approve',
+  'metrics:read',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

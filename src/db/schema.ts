@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { PlatformId } from '../platforms/registry.ts';
 
 /**
@@ -28,6 +29,10 @@ export interface Database {
   scheduled_posts: ScheduledPostsTable;
   pending_schedules: PendingSchedulesTable;
   auth_version: AuthVersionTable;
+  metric_accounts: MetricAccountsTable;
+  metric_account_hours: MetricAccountHoursTable;
+  metric_posts: MetricPostsTable;
+  metric_post_hours: MetricPostHoursTable;
 }
 
 export interface OrganizationsTable {
@@ -406,4 +411,62 @@ export interface PendingSchedulesTable {
 export interface AuthVersionTable {
   id: number;
   version: number;
+}
+
+/**
+ * Counters as stored for metrics (docs/design/metrics-storage.md). Postgres returns bigint columns
+ * and sums as strings, SQLite as numbers: readers convert with Number().
+ */
+type StoredCount = number | string | null;
+
+/** A synced account: its place in the metrics sync queue and the last follower count read. */
+export interface MetricAccountsTable {
+  /** The social account's id. */
+  id: string;
+  project_id: string;
+  next_sync_at: string;
+  /** The sync's lease (docs/design/jobs.md). */
+  locked_until: string | null;
+  last_synced_at: string | null;
+  last_error: string | null;
+  followers: StoredCount;
+}
+
+/** One synced hour of an account; `hour` counts UTC hours since 1970. A counter column is null when not measured that hour. */
+export interface MetricAccountHoursTable {
+  social_account_id: string;
+  hour: number;
+  followers: StoredCount;
+  follower_delta: StoredCount;
+  views: StoredCount;
+  reach: StoredCount;
+  likes: StoredCount;
+  comments: StoredCount;
+  shares: StoredCount;
+  saves: StoredCount;
+}
+
+/** A measured post: its series number and last cumulative counters. */
+export interface MetricPostsTable {
+  series: Generated<number>;
+  scheduled_post_id: string;
+  social_account_id: string;
+  views: StoredCount;
+  reach: StoredCount;
+  likes: StoredCount;
+  comments: StoredCount;
+  shares: StoredCount;
+  saves: StoredCount;
+}
+
+/** An hour in which a post's counters moved, with the deltas. */
+export interface MetricPostHoursTable {
+  series: number;
+  hour: number;
+  views: StoredCount;
+  reach: StoredCount;
+  likes: StoredCount;
+  comments: StoredCount;
+  shares: StoredCount;
+  saves: StoredCount;
 }

@@ -13,6 +13,7 @@ import { registerUploadRoute } from '../content/upload-route.ts';
 import { installAuditLog } from '../audit/audit-log.ts';
 import { newUlidId } from '../ids.ts';
 import { registerMediaRoutes } from '../media/routes.ts';
+import { registerMetricsRoutes } from '../metrics/routes.ts';
 import { findPostableContainer } from '../content/postable.ts';
 import { registerPostRoutes } from '../posts/routes.ts';
 import { registerProjectRoutes } from '../projects/routes.ts';
@@ -128,6 +129,7 @@ export async function buildApp(deps: Services, options: AppOptions): Promise<Fas
   registerWebhookRoutes(routes, deps);
   registerContentRoutes(routes, deps);
   registerPostRoutes(routes, { db: deps.db, clock: deps.clock, findContainer: findPostableContainer });
+  registerMetricsRoutes(routes, deps);
   await registerUploadRoute(routes, deps);
   return app;
 }

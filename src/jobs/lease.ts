@@ -19,6 +19,7 @@ export interface LeasedTables {
   social_accounts: 'refresh_lease_until';
   periodic_tasks: 'locked_until';
   scheduled_posts: 'locked_until';
+  metric_accounts: 'locked_until';
 }
 
 export type LeasedTable = keyof LeasedTables;
@@ -97,6 +98,7 @@ const LEASE_COLUMNS: LeasedTables = {
   social_accounts: 'refresh_lease_until',
   periodic_tasks: 'locked_until',
   scheduled_posts: 'locked_until',
+  metric_accounts: 'locked_until',
 };
 
 function leaseColumn(table: LeasedTable): string {

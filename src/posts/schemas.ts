@@ -16,8 +16,8 @@ export const PLATFORM_TARGET_FIELDS: Readonly<Record<string, z.ZodType>> = Objec
 );
 
 const prefixedAccountId = z.string().refine((v) => isPrefixedId(v, 'sa'), { message: 'Must be the prefixed form sa_<uuid>.' });
-/** ISO-8601 with a time zone, normalised to UTC with `Z`. */
-const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
+/** ISO-8601 with a time zone, normalised to UTC with `Z` (also the metrics routes' window bounds). */
+export const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
 export const targetSchema = z.strictObject({
   socialAccountId: prefixedAccountId,
