@@ -149,7 +149,8 @@ function addNullable(left: number | null, right: number | null): number | null {
   return right === null ? left : (left ?? 0) + right;
 }
 
-const bucketOf = (window: BucketWindow) => sql<number>`(hour - ${window.sinceHour}) / ${window.bucketHours}`;
+// Integer division on both engines (SQLite binds JavaScript numbers as reals).
+const bucketOf = (window: BucketWindow) => sql<number>`(hour - cast(${window.sinceHour} as integer)) / cast(${window.bucketHours} as integer)`;
 
 /**
  * The accounts' synced hours summed per bucket (per account first: followers is each account's

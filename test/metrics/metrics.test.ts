@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startMediaServer, type MediaServer } from '../platforms/publish-driver.ts';
+import { engines } from '../support/engines.ts';
+import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
+import { accountRow, control, newProject, runReauth, uniqueUser } from '../social/helpers.ts';
+import { column, connectMeasured, getMetrics, publishedPost, setCounters, type PublishedPost } from './helpers.ts';
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+
+for (const engine of engines) {
+  describe(`metrics history (${engine})`, () => {
+    let ctx: TestContext;
+    let media: MediaServer;
+    let tenant: Tenant;
+    let projectId: string;
+    let accountId: string;
+    const username = uniqueUser('tt_metrics');
+    let first: PublishedPost;
+    let second: PublishedPost;
+    let start: Date;
+
+    before(async () => {
+      ctx = await createTestContext(engine, { emulator: true });
+      media = await startMediaServer();
+      tenant = await ctx.tenant();
+      projectId = await newProject(ctx, tenant.secret);
+      start = ctx.clock.now();
+      await control(ctx, 'POST', `/users/tiktok/${username}`, { followers: 100 });
+      accountId = await connectMeasured(ctx, tenant, projectId, 'tiktok', username);
+      first = await publishedPost(ctx, media, accountId);
+      second = await publishedPost(ctx, media, accountId);
+    });
+    after(async () => {
+      await media.close();
+      await ctx.close();
+    });
+
+    it('a sync stores what the platform counts; series and totals read it back per post, account and project', async () => {
+      await setCounters(ctx, 'tiktok', username, first.externalId, { views: 1000, likes: 100, comments: 10, shares: 5 });
+      await setCounters(ctx, 'tiktok', username, second.externalId, { views: 300, likes: 30 });
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+
+      ctx.clock.advance(HOUR);
+      await setCounters(ctx, 'tiktok', username, first.externalId, { views: 1500 });
+      await control(ctx, 'POST', `/users/tiktok/${username}`, { followers: 120 });
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+      // Not due again before the interval has passed.
+      assert.equal(await ctx.metricsSync.runOnce(), 0);
+
+      const window = `since=${start.toISOString()}&until=${new Date(start.getTime() + 2 * HOUR).toISOString()}&granularity=hour`;
+      const post = await getMetrics(ctx, tenant.secret, projectId, `scope=platform_post&id=${first.scheduledPostId}&${window}`);
+      assert.deepEqual(
+        post.series.map((bucket) => bucket.start),
+        [start.toISOString(), new Date(start.getTime() + HOUR).toISOString()],
+      );
+      assert.deepEqual(column(post, 'views'), [1000, 500]);
+      assert.deepEqual(column(post, 'likes'), [100, 0]);
+      // TikTok reports neither reach nor saves: not measured, never 0.
+      assert.deepEqual(column(post, 'reach'), [null, null]);
+      assert.deepEqual(column(post, 'saves'), [null, null]);
+      assert.deepEqual(column(post, 'engagement_rate'), [0.115, 0]);
+      assert.deepEqual(post.totals, { views: 1500, reach: null, likes: 100, comments: 10, shares: 5, saves: null, engagement_rate: 115 / 1500 });
+
+      const account = await getMetrics(ctx, tenant.secret, projectId, `scope=social_account&id=${accountId}&${window}`);
+      assert.deepEqual(column(account, 'views'), [1300, 500]);
+      assert.deepEqual(column(account, 'followers'), [100, 120]);
+      assert.deepEqual(column(account, 'follower_delta'), [null, 20]);
+      assert.deepEqual(column(account, 'posts_published'), [2, 0]);
+      assert.deepEqual(
+        { views: account.totals['views'], likes: account.totals['likes'], followers: account.totals['followers'], follower_delta: account.totals['follower_delta'], posts_published: account.totals['posts_published'] },
+        { views: 1800, likes: 130, followers: 120, follower_delta: 20, posts_published: 2 },
+      );
+
+      const project = await getMetrics(ctx, tenant.secret, projectId, `scope=project&id=${projectId}&metrics=views&metrics=followers&${window.replace('granularity=hour', 'granularity=day')}`);
+      assert.equal(project.series.length, 1);
+      assert.deepEqual(project.series[0]?.values, { views: 1800, followers: 120 });
+      assert.deepEqual(project.totals, { views: 1800, followers: 120 });
+    });
+
+    it('top performers ranks the posts by the counters set', async () => {
+      const byViews = await ctx.call({ method: 'GET', url: `/v1/projects/${projectId}/top-performers?metric=views`, key: tenant.secret });
+      assert.equal(byViews.statusCode, 200, byViews.body);
+      const items = (byViews.json() as { items: Array<Record<string, unknown>> }).items;
+      assert.deepEqual(
+        items.map((item) => [item['scheduledPostId'], item['value']]),
+        [
+          [first.scheduledPostId, 1500],
+          [second.scheduledPostId, 300],
+        ],
+      );
+      assert.equal(items[0]?.['socialAccountId'], accountId);
+      assert.equal(items[0]?.['platform'], 'tiktok');
+
+      const byRate = await ctx.call({ method: 'GET', url: `/v1/projects/${projectId}/top-performers?metric=engagement_rate&window=7d&limit=1&platform=tiktok`, key: tenant.secret });
+      assert.equal(byRate.statusCode, 200, byRate.body);
+      assert.deepEqual(
+        (byRate.json() as { items: Array<Record<string, unknown>> }).items.map((item) => [item['scheduledPostId'], item['value']]),
+        [[second.scheduledPostId, 0.1]],
+      );
+      const otherPlatform = await ctx.call({ method: 'GET', url: `/v1/projects/${projectId}/top-performers?metric=views&platform=instagram`, key: tenant.secret });
+      assert.deepEqual(otherPlatform.json(), { items: [] });
+    });
+
+    it('an account that needs reauth is not synced (its buckets are null) and resumes on the same history after the reauth', async () => {
+      await control(ctx, 'POST', `/users/tiktok/${username}/revoke`);
+      ctx.clock.advance(HOUR / 2);
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+      assert.equal((await accountRow(ctx, accountId)).status, 'reauth_required');
+
+      ctx.clock.advance(DAY);
+      await setCounters(ctx, 'tiktok', username, first.externalId, { views: 2000 });
+      assert.equal(await ctx.metricsSync.runOnce(), 0, 'an account waiting for its reauth is skipped');
+
+      const { callback } = await runReauth(ctx, tenant.secret, projectId, accountId, { username });
+      assert.equal(callback.statusCode, 302, callback.body);
+      assert.equal((await accountRow(ctx, accountId)).status, 'connected');
+      assert.equal(await ctx.metricsSync.runOnce(), 1, 'synced at once after the reauth');
+      ctx.clock.advance(HOUR);
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+
+      // From the first sync to the hour after the reauth: 12:00, 13:00, 23 hours unmeasured, 13:00 and 14:00 the next day.
+      const until = new Date(start.getTime() + DAY + 3 * HOUR).toISOString();
+      const hourly = await getMetrics(ctx, tenant.secret, projectId, `scope=platform_post&id=${first.scheduledPostId}&since=${start.toISOString()}&until=${until}&granularity=hour&metrics=views`);
+      assert.deepEqual(column(hourly, 'views'), [1000, 500, ...new Array(23).fill(null), 500, 0]);
+      assert.equal(hourly.totals['views'], 2000);
+
+      const account = await getMetrics(ctx, tenant.secret, projectId, `scope=social_account&id=${accountId}&since=${start.toISOString()}&until=${until}&granularity=hour&metrics=followers`);
+      assert.deepEqual(column(account, 'followers'), [100, 120, ...new Array(23).fill(null), 120, 120]);
+
+      const daily = await getMetrics(ctx, tenant.secret, projectId, `scope=social_account&id=${accountId}&since=${start.toISOString()}&until=${until}&metrics=views&metrics=posts_published`);
+      assert.deepEqual(daily.series.map((bucket) => bucket.values), [
+        { views: 1800, posts_published: 2 },
+        { views: 500, posts_published: 0 },
+      ]);
+      assert.equal(daily.since, '2026-11-24T00:00:00.000Z', 'days are UTC days');
+    });
+  });
+}
