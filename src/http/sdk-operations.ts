@@ -153,4 +153,15 @@ export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
     method: 'content.updateReviewPolicy',
     example: { projectId: PROJECT, policy: 'review_first_n', firstN: 5 },
   },
+
+  'GET /v1/projects/{projectId}/metrics': {
+    operationId: 'getMetrics',
+    method: 'metrics.get',
+    example: { projectId: PROJECT, scope: 'social_account', id: ACCOUNT, metrics: ['views', 'followers'], granularity: 'day' },
+  },
+  'GET /v1/projects/{projectId}/top-performers': {
+    operationId: 'getTopPerformers',
+    method: 'metrics.topPerformers',
+    example: { projectId: PROJECT, metric: 'engagement_rate', window: '7d' },
+  },
 };

@@ -2,6 +2,7 @@ import { HttpClient, type LayersOptions, type RequestOptions } from './http.ts';
 import type { Result } from './operations.ts';
 import { ApiKeys } from './resources/api-keys.ts';
 import { Content } from './resources/content.ts';
+import { Metrics } from './resources/metrics.ts';
 import { Projects } from './resources/projects.ts';
 import { Social } from './resources/social.ts';
 import { Webhooks } from './resources/webhooks.ts';
@@ -17,6 +18,7 @@ export class Layers {
   readonly webhooks: Webhooks;
   readonly apiKeys: ApiKeys;
   readonly content: Content;
+  readonly metrics: Metrics;
   readonly #http: HttpClient;
 
   constructor(options: LayersOptions) {
@@ -26,6 +28,7 @@ export class Layers {
     this.webhooks = new Webhooks(this.#http);
     this.apiKeys = new ApiKeys(this.#http);
     this.content = new Content(this.#http);
+    this.metrics = new Metrics(this.#http);
   }
 
   /** The calling key: its organization, scopes, rate-limit tier and return-URL allowlist. */

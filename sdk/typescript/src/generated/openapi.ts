@@ -105,7 +105,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Kill a key of your organization (emergency stop; final) */
+        /** Kill a key of your organization (emergency stop; final). Any key may kill itself; another key takes keys:write */
         post: operations["killApiKey"];
         delete?: never;
         options?: never;
@@ -123,7 +123,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Retire a key of your organization (rotation; final) */
+        /** Retire a key of your organization (rotation; final). Any key may retire itself; another key takes keys:write */
         delete: operations["retireApiKey"];
         options?: never;
         head?: never;
@@ -285,6 +285,7 @@ export interface paths {
                     error?: string;
                     error_description?: string;
                     scopes?: string;
+                    scope?: string;
                 };
                 header?: never;
                 path: {
@@ -591,6 +592,393 @@ export interface paths {
         patch: operations["updateContentReviewPolicy"];
         trace?: never;
     };
+    "/v1/content/{containerId}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Schedule a container to 1–50 accounts (one post each, all or nothing) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    containerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScheduleRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPosts"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduleBlockedOnApproval"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/content/{containerId}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish a container now to 1–50 accounts */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    containerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PublishNowRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPosts"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scheduled-posts/{scheduledPostId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scheduled post, with its last error and next attempt */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduledPostId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPost"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Cancel a post that has not reached the platform */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduledPostId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CancelScheduledPostInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPost"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/scheduled-posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project’s scheduled posts, newest scheduledFor first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: ("queued" | "publishing" | "published" | "draft" | "failed" | "canceled") | ("queued" | "publishing" | "published" | "draft" | "failed" | "canceled")[];
+                    socialAccountId?: string;
+                    containerId?: string;
+                    since?: string;
+                    until?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPostPage"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scheduled-posts/{scheduledPostId}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a queued post to another time */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduledPostId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RescheduleRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPost"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A post’s, account’s or project’s metrics over time, in hourly, daily or weekly buckets */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/top-performers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project’s best posts of the last 7, 30 or 90 days, by views or engagement rate */
+        get: operations["getTopPerformers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/uploads/{token}": {
         parameters: {
             query?: never;
@@ -697,6 +1085,21 @@ export interface components {
                 mode: "publish" | "draft" | "managed";
                 captionOverride?: string;
                 firstCommentOverride?: string;
+                tiktokPostSettings?: {
+                    /** @enum {string} */
+                    privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                    disableComment?: boolean;
+                    disableDuet?: boolean;
+                    disableStitch?: boolean;
+                    isBrandOrganic?: boolean;
+                    isBrandedContent?: boolean;
+                };
+                tiktokMusic?: {
+                    /** @enum {string} */
+                    mode: "none" | "auto" | "manual";
+                    trackId?: string;
+                };
+                shareReelToFeed?: boolean;
             }[];
         };
         PublishNowRequestInput: {
@@ -706,6 +1109,21 @@ export interface components {
                 mode: "publish" | "draft" | "managed";
                 captionOverride?: string;
                 firstCommentOverride?: string;
+                tiktokPostSettings?: {
+                    /** @enum {string} */
+                    privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                    disableComment?: boolean;
+                    disableDuet?: boolean;
+                    disableStitch?: boolean;
+                    isBrandOrganic?: boolean;
+                    isBrandedContent?: boolean;
+                };
+                tiktokMusic?: {
+                    /** @enum {string} */
+                    mode: "none" | "auto" | "manual";
+                    trackId?: string;
+                };
+                shareReelToFeed?: boolean;
             }[];
         };
         RescheduleRequestInput: {
@@ -721,7 +1139,7 @@ export interface components {
             containerId: string;
             socialAccountId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             /** @enum {string} */
             mode: "publish" | "draft";
             /** @enum {string} */
@@ -729,12 +1147,29 @@ export interface components {
             scheduledFor: string;
             caption: string;
             firstComment: string | null;
+            tiktokPostSettings: {
+                /** @enum {string} */
+                privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                disableComment?: boolean;
+                disableDuet?: boolean;
+                disableStitch?: boolean;
+                isBrandOrganic?: boolean;
+                isBrandedContent?: boolean;
+            } | null;
+            tiktokMusic: {
+                /** @enum {string} */
+                mode: "none" | "auto" | "manual";
+                trackId?: string;
+            } | null;
+            shareReelToFeed: boolean | null;
             externalId: string | null;
             externalUrl: string | null;
             attempts: number;
             nextAttemptAt: string | null;
             attemptedAt: string | null;
             publishedAt: string | null;
+            /** @description What did not go as asked without undoing the post, e.g. a first comment that could not be posted. */
+            warning: string | null;
             canceledAt: string | null;
             cancelReason: string | null;
             hold: {
@@ -861,6 +1296,17 @@ export interface components {
                         message: string;
                     }[];
                 };
+                youtube: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
             };
             createdAt: string;
             completedAt: string | null;
@@ -901,6 +1347,17 @@ export interface components {
                     }[];
                 };
                 instagram: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+                youtube: {
                     publishable: boolean;
                     problems: {
                         code: string;
@@ -957,6 +1414,39 @@ export interface components {
             fileId: string;
             containerId: string;
             sizeBytes: number;
+        };
+        MetricsSeriesInput: {
+            /** @enum {string} */
+            scope: "platform_post" | "social_account" | "project";
+            id: string;
+            /** @enum {string} */
+            granularity: "hour" | "day" | "week";
+            since: string;
+            until: string;
+            series: {
+                start: string;
+                end: string;
+                /** @description By metric; null: not measured (never 0 in disguise). */
+                values: {
+                    [key: string]: number | null;
+                };
+            }[];
+            /** @description By metric; null: not measured (never 0 in disguise). */
+            totals: {
+                [key: string]: number | null;
+            };
+        };
+        TopPerformersInput: {
+            items: {
+                scheduledPostId: string;
+                containerId: string;
+                socialAccountId: string;
+                /** @enum {string} */
+                platform: "tiktok" | "instagram" | "youtube";
+                externalUrl: string | null;
+                publishedAt: string;
+                value: number;
+            }[];
         };
         CreateProjectInput: {
             name: string;
@@ -1021,10 +1511,10 @@ export interface components {
         };
         OAuthUrlRequestInput: {
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             /**
              * Format: uri
-             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
+             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form.
              */
             returnUrl: string;
             /** @description Replaces the platform's default scope set. */
@@ -1036,7 +1526,7 @@ export interface components {
             socialAccountId: string;
             /**
              * Format: uri
-             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
+             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form.
              */
             returnUrl: string;
             /** @description Replaces the platform's default scope set. */
@@ -1051,7 +1541,7 @@ export interface components {
             socialAccountId: string;
             projectId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             handle: string;
             displayName: string | null;
             avatarUrl: string | null;
@@ -1070,7 +1560,7 @@ export interface components {
             /** @enum {string} */
             kind: "connect" | "reauth";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             projectId: string;
             /** @enum {string} */
             status: "pending" | "completed" | "failed" | "expired";
@@ -1089,7 +1579,7 @@ export interface components {
             /** @enum {string} */
             status: "connected" | "reauth_required" | "disconnected";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             needsReauth: boolean;
             reauthReason: ("token_revoked" | "refresh_expired" | "scopes_missing" | "credential_invalid") | null;
             token: {
@@ -1223,6 +1713,21 @@ export interface components {
                 mode: "publish" | "draft" | "managed";
                 captionOverride?: string;
                 firstCommentOverride?: string;
+                tiktokPostSettings?: {
+                    /** @enum {string} */
+                    privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                    disableComment?: boolean;
+                    disableDuet?: boolean;
+                    disableStitch?: boolean;
+                    isBrandOrganic?: boolean;
+                    isBrandedContent?: boolean;
+                };
+                tiktokMusic?: {
+                    /** @enum {string} */
+                    mode: "none" | "auto" | "manual";
+                    trackId?: string;
+                };
+                shareReelToFeed?: boolean;
             }[];
         };
         PublishNowRequest: {
@@ -1232,6 +1737,21 @@ export interface components {
                 mode: "publish" | "draft" | "managed";
                 captionOverride?: string;
                 firstCommentOverride?: string;
+                tiktokPostSettings?: {
+                    /** @enum {string} */
+                    privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                    disableComment?: boolean;
+                    disableDuet?: boolean;
+                    disableStitch?: boolean;
+                    isBrandOrganic?: boolean;
+                    isBrandedContent?: boolean;
+                };
+                tiktokMusic?: {
+                    /** @enum {string} */
+                    mode: "none" | "auto" | "manual";
+                    trackId?: string;
+                };
+                shareReelToFeed?: boolean;
             }[];
         };
         RescheduleRequest: {
@@ -1246,7 +1766,7 @@ export interface components {
             containerId: string;
             socialAccountId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             /** @enum {string} */
             mode: "publish" | "draft";
             /** @enum {string} */
@@ -1254,12 +1774,29 @@ export interface components {
             scheduledFor: string;
             caption: string;
             firstComment: string | null;
+            tiktokPostSettings: {
+                /** @enum {string} */
+                privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                disableComment?: boolean;
+                disableDuet?: boolean;
+                disableStitch?: boolean;
+                isBrandOrganic?: boolean;
+                isBrandedContent?: boolean;
+            } | null;
+            tiktokMusic: {
+                /** @enum {string} */
+                mode: "none" | "auto" | "manual";
+                trackId?: string;
+            } | null;
+            shareReelToFeed: boolean | null;
             externalId: string | null;
             externalUrl: string | null;
             attempts: number;
             nextAttemptAt: string | null;
             attemptedAt: string | null;
             publishedAt: string | null;
+            /** @description What did not go as asked without undoing the post, e.g. a first comment that could not be posted. */
+            warning: string | null;
             canceledAt: string | null;
             cancelReason: string | null;
             hold: {
@@ -1386,6 +1923,17 @@ export interface components {
                         message: string;
                     }[];
                 };
+                youtube: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
             };
             createdAt: string;
             completedAt: string | null;
@@ -1426,6 +1974,17 @@ export interface components {
                     }[];
                 };
                 instagram: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+                youtube: {
                     publishable: boolean;
                     problems: {
                         code: string;
@@ -1482,6 +2041,39 @@ export interface components {
             fileId: string;
             containerId: string;
             sizeBytes: number;
+        };
+        MetricsSeries: {
+            /** @enum {string} */
+            scope: "platform_post" | "social_account" | "project";
+            id: string;
+            /** @enum {string} */
+            granularity: "hour" | "day" | "week";
+            since: string;
+            until: string;
+            series: {
+                start: string;
+                end: string;
+                /** @description By metric; null: not measured (never 0 in disguise). */
+                values: {
+                    [key: string]: number | null;
+                };
+            }[];
+            /** @description By metric; null: not measured (never 0 in disguise). */
+            totals: {
+                [key: string]: number | null;
+            };
+        };
+        TopPerformers: {
+            items: {
+                scheduledPostId: string;
+                containerId: string;
+                socialAccountId: string;
+                /** @enum {string} */
+                platform: "tiktok" | "instagram" | "youtube";
+                externalUrl: string | null;
+                publishedAt: string;
+                value: number;
+            }[];
         };
         CreateProject: {
             name: string;
@@ -1546,12 +2138,9 @@ export interface components {
         };
         OAuthUrlRequest: {
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
-            /**
-             * Format: uri
-             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
-             */
-            returnUrl: string;
+            platform: "tiktok" | "instagram" | "youtube";
+            /** @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form. */
+            returnUrl: unknown;
             /** @description Replaces the platform's default scope set. */
             scopes?: string[];
             /** @description Stored and echoed in oauth-status. */
@@ -1559,11 +2148,8 @@ export interface components {
         };
         ReauthUrlRequest: {
             socialAccountId: string;
-            /**
-             * Format: uri
-             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
-             */
-            returnUrl: string;
+            /** @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form. */
+            returnUrl: unknown;
             /** @description Replaces the platform's default scope set. */
             scopes?: string[];
         };
@@ -1576,7 +2162,7 @@ export interface components {
             socialAccountId: string;
             projectId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             handle: string;
             displayName: string | null;
             avatarUrl: string | null;
@@ -1595,7 +2181,7 @@ export interface components {
             /** @enum {string} */
             kind: "connect" | "reauth";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             projectId: string;
             /** @enum {string} */
             status: "pending" | "completed" | "failed" | "expired";
@@ -1614,7 +2200,7 @@ export interface components {
             /** @enum {string} */
             status: "connected" | "reauth_required" | "disconnected";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             needsReauth: boolean;
             reauthReason: ("token_revoked" | "refresh_expired" | "scopes_missing" | "credential_invalid") | null;
             token: {
@@ -2172,7 +2758,7 @@ export interface operations {
     listSocialAccounts: {
         parameters: {
             query?: {
-                platform?: "tiktok" | "instagram";
+                platform?: "tiktok" | "instagram" | "youtube";
                 status?: "connected" | "reauth_required" | "disconnected";
                 leased?: "true" | "false";
                 limit?: number;
@@ -3129,6 +3715,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContentReviewPolicy"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query: {
+                scope: "platform_post" | "social_account" | "project";
+                /** @description The post (`sp_…`), social account (`sa_…`) or project (`prj_…`) measured. */
+                id: string;
+                /** @description Default: every metric the scope has. */
+                metrics?: ("views" | "reach" | "likes" | "comments" | "shares" | "saves" | "followers" | "follower_delta" | "posts_published" | "engagement_rate") | ("views" | "reach" | "likes" | "comments" | "shares" | "saves" | "followers" | "follower_delta" | "posts_published" | "engagement_rate")[];
+                /** @description Inclusive; default now − 30 days. Rounded down to the start of its bucket. */
+                since?: string;
+                /** @description Exclusive; default now. Rounded up to the end of its bucket. */
+                until?: string;
+                /** @description UTC buckets; weeks start on Mondays. */
+                granularity?: "hour" | "day" | "week";
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsSeries"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getTopPerformers: {
+        parameters: {
+            query: {
+                metric: "views" | "engagement_rate";
+                window?: "7d" | "30d" | "90d";
+                platform?: ("tiktok" | "instagram" | "youtube") | ("tiktok" | "instagram" | "youtube")[];
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopPerformers"];
                 };
             };
             /** @description Default Response */
