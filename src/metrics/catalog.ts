@@ -4,8 +4,8 @@ import { POST_METRICS, type PostMetric } from '../platforms/metrics.ts';
 export const METRICS = [...POST_METRICS, 'followers', 'follower_delta', 'posts_published', 'engagement_rate'] as const;
 export type Metric = (typeof METRICS)[number];
 
-export const SCOPES = ['platform_post', 'social_account', 'project'] as const;
-export type MetricsScope = (typeof SCOPES)[number];
+export const METRICS_SCOPES = ['platform_post', 'social_account', 'project'] as const;
+export type MetricsScope = (typeof METRICS_SCOPES)[number];
 
 /** A post has its own counters and their rate; followers and publishing counts belong to accounts. */
 const POST_SCOPE_METRICS: readonly Metric[] = [...POST_METRICS, 'engagement_rate'];
@@ -15,7 +15,7 @@ export function metricsOfScope(scope: MetricsScope): readonly Metric[] {
 }
 
 /** The counters whose sum is engagement (docs/reference/metrics.md, "engagement_rate"). */
-export const ENGAGEMENT: readonly PostMetric[] = ['likes', 'comments', 'shares', 'saves'];
+const ENGAGEMENT: readonly PostMetric[] = ['likes', 'comments', 'shares', 'saves'];
 
 /** (likes + comments + shares + saves) / views; null when views is 0 or unknown, or no engagement counter was measured. */
 export function engagementRate(values: Partial<Record<PostMetric, number | null>>): number | null {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { instant } from '../posts/schemas.ts';
 import { PLATFORMS } from '../platforms/registry.ts';
-import { METRICS, SCOPES } from './catalog.ts';
+import { METRICS, METRICS_SCOPES } from './catalog.ts';
 
 export const GRANULARITIES = ['hour', 'day', 'week'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
@@ -12,7 +12,7 @@ function repeatable<T extends z.ZodType>(value: T) {
 }
 
 export const metricsQuery = z.strictObject({
-  scope: z.enum(SCOPES),
+  scope: z.enum(METRICS_SCOPES),
   id: z.string().min(1).max(64).describe('The post (`sp_…`), social account (`sa_…`) or project (`prj_…`) measured.'),
   metrics: repeatable(z.enum(METRICS)).optional().describe('Default: every metric the scope has.'),
   since: instant.optional().describe('Inclusive; default now − 30 days. Rounded down to the start of its bucket.'),
@@ -25,7 +25,7 @@ const metricValues = z.record(z.string(), z.number().nullable()).describe('By me
 
 export const metricsResponse = z
   .object({
-    scope: z.enum(SCOPES),
+    scope: z.enum(METRICS_SCOPES),
     id: z.string(),
     granularity: z.enum(GRANULARITIES),
     since: z.string(),

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startMediaServer, type MediaServer } from '../platforms/publish-driver.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
-import { accountRow, control, newProject, runReauth, uniqueUser } from '../social/helpers.ts';
+import { accountRow, addFault, control, newProject, runReauth, uniqueUser } from '../social/helpers.ts';
 import { column, connectMeasured, getMetrics, publishedPost, setCounters, type PublishedPost } from './helpers.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -135,6 +135,68 @@ for (const engine of engines) {
         { views: 500, posts_published: 0 },
       ]);
       assert.equal(daily.since, '2026-11-24T00:00:00.000Z', 'days are UTC days');
+    });
+
+    it('a transient failure leaves the hour unmeasured and the account connected; the next interval measures again', async () => {
+      ctx.clock.advance(HOUR);
+      await addFault(ctx, { platform: 'tiktok', endpoint: 'userinfo', status: 500 });
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+      assert.equal((await accountRow(ctx, accountId)).status, 'connected');
+      const synced = await ctx.database.db.selectFrom('metric_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+      assert.match(String(synced.last_error), /HTTP 500/);
+
+      ctx.clock.advance(HOUR / 2);
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+      const hourOfFailure = new Date(start.getTime() + DAY + 3 * HOUR).toISOString();
+      const series = await getMetrics(ctx, tenant.secret, projectId, `scope=platform_post&id=${first.scheduledPostId}&since=${hourOfFailure}&until=${new Date(start.getTime() + DAY + 5 * HOUR).toISOString()}&granularity=hour&metrics=views`);
+      assert.deepEqual(column(series, 'views'), [null, 0]);
+    });
+  });
+}
+
+for (const engine of engines) {
+  describe(`Instagram reports reach and saves, and ranks among the project's posts (${engine})`, () => {
+    let ctx: TestContext;
+    let media: MediaServer;
+
+    before(async () => {
+      ctx = await createTestContext(engine, { emulator: true });
+      media = await startMediaServer();
+    });
+    after(async () => {
+      await media.close();
+      await ctx.close();
+    });
+
+    it('every counter the platform module measures reaches the series; a project sums its platforms', async () => {
+      const tenant = await ctx.tenant();
+      const projectId = await newProject(ctx, tenant.secret);
+      const igUser = uniqueUser('ig_metrics');
+      const ttUser = uniqueUser('tt_metrics');
+      await control(ctx, 'POST', `/users/instagram/${igUser}`, { followers: 50 });
+      await control(ctx, 'POST', `/users/tiktok/${ttUser}`, { followers: 10 });
+      const igAccount = await connectMeasured(ctx, tenant, projectId, 'instagram', igUser);
+      const ttAccount = await connectMeasured(ctx, tenant, projectId, 'tiktok', ttUser);
+      const igPost = await publishedPost(ctx, media, igAccount);
+      const video = await publishedPost(ctx, media, ttAccount);
+      await setCounters(ctx, 'instagram', igUser, igPost.externalId, { views: 900, reach: 700, likes: 80, comments: 6, shares: 5, saves: 4 });
+      await setCounters(ctx, 'tiktok', ttUser, video.externalId, { views: 2000, likes: 10, comments: 0, shares: 0, saves: 99, reach: 99 });
+      assert.equal(await ctx.metricsSync.runOnce(), 2);
+
+      const post = await getMetrics(ctx, tenant.secret, projectId, `scope=platform_post&id=${igPost.scheduledPostId}`);
+      assert.deepEqual(post.totals, { views: 900, reach: 700, likes: 80, comments: 6, shares: 5, saves: 4, engagement_rate: 95 / 900 });
+      const project = await getMetrics(ctx, tenant.secret, projectId, `scope=project&id=${projectId}&metrics=views&metrics=reach&metrics=saves&metrics=followers&metrics=posts_published`);
+      // TikTok's reach and saves are not read (TikTok does not report them to apps), whatever the emulator holds.
+      assert.deepEqual(project.totals, { views: 2900, reach: 700, saves: 4, followers: 60, posts_published: 2 });
+
+      const top = await ctx.call({ method: 'GET', url: `/v1/projects/${projectId}/top-performers?metric=engagement_rate`, key: tenant.secret });
+      assert.deepEqual(
+        (top.json() as { items: Array<{ scheduledPostId: string; value: number }> }).items.map((item) => [item.scheduledPostId, item.value]),
+        [
+          [igPost.scheduledPostId, 95 / 900],
+          [video.scheduledPostId, 10 / 2000],
+        ],
+      );
     });
   });
 }
