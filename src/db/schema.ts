@@ -423,7 +423,6 @@ type StoredCount = number | string | null;
 export interface MetricAccountsTable {
   /** The social account's id. */
   id: string;
-  project_id: string;
   next_sync_at: string;
   /** The sync's lease (docs/design/jobs.md). */
   locked_until: string | null;

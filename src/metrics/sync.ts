@@ -69,11 +69,11 @@ async function registerAccounts(deps: MetricsSyncDeps): Promise<void> {
   const now = deps.clock.now().toISOString();
   await deps.db
     .insertInto('metric_accounts')
-    .columns(['id', 'project_id', 'next_sync_at'])
+    .columns(['id', 'next_sync_at'])
     .expression((eb) =>
       eb
         .selectFrom('social_accounts')
-        .select((inner) => ['social_accounts.id', 'social_accounts.project_id', inner.val(now).as('next_sync_at')])
+        .select((inner) => ['social_accounts.id', inner.val(now).as('next_sync_at')])
         .where('social_accounts.status', '=', 'connected')
         .where('social_accounts.platform', 'in', MEASURED_PLATFORMS)
         .where((inner) => inner.not(inner.exists(inner.selectFrom('metric_accounts').select('metric_accounts.id').whereRef('metric_accounts.id', '=', 'social_accounts.id')))),
@@ -231,10 +231,10 @@ async function store(
       .onConflict((oc) => oc.column('scheduled_post_id').doNothing())
       .execute();
     const latest = await trx.selectFrom('metric_posts').selectAll().where('scheduled_post_id', 'in', chunk.map((post) => post.id)).execute();
+    const externalIds = new Map(chunk.map((post) => [post.id, post.external_id]));
     const moved: Array<{ series: number; deltas: Deltas }> = [];
     for (const row of latest) {
-      const post = chunk.find((candidate) => candidate.id === row.scheduled_post_id) as SyncedPost;
-      const read = reading.counters.get(post.external_id) as PostCounters;
+      const read = reading.counters.get(externalIds.get(row.scheduled_post_id) as string) as PostCounters;
       const deltas = {} as Deltas;
       for (const metric of POST_METRICS) {
         const value = read[metric];

@@ -17,7 +17,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('metric_accounts')
     .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('next_sync_at', 'text', (c) => c.notNull())
     .addColumn('locked_until', 'text')
     .addColumn('last_synced_at', 'text')
