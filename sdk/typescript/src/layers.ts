@@ -3,6 +3,7 @@ import type { Result } from './operations.ts';
 import { ApiKeys } from './resources/api-keys.ts';
 import { Content } from './resources/content.ts';
 import { Projects } from './resources/projects.ts';
+import { Publishing } from './resources/publishing.ts';
 import { Social } from './resources/social.ts';
 import { Webhooks } from './resources/webhooks.ts';
 
@@ -17,6 +18,7 @@ export class Layers {
   readonly webhooks: Webhooks;
   readonly apiKeys: ApiKeys;
   readonly content: Content;
+  readonly publishing: Publishing;
   readonly #http: HttpClient;
 
   constructor(options: LayersOptions) {
@@ -26,6 +28,7 @@ export class Layers {
     this.webhooks = new Webhooks(this.#http);
     this.apiKeys = new ApiKeys(this.#http);
     this.content = new Content(this.#http);
+    this.publishing = new Publishing(this.#http);
   }
 
   /** The calling key: its organization, scopes, rate-limit tier and return-URL allowlist. */

@@ -35,3 +35,4 @@ export type ContentContainer = Schemas['ContentContainer'];
 export type ContentAsset = Schemas['ContentAsset'];
 export type ContentUploadSession = Schemas['ContentUploadSession'];
 export type ContentReviewPolicy = Schemas['ContentReviewPolicy'];
+export type ScheduledPost = Schemas['ScheduledPost'];

@@ -8,6 +8,7 @@ from ._http import HttpClient, Transport
 from .api_keys import ApiKeys
 from .content import Content
 from .projects import Projects
+from .publishing import Publishing
 from .social import Social
 from .webhooks import Webhooks
 
@@ -48,6 +49,7 @@ class Layers:
         self.webhooks = Webhooks(self._http)
         self.api_keys = ApiKeys(self._http)
         self.content = Content(self._http)
+        self.publishing = Publishing(self._http)
 
     def whoami(self) -> Dict[str, Any]:
         """The calling key: its organization, scopes, rate-limit tier and return-URL allowlist."""
