@@ -3518,7 +3518,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CancelScheduledPostInput"];
+                "application/json": components["schemas"]["CancelScheduledPostInput"] | null;
             };
         };
         responses: {
