@@ -738,43 +738,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        ErrorEnvelopeInput: {
-            error: {
-                code: string;
-                message: string;
-                requestId: string;
-                details?: {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        WhoamiInput: {
-            organizationId: string;
-            organizationName: string;
-            apiKeyId: string;
-            /** @enum {string} */
-            env: "live" | "test";
-            scopes: string[];
-            rateLimitTier: string;
-            returnUrlAllowlist: string[];
-        };
-        ApiKeyInput: {
-            id: string;
-            organizationId: string;
-            name: string | null;
-            /** @enum {string} */
-            env: "live" | "test";
-            /** @description The public start of the secret, lp_<env>_<lookupId>; safe to log. */
-            prefix: string;
-            scopes: string[];
-            returnUrlAllowlist: string[];
-            rateLimitTier: string;
-            /** @enum {string} */
-            status: "active" | "killed" | "retired";
-            killedAt: string | null;
-            retiredAt: string | null;
-            createdAt: string;
-        };
         ScheduleRequestInput: {
             /** Format: date-time */
             scheduledFor: string;
@@ -901,6 +864,43 @@ export interface components {
         ScheduledPostPageInput: {
             items: components["schemas"]["ScheduledPostInput"][];
             nextCursor: string | null;
+        };
+        ErrorEnvelopeInput: {
+            error: {
+                code: string;
+                message: string;
+                requestId: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        WhoamiInput: {
+            organizationId: string;
+            organizationName: string;
+            apiKeyId: string;
+            /** @enum {string} */
+            env: "live" | "test";
+            scopes: string[];
+            rateLimitTier: string;
+            returnUrlAllowlist: string[];
+        };
+        ApiKeyInput: {
+            id: string;
+            organizationId: string;
+            name: string | null;
+            /** @enum {string} */
+            env: "live" | "test";
+            /** @description The public start of the secret, lp_<env>_<lookupId>; safe to log. */
+            prefix: string;
+            scopes: string[];
+            returnUrlAllowlist: string[];
+            rateLimitTier: string;
+            /** @enum {string} */
+            status: "active" | "killed" | "retired";
+            killedAt: string | null;
+            retiredAt: string | null;
+            createdAt: string;
         };
         UploadContentFromUrlInput: {
             media: {
@@ -1334,43 +1334,6 @@ export interface components {
             items: components["schemas"]["WebhookDeliveryInput"][];
             nextCursor: string | null;
         };
-        ErrorEnvelope: {
-            error: {
-                code: string;
-                message: string;
-                requestId: string;
-                details?: {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        Whoami: {
-            organizationId: string;
-            organizationName: string;
-            apiKeyId: string;
-            /** @enum {string} */
-            env: "live" | "test";
-            scopes: string[];
-            rateLimitTier: string;
-            returnUrlAllowlist: string[];
-        };
-        ApiKey: {
-            id: string;
-            organizationId: string;
-            name: string | null;
-            /** @enum {string} */
-            env: "live" | "test";
-            /** @description The public start of the secret, lp_<env>_<lookupId>; safe to log. */
-            prefix: string;
-            scopes: string[];
-            returnUrlAllowlist: string[];
-            rateLimitTier: string;
-            /** @enum {string} */
-            status: "active" | "killed" | "retired";
-            killedAt: string | null;
-            retiredAt: string | null;
-            createdAt: string;
-        };
         ScheduleRequest: {
             scheduledFor: unknown;
             targets: {
@@ -1495,6 +1458,43 @@ export interface components {
         ScheduledPostPage: {
             items: components["schemas"]["ScheduledPost"][];
             nextCursor: string | null;
+        };
+        ErrorEnvelope: {
+            error: {
+                code: string;
+                message: string;
+                requestId: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        Whoami: {
+            organizationId: string;
+            organizationName: string;
+            apiKeyId: string;
+            /** @enum {string} */
+            env: "live" | "test";
+            scopes: string[];
+            rateLimitTier: string;
+            returnUrlAllowlist: string[];
+        };
+        ApiKey: {
+            id: string;
+            organizationId: string;
+            name: string | null;
+            /** @enum {string} */
+            env: "live" | "test";
+            /** @description The public start of the secret, lp_<env>_<lookupId>; safe to log. */
+            prefix: string;
+            scopes: string[];
+            returnUrlAllowlist: string[];
+            rateLimitTier: string;
+            /** @enum {string} */
+            status: "active" | "killed" | "retired";
+            killedAt: string | null;
+            retiredAt: string | null;
+            createdAt: string;
         };
         UploadContentFromUrl: {
             media: {
