@@ -8,8 +8,8 @@ import { loadAssets } from './containers.ts';
 
 /**
  * A container's files as the publisher hands them to a platform module (src/platforms/publishing.ts):
- * in order, each with the URL a platform can pull it from (a platform that pulls media by URL) and a way to
- * stream its bytes, whole or by range (a platform that takes chunked uploads).
+ * in order, each with the URL a platform can pull it from and a way to stream its bytes, whole or
+ * by range (for platforms that take chunked uploads).
  */
 export async function publishAssets(deps: { db: Kysely<Database>; blobs: BlobStore; publicBaseUrl: string }, containerId: string): Promise<PublishAsset[]> {
   const assets = (await loadAssets(deps.db, [containerId])).get(containerId) ?? [];
