@@ -27,7 +27,7 @@ export function describeBytes(bytes: number): string {
 
 /**
  * One video alone, one image, or a slideshow of 2–10 images; null when the kinds fit, else what
- * is wrong (API.md's combination rules, restated in docs/reference/content.md).
+ * is wrong (the combination rules of docs/reference/content.md).
  */
 export function combinationProblem(kinds: readonly ('video' | 'image')[]): { index: number; message: string } | null {
   if (kinds.length > 1) {

@@ -8,8 +8,8 @@ import { loadAssets } from './containers.ts';
 
 /**
  * A container's files as the publisher hands them to a platform module (src/platforms/publishing.ts):
- * in order, each with the URL a platform can pull it from (PULL_FROM_URL, Instagram's image_url /
- * video_url) and a way to stream its bytes, whole or by range (TikTok FILE_UPLOAD chunks).
+ * in order, each with the URL a platform can pull it from and a way to stream its bytes, whole or
+ * by range (for platforms that take chunked uploads).
  */
 export async function publishAssets(deps: { db: Kysely<Database>; blobs: BlobStore; publicBaseUrl: string }, containerId: string): Promise<PublishAsset[]> {
   const assets = (await loadAssets(deps.db, [containerId])).get(containerId) ?? [];

@@ -24,6 +24,7 @@ const DELIVERY = 'wd_0e4a6c8b-2d1f-4a3e-8b5c-7f9d1e3a5c6b';
 /** The examples' platform: one whose accounts reauth-url can reconnect. */
 const EXAMPLE_PLATFORM = REAUTH_ELIGIBLE[0] as string;
 const CONTAINER = 'cnt_6a1f3c5e-7b9d-4e2f-8a0c-2d4f6b8e0a1c';
+const POST = 'sp_2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5e7a';
 
 /** Keyed by `METHOD /path` as the OpenAPI document spells it (`{param}` placeholders). */
 export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
@@ -152,6 +153,33 @@ export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
     operationId: 'updateContentReviewPolicy',
     method: 'content.updateReviewPolicy',
     example: { projectId: PROJECT, policy: 'review_first_n', firstN: 5 },
+  },
+
+  'POST /v1/content/{containerId}/publish': {
+    operationId: 'publishContent',
+    method: 'publishing.publishNow',
+    example: { containerId: CONTAINER, targets: [{ socialAccountId: ACCOUNT, mode: 'publish' }] },
+  },
+  'POST /v1/content/{containerId}/schedule': {
+    operationId: 'scheduleContent',
+    method: 'publishing.schedule',
+    example: { containerId: CONTAINER, scheduledFor: '2030-06-01T17:00:00Z', targets: [{ socialAccountId: ACCOUNT, mode: 'publish', captionOverride: 'Launch day!' }] },
+  },
+  'GET /v1/scheduled-posts/{scheduledPostId}': { operationId: 'getScheduledPost', method: 'publishing.getScheduledPost', example: { scheduledPostId: POST } },
+  'GET /v1/projects/{projectId}/scheduled-posts': {
+    operationId: 'listScheduledPosts',
+    method: 'publishing.listScheduledPosts',
+    example: { projectId: PROJECT, status: ['queued', 'failed'] },
+  },
+  'POST /v1/scheduled-posts/{scheduledPostId}/reschedule': {
+    operationId: 'reschedulePost',
+    method: 'publishing.reschedule',
+    example: { scheduledPostId: POST, scheduledFor: '2030-06-02T17:00:00Z' },
+  },
+  'DELETE /v1/scheduled-posts/{scheduledPostId}': {
+    operationId: 'cancelScheduledPost',
+    method: 'publishing.cancel',
+    example: { scheduledPostId: POST, reason: 'Campaign moved' },
   },
 
   'GET /v1/projects/{projectId}/metrics': {

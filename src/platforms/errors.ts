@@ -73,7 +73,7 @@ function redact(text: string, secrets: readonly string[]): string {
   return secrets.filter((secret) => secret.length > 0).reduce((redacted, secret) => redacted.replaceAll(secret, '[redacted]'), text);
 }
 
-/** The error for a failed call: the classified code and a message this server writes (`TikTok token refresh failed (HTTP 400): invalid_grant`). */
+/** The error for a failed call: the classified code and a message this server writes (`<Platform> token refresh failed (HTTP 400): invalid_grant`). */
 export function platformFailure(context: FailureContext, classification: FailureClassification, httpStatus: number | null): PlatformError {
   const status = httpStatus === null ? '' : ` (HTTP ${httpStatus})`;
   const platformCode = PLATFORM_CODE.test(classification.platformCode) ? classification.platformCode : 'unrecognized_error';

@@ -100,7 +100,8 @@ export function registerPostRoutes(app: RouteApp, deps: PostsDeps): void {
         tags,
         summary: 'Cancel a post that has not reached the platform',
         params: postParam,
-        body: cancelBody.optional(),
+        // A DELETE usually has no body: Fastify hands the schema null then.
+        body: cancelBody.nullish(),
         response: { 200: scheduledPostSchema, ...errorResponses },
       },
       config: write,

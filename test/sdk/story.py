@@ -5,9 +5,11 @@ the partner's webhook endpoint sees (the signed delivery) is asked of the Node s
 out, one JSON line back. The last line out is everything the script observed, for the test to check.
 """
 
+import datetime
 import json
 import os
 import sys
+import time
 
 from layers_social import Layers, LayersError
 
@@ -70,6 +72,22 @@ reauthed = layers.social.wait_for_oauth(again["state"], timeout_ms=15_000, inter
 seen["reauth"] = {"status": reauthed["status"], "kind": reauthed["kind"], "socialAccountId": reauthed["socialAccountId"]}
 seen["healthAfter"] = layers.social.get_health(social_account_id=account_id)["status"]
 
+# Upload a video, schedule it a moment ahead, wait until it is published.
+[container] = layers.content.upload(project_id=project["id"], files=[os.environ["VIDEO"]], caption="Story time (Python)")
+seen["uploaded"] = container
+soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)).isoformat()
+scheduled = layers.publishing.schedule(
+    container_id=container["id"], scheduled_for=soon, targets=[{"socialAccountId": account_id, "mode": "publish"}]
+)
+post_id = scheduled["scheduledPostIds"][0]
+deadline = time.time() + 60
+post = layers.publishing.get_scheduled_post(scheduled_post_id=post_id)
+while post["status"] not in ("published", "failed", "canceled") and time.time() < deadline:
+    time.sleep(0.2)
+    post = layers.publishing.get_scheduled_post(scheduled_post_id=post_id)
+seen["published"] = post
+seen["listedPublished"] = [p["id"] for p in layers.publishing.list_scheduled_posts(project_id=project["id"], status=["published"])["items"]]
+
 # Errors surface as LayersError with the server's code.
 seen["errors"] = {
     "returnUrlNotAllowed": error_of(
@@ -78,6 +96,7 @@ seen["errors"] = {
     "unknownState": error_of(lambda: layers.social.get_oauth_status(state="st_01HXZB4P9K2M3N4P5QRS6TVW7X")),
     "validation": error_of(lambda: layers.projects.create(name="x", timezone="UTC")),
 }
+seen["errors"]["cancelPublished"] = error_of(lambda: layers.publishing.cancel(scheduled_post_id=post_id))
 seen["revoked"] = layers.social.revoke(social_account_id=account_id)
 seen["errors"]["reauthAfterRevoke"] = error_of(
     lambda: layers.social.create_reauth_url(project_id=project["id"], social_account_id=account_id, return_url=RETURN_URL)

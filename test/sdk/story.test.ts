@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
@@ -11,13 +13,28 @@ import { startLiveServer, type LiveServer } from './live-server.ts';
 import { PYTHON, PYTHON_SDK } from './python-support.ts';
 
 /**
- * Both SDKs drive the story available today against a running server: connect (consent on the
- * emulator), the grant revoked upstream, the `social_account.needs_reauth` webhook verified with
- * the SDK's own verifier, reauth on the same socialAccountId; errors surface as LayersError
- * carrying the server's code.
+ * Both SDKs drive the whole story against a running server: connect (consent on the emulator), the
+ * grant revoked upstream, the `social_account.needs_reauth` webhook verified with the SDK's own
+ * verifier, reauth on the same socialAccountId, a video uploaded, scheduled and seen published on
+ * the creator's profile; errors surface as LayersError carrying the server's code.
  */
 
 const RETURN_URL = 'http://localhost:3000/connected';
+const VIDEO = path.join(import.meta.dirname, '../fixtures/media/video.mp4');
+const VIDEO_SHA256 = createHash('sha256').update(readFileSync(VIDEO)).digest('hex');
+
+interface ProfileItem {
+  caption: string;
+  kind: string;
+  mediaSha256: string[];
+}
+
+/** What the creator's profile on the emulator shows. */
+async function profileOf(server: LiveServer, platform: string, username: string): Promise<ProfileItem[]> {
+  const response = await fetch(`${server.emulatorUrl}/_control/published/${platform}/${username}`);
+  assert.equal(response.status, 200);
+  return ((await response.json()) as { items: ProfileItem[] }).items;
+}
 const REQUEST_ID = /^req_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 interface ErrorSeen {
@@ -100,6 +117,25 @@ for (const engine of engines) {
       assert.deepEqual([reauthed.status, reauthed.kind, reauthed.socialAccountId], ['completed', 'reauth', accountId]);
       assert.equal((await layers.social.getHealth({ socialAccountId: accountId })).status, 'connected');
 
+      // Upload a video, schedule it a moment ahead, and see it on the creator's profile.
+      const [container] = await layers.content.upload({ projectId: project.id, files: [{ data: VIDEO }], caption: 'Story time' });
+      assert.equal(container?.status, 'completed');
+      const scheduled = await layers.publishing.schedule({
+        containerId: container.id,
+        scheduledFor: new Date(Date.now() + 1_000).toISOString(),
+        targets: [{ socialAccountId: accountId, mode: 'publish' }],
+      });
+      const [postId] = scheduled.scheduledPostIds;
+      assert.ok(postId);
+      let post = await layers.publishing.getScheduledPost({ scheduledPostId: postId });
+      assert.ok(await waitFor(async () => (post = await layers.publishing.getScheduledPost({ scheduledPostId: postId })).status === 'published', 60_000, 200), JSON.stringify(post));
+      assert.ok(post.externalId);
+      const listedPosts = await layers.publishing.listScheduledPosts({ projectId: project.id, status: ['published'] });
+      assert.deepEqual(listedPosts.items.map((p) => p.id), [postId]);
+      assert.deepEqual((await profileOf(server, 'tiktok', username)).map((item) => [item.caption, item.mediaSha256]), [['Story time', [VIDEO_SHA256]]]);
+      const final = await errorOf(() => layers.publishing.cancel({ scheduledPostId: postId }));
+      assert.equal(final.status, 409, JSON.stringify(final));
+
       // Errors carry the server's code.
       const notAllowed = await errorOf(() => layers.social.createReauthUrl({ projectId: project.id, socialAccountId: accountId, returnUrl: 'https://evil.example/x' }));
       assert.deepEqual([notAllowed.status, notAllowed.code, notAllowed.details['host']], [403, 'RETURN_URL_NOT_ALLOWED', 'evil.example']);
@@ -127,6 +163,7 @@ for (const engine of engines) {
           LAYERS_BASE_URL: server.url,
           WEBHOOK_URL: receiver.url,
           CREATOR: username,
+          VIDEO,
         },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
@@ -168,12 +205,18 @@ for (const engine of engines) {
       assert.equal(seen['reauthLanding'], RETURN_URL);
       assert.deepEqual(seen['reauth'], { status: 'completed', kind: 'reauth', socialAccountId: accountId });
       assert.equal(seen['healthAfter'], 'connected');
+      assert.equal(seen['uploaded'].status, 'completed');
+      assert.equal(seen['published'].status, 'published');
+      assert.ok(seen['published'].externalId);
+      assert.deepEqual(seen['listedPublished'], [seen['published'].id]);
+      assert.deepEqual((await profileOf(server, 'tiktok', username)).map((item) => [item.caption, item.mediaSha256]), [['Story time (Python)', [VIDEO_SHA256]]]);
       const errors = seen['errors'] as Record<string, ErrorSeen>;
       assert.deepEqual([errors['returnUrlNotAllowed']?.status, errors['returnUrlNotAllowed']?.code, errors['returnUrlNotAllowed']?.details['host']], [403, 'RETURN_URL_NOT_ALLOWED', 'evil.example']);
       assert.match(errors['returnUrlNotAllowed']?.requestId ?? '', REQUEST_ID);
       assert.deepEqual([errors['unknownState']?.status, errors['unknownState']?.code], [404, 'NOT_FOUND']);
       assert.deepEqual([errors['validation']?.status, errors['validation']?.code], [422, 'VALIDATION']);
       assert.deepEqual([seen['revoked'].status, seen['revoked'].disconnectedReason], ['disconnected', 'revoked_by_partner']);
+      assert.equal(errors['cancelPublished']?.status, 409);
       assert.deepEqual([errors['reauthAfterRevoke']?.status, errors['reauthAfterRevoke']?.code], [404, 'NOT_FOUND']);
     });
   });

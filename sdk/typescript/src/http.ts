@@ -112,6 +112,31 @@ export class HttpClient {
     }
   }
 
+  /**
+   * PUTs bytes to an upload URL the API handed out (the URL is the credential: no API key goes
+   * with it). Repeating the same PUT is harmless, so network errors and 5xx are retried.
+   */
+  async putBytes(url: string, headers: Record<string, string>, body: Blob, options: RequestOptions = {}): Promise<void> {
+    const maxRetries = options.maxRetries ?? this.#maxRetries;
+    for (let retry = 0; ; retry++) {
+      let response: Response;
+      let text: string;
+      try {
+        response = await this.#fetch(url, { method: 'PUT', headers, body, signal: this.#signal(options) });
+        text = await response.text();
+      } catch (cause) {
+        if (options.signal?.aborted || retry >= maxRetries) throw connectionError(cause);
+        await this.sleep(this.#backoffMs(retry));
+        continue;
+      }
+      if (response.ok) return;
+      const error = errorFromResponse(response, text);
+      const delay = retry < maxRetries ? this.#retryDelayMs(error, true, retry) : null;
+      if (delay === null) throw error;
+      await this.sleep(delay);
+    }
+  }
+
   /** How long to wait before repeating a request that failed with `error`, or null not to. */
   #retryDelayMs(error: LayersError, repeatable: boolean, retry: number): number | null {
     if (error.status === 429) {

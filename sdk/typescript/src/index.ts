@@ -4,6 +4,7 @@ export { verifyWebhookSignature, type VerifyOptions } from './webhook-signature.
 export { PageRequest, type Page } from './pagination.ts';
 export type { LayersOptions, RequestOptions } from './http.ts';
 export type { WaitForOAuthOptions } from './resources/social.ts';
+export type { UploadFile, UploadParams } from './resources/content.ts';
 export type {
   ApiKey,
   AuthorizeUrl,
@@ -17,6 +18,7 @@ export type {
   Params,
   Project,
   Result,
+  ScheduledPost,
   RevokedSocialAccount,
   SocialAccount,
   SocialAccountHealth,

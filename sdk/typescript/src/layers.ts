@@ -4,6 +4,7 @@ import { ApiKeys } from './resources/api-keys.ts';
 import { Content } from './resources/content.ts';
 import { Metrics } from './resources/metrics.ts';
 import { Projects } from './resources/projects.ts';
+import { Publishing } from './resources/publishing.ts';
 import { Social } from './resources/social.ts';
 import { Webhooks } from './resources/webhooks.ts';
 
@@ -18,6 +19,7 @@ export class Layers {
   readonly webhooks: Webhooks;
   readonly apiKeys: ApiKeys;
   readonly content: Content;
+  readonly publishing: Publishing;
   readonly metrics: Metrics;
   readonly #http: HttpClient;
 
@@ -28,6 +30,7 @@ export class Layers {
     this.webhooks = new Webhooks(this.#http);
     this.apiKeys = new ApiKeys(this.#http);
     this.content = new Content(this.#http);
+    this.publishing = new Publishing(this.#http);
     this.metrics = new Metrics(this.#http);
   }
 

@@ -35,5 +35,6 @@ export type ContentContainer = Schemas['ContentContainer'];
 export type ContentAsset = Schemas['ContentAsset'];
 export type ContentUploadSession = Schemas['ContentUploadSession'];
 export type ContentReviewPolicy = Schemas['ContentReviewPolicy'];
+export type ScheduledPost = Schemas['ScheduledPost'];
 export type MetricsSeries = Schemas['MetricsSeries'];
 export type TopPerformers = Schemas['TopPerformers'];

@@ -143,6 +143,28 @@ class HttpClient:
             self.sleep(delay)
             retry += 1
 
+    def put_bytes(self, url: str, headers: Mapping[str, str], data: bytes) -> None:
+        """PUTs bytes to an upload URL the API handed out (the URL is the credential: no API key
+        goes with it). Repeating the same PUT is harmless, so network errors and 5xx are retried."""
+        retry = 0
+        while True:
+            try:
+                response = self._transport("PUT", url, dict(headers), data, self._timeout)
+            except ConnectionFailure as failure:
+                if retry >= self._max_retries:
+                    raise LayersError(0, "TIMEOUT" if failure.timed_out else "NETWORK_ERROR", str(failure)) from failure
+                self.sleep(self._backoff(retry))
+                retry += 1
+                continue
+            if 200 <= response.status < 300:
+                return
+            error = error_from_response(response.status, response.headers, response.body)
+            delay = self._retry_delay(error, True, retry) if retry < self._max_retries else None
+            if delay is None:
+                raise error
+            self.sleep(delay)
+            retry += 1
+
     def _retry_delay(self, error: LayersError, repeatable: bool, retry: int) -> Optional[float]:
         if error.status == 429:
             if error.retry_after_seconds is None:

@@ -9,6 +9,7 @@ from .api_keys import ApiKeys
 from .content import Content
 from .metrics import Metrics
 from .projects import Projects
+from .publishing import Publishing
 from .social import Social
 from .webhooks import Webhooks
 
@@ -49,6 +50,7 @@ class Layers:
         self.webhooks = Webhooks(self._http)
         self.api_keys = ApiKeys(self._http)
         self.content = Content(self._http)
+        self.publishing = Publishing(self._http)
         self.metrics = Metrics(self._http)
 
     def whoami(self) -> Dict[str, Any]:

@@ -602,59 +602,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Schedule a container to 1–50 accounts (one post each, all or nothing) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    containerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ScheduleRequestInput"];
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ScheduledPosts"];
-                    };
-                };
-                /** @description Default Response */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ScheduleBlockedOnApproval"];
-                    };
-                };
-                /** @description Default Response */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description Default Response */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        post: operations["scheduleContent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -671,50 +619,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Publish a container now to 1–50 accounts */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    containerId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PublishNowRequestInput"];
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ScheduledPosts"];
-                    };
-                };
-                /** @description Default Response */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description Default Response */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        post: operations["publishContent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -729,93 +634,11 @@ export interface paths {
             cookie?: never;
         };
         /** A scheduled post, with its last error and next attempt */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    scheduledPostId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ScheduledPost"];
-                    };
-                };
-                /** @description Default Response */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description Default Response */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        get: operations["getScheduledPost"];
         put?: never;
         post?: never;
         /** Cancel a post that has not reached the platform */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    scheduledPostId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CancelScheduledPostInput"];
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ScheduledPost"];
-                    };
-                };
-                /** @description Default Response */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description Default Response */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        delete: operations["cancelScheduledPost"];
         options?: never;
         head?: never;
         patch?: never;
@@ -829,54 +652,7 @@ export interface paths {
             cookie?: never;
         };
         /** A project’s scheduled posts, newest scheduledFor first */
-        get: {
-            parameters: {
-                query?: {
-                    status?: ("queued" | "publishing" | "published" | "draft" | "failed" | "canceled") | ("queued" | "publishing" | "published" | "draft" | "failed" | "canceled")[];
-                    socialAccountId?: string;
-                    containerId?: string;
-                    since?: string;
-                    until?: string;
-                    limit?: number;
-                    cursor?: string;
-                };
-                header?: never;
-                path: {
-                    projectId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ScheduledPostPage"];
-                    };
-                };
-                /** @description Default Response */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description Default Response */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        get: operations["listScheduledPosts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -895,50 +671,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Move a queued post to another time */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    scheduledPostId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RescheduleRequestInput"];
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ScheduledPost"];
-                    };
-                };
-                /** @description Default Response */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description Default Response */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        post: operations["reschedulePost"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1039,43 +772,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        ErrorEnvelopeInput: {
-            error: {
-                code: string;
-                message: string;
-                requestId: string;
-                details?: {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        WhoamiInput: {
-            organizationId: string;
-            organizationName: string;
-            apiKeyId: string;
-            /** @enum {string} */
-            env: "live" | "test";
-            scopes: string[];
-            rateLimitTier: string;
-            returnUrlAllowlist: string[];
-        };
-        ApiKeyInput: {
-            id: string;
-            organizationId: string;
-            name: string | null;
-            /** @enum {string} */
-            env: "live" | "test";
-            /** @description The public start of the secret, lp_<env>_<lookupId>; safe to log. */
-            prefix: string;
-            scopes: string[];
-            returnUrlAllowlist: string[];
-            rateLimitTier: string;
-            /** @enum {string} */
-            status: "active" | "killed" | "retired";
-            killedAt: string | null;
-            retiredAt: string | null;
-            createdAt: string;
-        };
         ScheduleRequestInput: {
             /** Format: date-time */
             scheduledFor: string;
@@ -1202,6 +898,43 @@ export interface components {
         ScheduledPostPageInput: {
             items: components["schemas"]["ScheduledPostInput"][];
             nextCursor: string | null;
+        };
+        ErrorEnvelopeInput: {
+            error: {
+                code: string;
+                message: string;
+                requestId: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        WhoamiInput: {
+            organizationId: string;
+            organizationName: string;
+            apiKeyId: string;
+            /** @enum {string} */
+            env: "live" | "test";
+            scopes: string[];
+            rateLimitTier: string;
+            returnUrlAllowlist: string[];
+        };
+        ApiKeyInput: {
+            id: string;
+            organizationId: string;
+            name: string | null;
+            /** @enum {string} */
+            env: "live" | "test";
+            /** @description The public start of the secret, lp_<env>_<lookupId>; safe to log. */
+            prefix: string;
+            scopes: string[];
+            returnUrlAllowlist: string[];
+            rateLimitTier: string;
+            /** @enum {string} */
+            status: "active" | "killed" | "retired";
+            killedAt: string | null;
+            retiredAt: string | null;
+            createdAt: string;
         };
         UploadContentFromUrlInput: {
             media: {
@@ -1668,43 +1401,6 @@ export interface components {
             items: components["schemas"]["WebhookDeliveryInput"][];
             nextCursor: string | null;
         };
-        ErrorEnvelope: {
-            error: {
-                code: string;
-                message: string;
-                requestId: string;
-                details?: {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        Whoami: {
-            organizationId: string;
-            organizationName: string;
-            apiKeyId: string;
-            /** @enum {string} */
-            env: "live" | "test";
-            scopes: string[];
-            rateLimitTier: string;
-            returnUrlAllowlist: string[];
-        };
-        ApiKey: {
-            id: string;
-            organizationId: string;
-            name: string | null;
-            /** @enum {string} */
-            env: "live" | "test";
-            /** @description The public start of the secret, lp_<env>_<lookupId>; safe to log. */
-            prefix: string;
-            scopes: string[];
-            returnUrlAllowlist: string[];
-            rateLimitTier: string;
-            /** @enum {string} */
-            status: "active" | "killed" | "retired";
-            killedAt: string | null;
-            retiredAt: string | null;
-            createdAt: string;
-        };
         ScheduleRequest: {
             scheduledFor: unknown;
             targets: {
@@ -1829,6 +1525,43 @@ export interface components {
         ScheduledPostPage: {
             items: components["schemas"]["ScheduledPost"][];
             nextCursor: string | null;
+        };
+        ErrorEnvelope: {
+            error: {
+                code: string;
+                message: string;
+                requestId: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        Whoami: {
+            organizationId: string;
+            organizationName: string;
+            apiKeyId: string;
+            /** @enum {string} */
+            env: "live" | "test";
+            scopes: string[];
+            rateLimitTier: string;
+            returnUrlAllowlist: string[];
+        };
+        ApiKey: {
+            id: string;
+            organizationId: string;
+            name: string | null;
+            /** @enum {string} */
+            env: "live" | "test";
+            /** @description The public start of the secret, lp_<env>_<lookupId>; safe to log. */
+            prefix: string;
+            scopes: string[];
+            returnUrlAllowlist: string[];
+            rateLimitTier: string;
+            /** @enum {string} */
+            status: "active" | "killed" | "retired";
+            killedAt: string | null;
+            retiredAt: string | null;
+            createdAt: string;
         };
         UploadContentFromUrl: {
             media: {
@@ -3715,6 +3448,279 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContentReviewPolicy"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    scheduleContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                containerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledPosts"];
+                };
+            };
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleBlockedOnApproval"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    publishContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                containerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishNowRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledPosts"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getScheduledPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduledPostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledPost"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    cancelScheduledPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduledPostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelScheduledPostInput"] | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledPost"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listScheduledPosts: {
+        parameters: {
+            query?: {
+                status?: ("queued" | "publishing" | "published" | "draft" | "failed" | "canceled") | ("queued" | "publishing" | "published" | "draft" | "failed" | "canceled")[];
+                socialAccountId?: string;
+                containerId?: string;
+                since?: string;
+                until?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledPostPage"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    reschedulePost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                scheduledPostId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RescheduleRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledPost"];
                 };
             };
             /** @description Default Response */

@@ -2,6 +2,34 @@ import type { HttpClient, RequestOptions } from '../http.ts';
 import type { ContentContainer, Params, Result } from '../operations.ts';
 import { PageRequest } from '../pagination.ts';
 
+/** A file for `upload`: a path (Node, Deno, Bun), a Blob/File, or bytes. */
+export interface UploadFile {
+  data: string | Blob | Uint8Array | ArrayBuffer;
+  /** Default: the path's or File's name. Required for bytes. */
+  filename?: string;
+  /** Default: from the Blob's type, else from the filename's extension. */
+  contentType?: string;
+}
+
+export interface UploadParams {
+  projectId: string;
+  files: UploadFile[];
+  caption: string;
+  /** `per-file` (default): one container per file; `slideshow`: one container of images. */
+  grouping?: 'per-file' | 'slideshow';
+}
+
+const NODE_FS = 'node:fs/promises';
+
+const TYPES_BY_EXTENSION: Record<string, string> = {
+  mp4: 'video/mp4',
+  mov: 'video/quicktime',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+};
+
 /** Content: finished videos and images, uploaded by URL or straight to storage. */
 export class Content {
   readonly #http: HttpClient;
@@ -13,6 +41,23 @@ export class Content {
   /** The server fetches every URL and creates a completed container, or refuses the lot (422 naming each bad file). */
   uploadFromUrl({ projectId, ...body }: Params<'uploadContentFromUrl'>, options?: RequestOptions): Promise<Result<'uploadContentFromUrl'>> {
     return this.#http.request({ method: 'POST', path: `/v1/projects/${encodeURIComponent(projectId)}/content/upload`, body }, options);
+  }
+
+  /**
+   * The three steps of a direct upload in one call: create the session, PUT each file's bytes to
+   * its upload URL, finalize each container with `caption`. Resolves to the completed containers.
+   */
+  async upload({ projectId, files, caption, grouping = 'per-file' }: UploadParams, options?: RequestOptions): Promise<ContentContainer[]> {
+    const blobs = await Promise.all(files.map(toNamedBlob));
+    const session = await this.createUpload(
+      { projectId, grouping, files: blobs.map(({ blob, filename, contentType }) => ({ filename, contentType: contentType as never, sizeBytes: blob.size })) },
+      options,
+    );
+    const byName = session.items.flatMap((item) => item.files);
+    await Promise.all(byName.map((file, index) => this.#http.putBytes(file.uploadUrl, file.uploadHeaders, (blobs[index] as NamedBlob).blob, options)));
+    const containers: ContentContainer[] = [];
+    for (const item of session.items) containers.push(await this.finalizeUpload({ containerId: item.containerId, caption }, options));
+    return containers;
   }
 
   /** Step 1 of a direct upload: containers, and per file an `uploadUrl` to PUT its bytes to (no API key) within 15 minutes. */
@@ -60,4 +105,30 @@ export class Content {
   updateReviewPolicy({ projectId, ...body }: Params<'updateContentReviewPolicy'>, options?: RequestOptions): Promise<Result<'updateContentReviewPolicy'>> {
     return this.#http.request({ method: 'PATCH', path: `/v1/projects/${encodeURIComponent(projectId)}/content-review-policy`, body }, options);
   }
+}
+
+interface NamedBlob {
+  blob: Blob;
+  filename: string;
+  contentType: string;
+}
+
+async function toNamedBlob(file: UploadFile): Promise<NamedBlob> {
+  let blob: Blob;
+  let filename = file.filename;
+  if (typeof file.data === 'string') {
+    // Loaded only for a path (Node, Deno, Bun); a specifier in a variable keeps browser bundlers off it.
+    const fs = (await import(NODE_FS)) as { readFile(path: string): Promise<Uint8Array<ArrayBuffer>> };
+    blob = new Blob([await fs.readFile(file.data)]);
+    filename ??= file.data.split(/[\\/]/).pop();
+  } else if (file.data instanceof Blob) {
+    blob = file.data;
+    filename ??= 'name' in file.data && typeof file.data.name === 'string' ? file.data.name : undefined;
+  } else {
+    blob = new Blob([file.data as Uint8Array<ArrayBuffer> | ArrayBuffer]);
+  }
+  if (!filename) throw new TypeError('content.upload: give a filename for a file passed as bytes or an unnamed Blob.');
+  const contentType = file.contentType ?? (blob.type || TYPES_BY_EXTENSION[filename.split('.').pop()?.toLowerCase() ?? '']);
+  if (!contentType) throw new TypeError(`content.upload: cannot tell the type of ${filename}; pass contentType.`);
+  return { blob, filename, contentType };
 }
