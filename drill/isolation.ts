@@ -127,8 +127,12 @@ export const isolationDrill: Drill = {
             const send = (idValue: string, otherIds: Record<string, string>) => {
               const values = { ...otherIds, [slot.name]: idValue };
               const pathValues = Object.fromEntries(operation.pathParams.map((p) => [p, NOT_IDS.has(p) ? 'tiktok' : (values[p] as string)]));
-              const query = slot.place === 'query' ? `?${new URLSearchParams({ [slot.name]: idValue })}` : '';
-              const hints = { ...idHints(values), timezone: 'UTC', returnUrl: 'https://app.example.com/back', url: 'https://hooks.example.com/x' };
+              // The metrics route measures a `scope` by its `id`: the project's own, so the project id is what crosses.
+              const hints = { ...idHints(values), timezone: 'UTC', returnUrl: 'https://app.example.com/back', url: 'https://hooks.example.com/x', scope: 'project', id: values['projectId'] };
+              // Required query parameters are filled in: a request missing one is refused (422) before any id is looked up.
+              const required = operation.query.filter((q) => q.required && q.name !== slot.name).map((q): [string, string] => [q.name, String(validValue(q.schema, document, hints, q.name))]);
+              const queryValues: Array<[string, string]> = [...required, ...(slot.place === 'query' ? [[slot.name, idValue] as [string, string]] : [])];
+              const query = queryValues.length > 0 ? `?${new URLSearchParams(queryValues)}` : '';
               const body = operation.body ? (validValue(operation.body, document, hints) as Record<string, unknown>) : undefined;
               if (body && slot.place === 'body') body[slot.name] = idValue;
               requests += 1;

@@ -11,7 +11,7 @@ export interface Operation {
   /** The documented path, `{param}` placeholders included. */
   path: string;
   pathParams: string[];
-  query: Array<{ name: string; schema: JsonSchema }>;
+  query: Array<{ name: string; schema: JsonSchema; required: boolean }>;
   body: JsonSchema | null;
   /** False for routes documented with `security: []` (no API key). */
   authenticated: boolean;
@@ -30,12 +30,12 @@ export async function discoverOperations(app: FastifyInstance): Promise<{ docume
   const operations: Operation[] = [];
   for (const [path, methods] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(methods)) {
-      const parameters = (operation.parameters ?? []) as Array<{ in: string; name: string; schema: JsonSchema }>;
+      const parameters = (operation.parameters ?? []) as Array<{ in: string; name: string; schema: JsonSchema; required?: boolean }>;
       operations.push({
         method: method.toUpperCase() as Operation['method'],
         path,
         pathParams: parameters.filter((p) => p.in === 'path').map((p) => p.name),
-        query: parameters.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema })),
+        query: parameters.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema, required: p.required === true })),
         body: operation.requestBody?.content?.['application/json']?.schema ?? null,
         authenticated: !(Array.isArray(operation.security) && operation.security.length === 0),
         tags: operation.tags ?? [],
