@@ -449,7 +449,6 @@ export interface MetricAccountHoursTable {
 export interface MetricPostsTable {
   series: Generated<number>;
   scheduled_post_id: string;
-  social_account_id: string;
   views: StoredCount;
   reach: StoredCount;
   likes: StoredCount;

@@ -227,7 +227,7 @@ async function store(
     const chunk = answered.slice(start, start + WRITE_CHUNK);
     await trx
       .insertInto('metric_posts')
-      .values(chunk.map((post) => ({ scheduled_post_id: post.id, social_account_id: claimed.id })))
+      .values(chunk.map((post) => ({ scheduled_post_id: post.id })))
       .onConflict((oc) => oc.column('scheduled_post_id').doNothing())
       .execute();
     const latest = await trx.selectFrom('metric_posts').selectAll().where('scheduled_post_id', 'in', chunk.map((post) => post.id)).execute();
@@ -251,9 +251,10 @@ async function store(
     }
     if (moved.length === 0) continue;
     const earlier = await trx.selectFrom('metric_post_hours').selectAll().where('hour', '=', hour).where('series', 'in', moved.map((entry) => entry.series)).execute();
+    const earlierBySeries = new Map(earlier.map((row) => [Number(row.series), row]));
     await trx
       .insertInto('metric_post_hours')
-      .values(moved.map(({ series, deltas }) => ({ series, hour, ...addDeltas(earlier.find((row) => row.series === series), deltas) })))
+      .values(moved.map(({ series, deltas }) => ({ series, hour, ...addDeltas(earlierBySeries.get(series), deltas) })))
       .onConflict((oc) =>
         oc.columns(['series', 'hour']).doUpdateSet((eb) => ({
           views: eb.ref('excluded.views'),

@@ -40,8 +40,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   let posts = db.schema
     .createTable('metric_posts')
     .addColumn('series', postgres ? 'serial' : 'integer', (c) => c.primaryKey())
-    .addColumn('scheduled_post_id', 'text', (c) => c.notNull().unique())
-    .addColumn('social_account_id', 'text', (c) => c.notNull());
+    .addColumn('scheduled_post_id', 'text', (c) => c.notNull().unique());
   for (const counter of POST_COUNTERS) posts = posts.addColumn(counter, 'bigint');
   await posts.execute();
 
