@@ -44,25 +44,32 @@ export async function publishedPost(ctx: TestContext, media: MediaServer, accoun
   });
   const outcome = await publisher.run();
   assert.ok(outcome.status === 'published' && outcome.externalId !== null, JSON.stringify(outcome));
+  const scheduledPostId = await insertPublishedPost(ctx, accountId, outcome.externalId, outcome.externalUrl);
+  return { scheduledPostId, externalId: outcome.externalId };
+}
+
+/** A `published` scheduled post of the account, as the publisher leaves it, written straight into the database. */
+export async function insertPublishedPost(ctx: TestContext, accountId: string, externalId: string, externalUrl: string | null): Promise<string> {
+  const account = await ctx.database.db.selectFrom('social_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
   const now = ctx.clock.now().toISOString();
   const scheduledPostId = `sp_${randomUUID()}`;
   await ctx.database.db
     .insertInto('scheduled_posts')
     .values({
       id: scheduledPostId,
-      organization_id: usable.account.organization_id,
-      project_id: usable.account.project_id,
+      organization_id: account.organization_id,
+      project_id: account.project_id,
       container_id: `cnt_${randomUUID()}`,
       social_account_id: accountId,
-      platform: usable.account.platform,
+      platform: account.platform,
       mode: 'publish',
       status: 'published',
       scheduled_for: now,
       caption: 'A caption',
       first_comment: null,
       settings: '{}',
-      external_id: outcome.externalId,
-      external_url: outcome.externalUrl,
+      external_id: externalId,
+      external_url: externalUrl,
       attempts: 1,
       next_attempt_at: null,
       attempted_at: now,
@@ -82,7 +89,7 @@ export async function publishedPost(ctx: TestContext, media: MediaServer, accoun
       updated_at: now,
     })
     .execute();
-  return { scheduledPostId, externalId: outcome.externalId };
+  return scheduledPostId;
 }
 
 /** Sets a post's counters on the emulator, as the platform would show them. */

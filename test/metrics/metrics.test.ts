@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { startMediaServer, type MediaServer } from '../platforms/publish-driver.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
-import { accountRow, addFault, control, newProject, runReauth, uniqueUser } from '../social/helpers.ts';
-import { column, connectMeasured, getMetrics, publishedPost, setCounters, type PublishedPost } from './helpers.ts';
+import { accountRow, addFault, control, emulatorRequests, newProject, runReauth, uniqueUser } from '../social/helpers.ts';
+import { column, connectMeasured, getMetrics, insertPublishedPost, publishedPost, setCounters, type PublishedPost } from './helpers.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -150,6 +150,16 @@ for (const engine of engines) {
       const hourOfFailure = new Date(start.getTime() + DAY + 3 * HOUR).toISOString();
       const series = await getMetrics(ctx, tenant.secret, projectId, `scope=platform_post&id=${first.scheduledPostId}&since=${hourOfFailure}&until=${new Date(start.getTime() + DAY + 5 * HOUR).toISOString()}&granularity=hour&metrics=views`);
       assert.deepEqual(column(series, 'views'), [null, 0]);
+    });
+
+    it('the sync asks TikTok for 20 videos a call', async () => {
+      // 40 more posts TikTok does not know (deleted since): 42 in all, three video/query calls.
+      for (let index = 0; index < 40; index++) await insertPublishedPost(ctx, accountId, `71000000000000${String(index).padStart(5, '0')}`, null);
+      await control(ctx, 'DELETE', '/requests');
+      ctx.clock.advance(HOUR);
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+      const calls = (await emulatorRequests(ctx)).filter((request) => request.path.endsWith('/v2/video/query/'));
+      assert.equal(calls.length, 3);
     });
   });
 }
