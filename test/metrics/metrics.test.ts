@@ -207,6 +207,16 @@ for (const engine of engines) {
           [video.scheduledPostId, 10 / 2000],
         ],
       );
+
+      // A revoked Instagram grant (which no refresh can mend) turns the account reauth_required, with its event.
+      await control(ctx, 'POST', `/users/instagram/${igUser}/revoke`, { subcode: 458 });
+      ctx.clock.advance(60 * 60 * 1000);
+      assert.equal(await ctx.metricsSync.runOnce(), 2);
+      const account = await accountRow(ctx, igAccount);
+      assert.deepEqual([account.status, account.reauth_reason], ['reauth_required', 'token_revoked']);
+      const events = await ctx.database.db.selectFrom('webhook_events').select('payload').where('type', '=', 'social_account.needs_reauth').execute();
+      assert.equal(events.filter((event) => event.payload.includes(igAccount)).length, 1);
+      assert.equal((await accountRow(ctx, ttAccount)).status, 'connected');
     });
   });
 }
