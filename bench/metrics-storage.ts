@@ -76,7 +76,7 @@ async function seed(db: Kysely<Database>): Promise<{ projectId: string; principa
     await db.insertInto('scheduled_posts').values(rows).execute();
     await db
       .insertInto('metric_posts')
-      .values(rows.map((row, offset) => ({ series: start + offset + 1, scheduled_post_id: row.id, views: 10 * HOURS, reach: null, likes: HOURS, comments: HOURS, shares: HOURS, saves: null })))
+      .values(rows.map((row, offset) => ({ series: start + offset + 1, scheduled_post_id: row.id, first_hour: firstHour, views: 10 * HOURS, reach: null, likes: HOURS, comments: HOURS, shares: HOURS, saves: null })))
       .execute();
   }
   const hours = (from: number) => sql`with recursive hours(hour) as (select cast(${from} as integer) union all select hour + 1 from hours where hour < cast(${firstHour + HOURS - 1} as integer))`;

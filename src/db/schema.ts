@@ -445,10 +445,12 @@ export interface MetricAccountHoursTable {
   saves: StoredCount;
 }
 
-/** A measured post: its series number and last cumulative counters. */
+/** A measured post: its series number, when it was first measured, and its last cumulative counters. */
 export interface MetricPostsTable {
   series: Generated<number>;
   scheduled_post_id: string;
+  /** The UTC hour (since 1970) of the sync that first read its counters. */
+  first_hour: number;
   views: StoredCount;
   reach: StoredCount;
   likes: StoredCount;

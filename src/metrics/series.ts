@@ -26,7 +26,8 @@ type Counts = Record<PostMetric, number | null>;
 /** What a scope's id stands for: the accounts whose hours count (an `in (…)` list), and (for a post) its own series. */
 interface Subject {
   accounts: RawBuilder<unknown>;
-  post: { id: string; publishedAt: number } | null;
+  /** A post: when it was published and when it was first measured (null: never). */
+  post: { id: string; publishedAt: number; firstMeasuredAt: number | null } | null;
   /** Which published posts `posts_published` counts. */
   publishedFilter: RawBuilder<unknown>;
 }
@@ -62,9 +63,9 @@ export async function readMetrics(db: Kysely<Database>, clock: Clock, principal:
     const measured = accountBuckets[index] as AccountBucket;
     let counts: Counts = measured.counts;
     if (subject.post && postBuckets) {
-      const { publishedAt } = subject.post;
-      // A post is measured from the bucket it appeared in until it is no longer synced.
-      const live = bucket.end > publishedAt && bucket.start < publishedAt + SYNCED_POST_AGE_MS;
+      const { publishedAt, firstMeasuredAt } = subject.post;
+      // A post is measured from the bucket of its first reading until it is no longer synced.
+      const live = firstMeasuredAt !== null && bucket.end > firstMeasuredAt && bucket.start < publishedAt + SYNCED_POST_AGE_MS;
       const moved = postBuckets[index] as Counts;
       counts = Object.fromEntries(POST_METRICS.map((metric) => [metric, live && measured.counts[metric] !== null ? (moved[metric] ?? 0) : null])) as Counts;
     }
@@ -130,13 +131,15 @@ async function findSubject(db: Kysely<Database>, projectId: string, scope: Metri
   }
   const post = await db
     .selectFrom('scheduled_posts')
-    .select(['id', 'social_account_id', 'published_at'])
-    .where('id', '=', id)
-    .where('project_id', '=', projectId)
-    .where('status', '=', 'published')
+    .leftJoin('metric_posts', 'metric_posts.scheduled_post_id', 'scheduled_posts.id')
+    .select(['scheduled_posts.social_account_id', 'scheduled_posts.published_at', 'metric_posts.first_hour'])
+    .where('scheduled_posts.id', '=', id)
+    .where('scheduled_posts.project_id', '=', projectId)
+    .where('scheduled_posts.status', '=', 'published')
     .executeTakeFirst();
   if (!post?.published_at) throw notFound(`Published post ${id}`);
-  return { accounts: sql.join([post.social_account_id]), post: { id, publishedAt: Date.parse(post.published_at) }, publishedFilter: sql`id = ${id}` };
+  const firstMeasuredAt = post.first_hour === null ? null : Number(post.first_hour) * HOUR_MS;
+  return { accounts: sql.join([post.social_account_id]), post: { id, publishedAt: Date.parse(post.published_at), firstMeasuredAt }, publishedFilter: sql`id = ${id}` };
 }
 
 interface AccountBucket {

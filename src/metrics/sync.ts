@@ -223,11 +223,13 @@ async function store(
 
   const answered = posts.filter((post) => reading.counters.has(post.external_id));
   const accountDeltas = Object.fromEntries(POST_METRICS.map((metric) => [metric, answered.length === 0 && metrics.postMetrics.includes(metric) ? 0 : null])) as Deltas;
-  for (let start = 0; start < answered.length; start += WRITE_CHUNK) {
-    const chunk = answered.slice(start, start + WRITE_CHUNK);
+  // A post answered with no counter at all (e.g. known only by a publish id) is not measured: no series yet.
+  const measured = answered.filter((post) => Object.keys(reading.counters.get(post.external_id) as PostCounters).length > 0);
+  for (let start = 0; start < measured.length; start += WRITE_CHUNK) {
+    const chunk = measured.slice(start, start + WRITE_CHUNK);
     await trx
       .insertInto('metric_posts')
-      .values(chunk.map((post) => ({ scheduled_post_id: post.id })))
+      .values(chunk.map((post) => ({ scheduled_post_id: post.id, first_hour: hour })))
       .onConflict((oc) => oc.column('scheduled_post_id').doNothing())
       .execute();
     const latest = await trx.selectFrom('metric_posts').selectAll().where('scheduled_post_id', 'in', chunk.map((post) => post.id)).execute();

@@ -161,6 +161,18 @@ for (const engine of engines) {
       const calls = (await emulatorRequests(ctx)).filter((request) => request.path.endsWith('/v2/video/query/'));
       assert.equal(calls.length, 3);
     });
+
+    it('a post TikTok knows only by its publish_id is not measured: null, while its account is', async () => {
+      const pending = await insertPublishedPost(ctx, accountId, 'v_pub_file~v2.7300000000000000001', null);
+      ctx.clock.advance(HOUR);
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+      const since = new Date(ctx.clock.now().getTime() - HOUR).toISOString();
+      const until = new Date(ctx.clock.now().getTime() + HOUR).toISOString();
+      const post = await getMetrics(ctx, tenant.secret, projectId, `scope=platform_post&id=${pending}&since=${since}&until=${until}&granularity=hour&metrics=views`);
+      assert.deepEqual(column(post, 'views'), [null, null]);
+      const account = await getMetrics(ctx, tenant.secret, projectId, `scope=social_account&id=${accountId}&since=${since}&until=${until}&granularity=hour&metrics=views`);
+      assert.deepEqual(column(account, 'views'), [0, 0]);
+    });
   });
 }
 

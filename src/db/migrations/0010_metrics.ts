@@ -36,11 +36,14 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const counter of POST_COUNTERS) accountHours = accountHours.addColumn(counter, 'bigint');
   await accountHours.addPrimaryKeyConstraint('metric_account_hours_pk', ['social_account_id', 'hour']).execute();
 
-  // Per post: its integer series number and its last cumulative counters (deltas are taken from these; top performers rank on them).
+  // Per post the platform answered with counters: its integer series number, the hour it was first
+  // measured (a post's buckets before it read null), and its last cumulative counters (deltas are
+  // taken from these; top performers rank on them).
   let posts = db.schema
     .createTable('metric_posts')
     .addColumn('series', postgres ? 'serial' : 'integer', (c) => c.primaryKey())
-    .addColumn('scheduled_post_id', 'text', (c) => c.notNull().unique());
+    .addColumn('scheduled_post_id', 'text', (c) => c.notNull().unique())
+    .addColumn('first_hour', 'integer', (c) => c.notNull());
   for (const counter of POST_COUNTERS) posts = posts.addColumn(counter, 'bigint');
   await posts.execute();
 
