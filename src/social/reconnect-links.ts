@@ -129,7 +129,7 @@ export async function clickReconnectLink(deps: ReconnectLinkDeps, token: string)
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     return error.status === 503
-      ? page(503, 'This link cannot be used right now', 'Connecting accounts is paused for the app that sent it. Try again later, or ask the app about it.')
+      ? page(503, 'This link cannot be used right now', 'Connecting accounts through the app that sent it is paused. Try again later, or ask the app for a new link.')
       : page(410, 'This link no longer works', `The account or project it was for has changed since it was sent. ${ASK_AGAIN}`);
   }
   const minted = await mintState(deps, principal, { ...request, reconnectLinkId: link.id });
