@@ -105,7 +105,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Kill a key of your organization (emergency stop; final) */
+        /** Kill a key of your organization (emergency stop; final). Any key may kill itself; another key takes keys:write */
         post: operations["killApiKey"];
         delete?: never;
         options?: never;
@@ -123,7 +123,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Retire a key of your organization (rotation; final) */
+        /** Retire a key of your organization (rotation; final). Any key may retire itself; another key takes keys:write */
         delete: operations["retireApiKey"];
         options?: never;
         head?: never;
@@ -218,6 +218,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/social/reconnect-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a reconnect link: a URL for the person that lives for days and starts the consent when clicked */
+        post: operations["createReconnectLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/social/reconnect-links/{linkId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A reconnect link: status, clicks, the state of the latest click */
+        get: operations["getReconnectLink"];
+        put?: never;
+        post?: never;
+        /** Revoke a reconnect link */
+        delete: operations["revokeReconnectLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reconnect/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A reconnect link, clicked (browser-facing): on to the platform’s consent page, or a page saying why not */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{projectId}/social-accounts": {
         parameters: {
             query?: never;
@@ -285,6 +356,7 @@ export interface paths {
                     error?: string;
                     error_description?: string;
                     scopes?: string;
+                    scope?: string;
                 };
                 header?: never;
                 path: {
@@ -591,6 +663,359 @@ export interface paths {
         patch: operations["updateContentReviewPolicy"];
         trace?: never;
     };
+    "/v1/content/{containerId}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Schedule a container to 1–50 accounts (one post each, all or nothing) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    containerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScheduleRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPosts"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduleBlockedOnApproval"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/content/{containerId}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish a container now to 1–50 accounts */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    containerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PublishNowRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPosts"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scheduled-posts/{scheduledPostId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scheduled post, with its last error and next attempt */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduledPostId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPost"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Cancel a post that has not reached the platform */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduledPostId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CancelScheduledPostInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPost"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/scheduled-posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project’s scheduled posts, newest scheduledFor first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: ("queued" | "publishing" | "published" | "draft" | "failed" | "canceled") | ("queued" | "publishing" | "published" | "draft" | "failed" | "canceled")[];
+                    socialAccountId?: string;
+                    containerId?: string;
+                    since?: string;
+                    until?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    projectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPostPage"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scheduled-posts/{scheduledPostId}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a queued post to another time */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    scheduledPostId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RescheduleRequestInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduledPost"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/uploads/{token}": {
         parameters: {
             query?: never;
@@ -697,6 +1122,21 @@ export interface components {
                 mode: "publish" | "draft" | "managed";
                 captionOverride?: string;
                 firstCommentOverride?: string;
+                tiktokPostSettings?: {
+                    /** @enum {string} */
+                    privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                    disableComment?: boolean;
+                    disableDuet?: boolean;
+                    disableStitch?: boolean;
+                    isBrandOrganic?: boolean;
+                    isBrandedContent?: boolean;
+                };
+                tiktokMusic?: {
+                    /** @enum {string} */
+                    mode: "none" | "auto" | "manual";
+                    trackId?: string;
+                };
+                shareReelToFeed?: boolean;
             }[];
         };
         PublishNowRequestInput: {
@@ -706,6 +1146,21 @@ export interface components {
                 mode: "publish" | "draft" | "managed";
                 captionOverride?: string;
                 firstCommentOverride?: string;
+                tiktokPostSettings?: {
+                    /** @enum {string} */
+                    privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                    disableComment?: boolean;
+                    disableDuet?: boolean;
+                    disableStitch?: boolean;
+                    isBrandOrganic?: boolean;
+                    isBrandedContent?: boolean;
+                };
+                tiktokMusic?: {
+                    /** @enum {string} */
+                    mode: "none" | "auto" | "manual";
+                    trackId?: string;
+                };
+                shareReelToFeed?: boolean;
             }[];
         };
         RescheduleRequestInput: {
@@ -721,7 +1176,7 @@ export interface components {
             containerId: string;
             socialAccountId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             /** @enum {string} */
             mode: "publish" | "draft";
             /** @enum {string} */
@@ -729,12 +1184,29 @@ export interface components {
             scheduledFor: string;
             caption: string;
             firstComment: string | null;
+            tiktokPostSettings: {
+                /** @enum {string} */
+                privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                disableComment?: boolean;
+                disableDuet?: boolean;
+                disableStitch?: boolean;
+                isBrandOrganic?: boolean;
+                isBrandedContent?: boolean;
+            } | null;
+            tiktokMusic: {
+                /** @enum {string} */
+                mode: "none" | "auto" | "manual";
+                trackId?: string;
+            } | null;
+            shareReelToFeed: boolean | null;
             externalId: string | null;
             externalUrl: string | null;
             attempts: number;
             nextAttemptAt: string | null;
             attemptedAt: string | null;
             publishedAt: string | null;
+            /** @description What did not go as asked without undoing the post, e.g. a first comment that could not be posted. */
+            warning: string | null;
             canceledAt: string | null;
             cancelReason: string | null;
             hold: {
@@ -861,6 +1333,17 @@ export interface components {
                         message: string;
                     }[];
                 };
+                youtube: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
             };
             createdAt: string;
             completedAt: string | null;
@@ -901,6 +1384,17 @@ export interface components {
                     }[];
                 };
                 instagram: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+                youtube: {
                     publishable: boolean;
                     problems: {
                         code: string;
@@ -1021,10 +1515,10 @@ export interface components {
         };
         OAuthUrlRequestInput: {
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             /**
              * Format: uri
-             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
+             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form.
              */
             returnUrl: string;
             /** @description Replaces the platform's default scope set. */
@@ -1036,7 +1530,7 @@ export interface components {
             socialAccountId: string;
             /**
              * Format: uri
-             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
+             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form.
              */
             returnUrl: string;
             /** @description Replaces the platform's default scope set. */
@@ -1051,7 +1545,7 @@ export interface components {
             socialAccountId: string;
             projectId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             handle: string;
             displayName: string | null;
             avatarUrl: string | null;
@@ -1070,7 +1564,7 @@ export interface components {
             /** @enum {string} */
             kind: "connect" | "reauth";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             projectId: string;
             /** @enum {string} */
             status: "pending" | "completed" | "failed" | "expired";
@@ -1089,7 +1583,7 @@ export interface components {
             /** @enum {string} */
             status: "connected" | "reauth_required" | "disconnected";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             needsReauth: boolean;
             reauthReason: ("token_revoked" | "refresh_expired" | "scopes_missing" | "credential_invalid") | null;
             token: {
@@ -1117,6 +1611,63 @@ export interface components {
             disconnectedReason: string;
             canceledScheduledPosts: number;
             disconnectedAt: string;
+        };
+        ReconnectLinkRequestInput: {
+            socialAccountId?: string;
+            /** @enum {string} */
+            platform?: "tiktok" | "instagram" | "youtube";
+            /**
+             * Format: uri
+             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form.
+             */
+            returnUrl: string;
+            /** @description Replaces the platform's default scope set. */
+            scopes?: string[];
+            /** @description Stored and echoed in oauth-status. */
+            usageNote?: string;
+            /**
+             * @description How long the link works, 600 to 2,592,000 seconds (30 days); default 604,800 (7 days).
+             * @default 604800
+             */
+            expiresInSeconds?: number;
+        };
+        ReconnectLinkInput: {
+            linkId: string;
+            /** @enum {string} */
+            kind: "connect" | "reauth";
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            projectId: string;
+            socialAccountId: string | null;
+            /** @enum {string} */
+            status: "active" | "used" | "expired" | "revoked";
+            expiresAt: string;
+            clicks: number;
+            /** @description The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link). */
+            lastState: string | null;
+            usedAt: string | null;
+            revokedAt: string | null;
+            createdAt: string;
+        };
+        CreatedReconnectLinkInput: {
+            linkId: string;
+            /** @enum {string} */
+            kind: "connect" | "reauth";
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            projectId: string;
+            socialAccountId: string | null;
+            /** @enum {string} */
+            status: "active" | "used" | "expired" | "revoked";
+            expiresAt: string;
+            clicks: number;
+            /** @description The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link). */
+            lastState: string | null;
+            usedAt: string | null;
+            revokedAt: string | null;
+            createdAt: string;
+            /** @description The link to send the person; shown once, only its hash is stored. */
+            url: string;
         };
         SocialAccountPageInput: {
             items: components["schemas"]["SocialAccountInput"][];
@@ -1223,6 +1774,21 @@ export interface components {
                 mode: "publish" | "draft" | "managed";
                 captionOverride?: string;
                 firstCommentOverride?: string;
+                tiktokPostSettings?: {
+                    /** @enum {string} */
+                    privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                    disableComment?: boolean;
+                    disableDuet?: boolean;
+                    disableStitch?: boolean;
+                    isBrandOrganic?: boolean;
+                    isBrandedContent?: boolean;
+                };
+                tiktokMusic?: {
+                    /** @enum {string} */
+                    mode: "none" | "auto" | "manual";
+                    trackId?: string;
+                };
+                shareReelToFeed?: boolean;
             }[];
         };
         PublishNowRequest: {
@@ -1232,6 +1798,21 @@ export interface components {
                 mode: "publish" | "draft" | "managed";
                 captionOverride?: string;
                 firstCommentOverride?: string;
+                tiktokPostSettings?: {
+                    /** @enum {string} */
+                    privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                    disableComment?: boolean;
+                    disableDuet?: boolean;
+                    disableStitch?: boolean;
+                    isBrandOrganic?: boolean;
+                    isBrandedContent?: boolean;
+                };
+                tiktokMusic?: {
+                    /** @enum {string} */
+                    mode: "none" | "auto" | "manual";
+                    trackId?: string;
+                };
+                shareReelToFeed?: boolean;
             }[];
         };
         RescheduleRequest: {
@@ -1246,7 +1827,7 @@ export interface components {
             containerId: string;
             socialAccountId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             /** @enum {string} */
             mode: "publish" | "draft";
             /** @enum {string} */
@@ -1254,12 +1835,29 @@ export interface components {
             scheduledFor: string;
             caption: string;
             firstComment: string | null;
+            tiktokPostSettings: {
+                /** @enum {string} */
+                privacyLevel?: "PUBLIC_TO_EVERYONE" | "MUTUAL_FOLLOW_FRIENDS" | "FOLLOWER_OF_CREATOR" | "SELF_ONLY";
+                disableComment?: boolean;
+                disableDuet?: boolean;
+                disableStitch?: boolean;
+                isBrandOrganic?: boolean;
+                isBrandedContent?: boolean;
+            } | null;
+            tiktokMusic: {
+                /** @enum {string} */
+                mode: "none" | "auto" | "manual";
+                trackId?: string;
+            } | null;
+            shareReelToFeed: boolean | null;
             externalId: string | null;
             externalUrl: string | null;
             attempts: number;
             nextAttemptAt: string | null;
             attemptedAt: string | null;
             publishedAt: string | null;
+            /** @description What did not go as asked without undoing the post, e.g. a first comment that could not be posted. */
+            warning: string | null;
             canceledAt: string | null;
             cancelReason: string | null;
             hold: {
@@ -1386,6 +1984,17 @@ export interface components {
                         message: string;
                     }[];
                 };
+                youtube: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
             };
             createdAt: string;
             completedAt: string | null;
@@ -1426,6 +2035,17 @@ export interface components {
                     }[];
                 };
                 instagram: {
+                    publishable: boolean;
+                    problems: {
+                        code: string;
+                        message: string;
+                    }[];
+                    warnings: {
+                        code: string;
+                        message: string;
+                    }[];
+                };
+                youtube: {
                     publishable: boolean;
                     problems: {
                         code: string;
@@ -1546,12 +2166,9 @@ export interface components {
         };
         OAuthUrlRequest: {
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
-            /**
-             * Format: uri
-             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
-             */
-            returnUrl: string;
+            platform: "tiktok" | "instagram" | "youtube";
+            /** @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form. */
+            returnUrl: unknown;
             /** @description Replaces the platform's default scope set. */
             scopes?: string[];
             /** @description Stored and echoed in oauth-status. */
@@ -1559,11 +2176,8 @@ export interface components {
         };
         ReauthUrlRequest: {
             socialAccountId: string;
-            /**
-             * Format: uri
-             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist.
-             */
-            returnUrl: string;
+            /** @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form. */
+            returnUrl: unknown;
             /** @description Replaces the platform's default scope set. */
             scopes?: string[];
         };
@@ -1576,7 +2190,7 @@ export interface components {
             socialAccountId: string;
             projectId: string;
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             handle: string;
             displayName: string | null;
             avatarUrl: string | null;
@@ -1595,7 +2209,7 @@ export interface components {
             /** @enum {string} */
             kind: "connect" | "reauth";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             projectId: string;
             /** @enum {string} */
             status: "pending" | "completed" | "failed" | "expired";
@@ -1614,7 +2228,7 @@ export interface components {
             /** @enum {string} */
             status: "connected" | "reauth_required" | "disconnected";
             /** @enum {string} */
-            platform: "tiktok" | "instagram";
+            platform: "tiktok" | "instagram" | "youtube";
             needsReauth: boolean;
             reauthReason: ("token_revoked" | "refresh_expired" | "scopes_missing" | "credential_invalid") | null;
             token: {
@@ -1642,6 +2256,60 @@ export interface components {
             disconnectedReason: string;
             canceledScheduledPosts: number;
             disconnectedAt: string;
+        };
+        ReconnectLinkRequest: {
+            socialAccountId?: string;
+            /** @enum {string} */
+            platform?: "tiktok" | "instagram" | "youtube";
+            /** @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form. */
+            returnUrl: unknown;
+            /** @description Replaces the platform's default scope set. */
+            scopes?: string[];
+            /** @description Stored and echoed in oauth-status. */
+            usageNote?: string;
+            /**
+             * @description How long the link works, 600 to 2,592,000 seconds (30 days); default 604,800 (7 days).
+             * @default 604800
+             */
+            expiresInSeconds: number;
+        };
+        ReconnectLink: {
+            linkId: string;
+            /** @enum {string} */
+            kind: "connect" | "reauth";
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            projectId: string;
+            socialAccountId: string | null;
+            /** @enum {string} */
+            status: "active" | "used" | "expired" | "revoked";
+            expiresAt: string;
+            clicks: number;
+            /** @description The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link). */
+            lastState: string | null;
+            usedAt: string | null;
+            revokedAt: string | null;
+            createdAt: string;
+        };
+        CreatedReconnectLink: {
+            linkId: string;
+            /** @enum {string} */
+            kind: "connect" | "reauth";
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            projectId: string;
+            socialAccountId: string | null;
+            /** @enum {string} */
+            status: "active" | "used" | "expired" | "revoked";
+            expiresAt: string;
+            clicks: number;
+            /** @description The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link). */
+            lastState: string | null;
+            usedAt: string | null;
+            revokedAt: string | null;
+            createdAt: string;
+            /** @description The link to send the person; shown once, only its hash is stored. */
+            url: string;
         };
         SocialAccountPage: {
             items: components["schemas"]["SocialAccount"][];
@@ -2169,10 +2837,134 @@ export interface operations {
             };
         };
     };
+    createReconnectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReconnectLinkRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedReconnectLink"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getReconnectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                linkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconnectLink"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revokeReconnectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                linkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconnectLink"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     listSocialAccounts: {
         parameters: {
             query?: {
-                platform?: "tiktok" | "instagram";
+                platform?: "tiktok" | "instagram" | "youtube";
                 status?: "connected" | "reauth_required" | "disconnected";
                 leased?: "true" | "false";
                 limit?: number;
