@@ -87,8 +87,8 @@ export type LinkClickOutcome =
   | { type: 'redirect'; location: string }
   | { type: 'page'; status: 404 | 410 | 503; title: string; message: string };
 
-const ASK_AGAIN = 'Ask the app that sent it to you for a new link.';
-const NOT_VALID = 'This link is not valid';
+const ASK_AGAIN = 'Ask the app that sent it for a new link.';
+const UNKNOWN_LINK = page(404, 'This link is not valid', 'Check that the whole link was copied from the message. If it was, ask the app that sent it for a new link.');
 /** What newBearerToken makes; anything else is not looked up. */
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -101,10 +101,10 @@ const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
  * and the callback then treat it as theirs.
  */
 export async function clickReconnectLink(deps: ReconnectLinkDeps, token: string): Promise<LinkClickOutcome> {
-  if (!TOKEN_FORMAT.test(token)) return page(404, NOT_VALID, `Check that the whole link was copied. ${ASK_AGAIN}`);
+  if (!TOKEN_FORMAT.test(token)) return UNKNOWN_LINK;
   const hashes = deps.reconnectLinkHashKeys.all.map((key) => hashToken(key, token));
   const link = await deps.db.selectFrom('reconnect_links').selectAll().where('token_hash', 'in', hashes).executeTakeFirst();
-  if (!link) return page(404, NOT_VALID, `Check that the whole link was copied. ${ASK_AGAIN}`);
+  if (!link) return UNKNOWN_LINK;
   await deps.db
     .updateTable('reconnect_links')
     .set((eb) => ({ clicks: eb('clicks', '+', 1) }))
@@ -115,7 +115,7 @@ export async function clickReconnectLink(deps: ReconnectLinkDeps, token: string)
     case 'used':
       return { type: 'redirect', location: link.return_url };
     case 'revoked':
-      return page(410, 'This link has been withdrawn', `The app that sent it no longer accepts it. ${ASK_AGAIN}`);
+      return page(410, 'This link has been withdrawn', 'It was cancelled by the app that sent it. Ask the app for a new link.');
     case 'expired':
       return page(410, 'This link has expired', `Links to reconnect an account work for a limited time. ${ASK_AGAIN}`);
     case 'active':
@@ -130,7 +130,7 @@ export async function clickReconnectLink(deps: ReconnectLinkDeps, token: string)
     if (!(error instanceof ApiError)) throw error;
     return error.status === 503
       ? page(503, 'This link cannot be used right now', 'Connecting accounts through the app that sent it is paused. Try again later, or ask the app for a new link.')
-      : page(410, 'This link no longer works', `The account or project it was for has changed since it was sent. ${ASK_AGAIN}`);
+      : page(410, 'This link no longer works', `The account or project it was for has changed since the link was sent. ${ASK_AGAIN}`);
   }
   const minted = await mintState(deps, principal, { ...request, reconnectLinkId: link.id });
   await deps.db.updateTable('reconnect_links').set({ last_state: minted.state, updated_at: now.toISOString() }).where('id', '=', link.id).execute();
