@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
+import type { FastifyRequest, LightMyRequestResponse } from 'fastify';
 import { killApiKey } from '../../src/api-keys/api-keys.ts';
+import { requestSerializer } from '../../src/http/logging.ts';
 import { setGlobalKillSwitch } from '../../src/organizations/global-kill-switch.ts';
 import { setOrganizationSuspended } from '../../src/organizations/organizations.ts';
 import { REAUTH_ELIGIBLE, type PlatformId } from '../../src/platforms/registry.ts';
@@ -140,6 +141,14 @@ for (const engine of engines) {
       assert.equal(replay.json().url, link.url);
       const conflict = await ctx.call({ method: 'POST', url: `/v1/projects/${projectId}/social/reconnect-links`, key: tenant.secret, body: { socialAccountId, returnUrl: RETURN_URL, expiresInSeconds: 600 }, headers: { 'idempotency-key': 'link-1' } });
       expectError(conflict, 409, 'IDEMPOTENCY_CONFLICT');
+    });
+
+    test('the request log shows a click without its token', async () => {
+      const { tenant, projectId, socialAccountId } = await accountNeedingReauth();
+      const link = await createLink(tenant.secret, projectId, { socialAccountId });
+      const path = new URL(link.url).pathname;
+      const logged = requestSerializer({ method: 'GET', url: `${path}?utm_source=mail`, ip: '203.0.113.9' } as FastifyRequest);
+      assert.deepEqual(logged, { method: 'GET', url: '/reconnect/[redacted]?utm_source=mail', remoteAddress: '203.0.113.9' });
     });
 
     test('a connect link (platform instead of socialAccountId) creates the account once, then sends clicks back', async () => {
