@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyRequest, LightMyRequestResponse } from 'fastify';
 import { killApiKey } from '../../src/api-keys/api-keys.ts';
+import { purgeExpired } from '../../src/housekeeping.ts';
 import { requestSerializer } from '../../src/http/logging.ts';
 import { setGlobalKillSwitch } from '../../src/organizations/global-kill-switch.ts';
 import { setOrganizationSuspended } from '../../src/organizations/organizations.ts';
@@ -242,6 +243,18 @@ for (const engine of engines) {
 
       await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${socialAccountId}`, key: tenant.secret });
       expectError(await post({ socialAccountId }), 404, 'NOT_FOUND');
+    });
+
+    test('housekeeping deletes a link 30 days after it expired; until then it reads expired', async () => {
+      const { tenant, projectId, socialAccountId } = await accountNeedingReauth();
+      const link = await createLink(tenant.secret, projectId, { socialAccountId, expiresInSeconds: 86_400 });
+      ctx.clock.advance(DAY + 29 * DAY);
+      await purgeExpired(ctx.database.db, ctx.clock);
+      assert.equal((await readLink(tenant.secret, link.linkId)).status, 'expired');
+      ctx.clock.advance(DAY + 1);
+      assert.ok((await purgeExpired(ctx.database.db, ctx.clock)).reconnectLinks >= 1);
+      expectError(await ctx.call({ method: 'GET', url: `/v1/social/reconnect-links/${link.linkId}`, key: tenant.secret }), 404, 'NOT_FOUND');
+      assert.equal((await click(link)).statusCode, 404, 'an unknown link now');
     });
 
     test('a used link cannot be revoked', async () => {
