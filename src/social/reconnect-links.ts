@@ -88,7 +88,7 @@ export type LinkClickOutcome =
   | { type: 'page'; status: 404 | 410 | 503; title: string; message: string };
 
 const ASK_AGAIN = 'Ask the app that sent it for a new link.';
-const UNKNOWN_LINK = page(404, 'This link is not valid', 'Check that the whole link was copied from the message. If it was, ask the app that sent it for a new link.');
+const UNKNOWN_LINK = page(404, 'This link is not valid', `Check that the whole link was copied from the message. ${ASK_AGAIN}`);
 /** What newBearerToken makes; anything else is not looked up. */
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
