@@ -6,11 +6,11 @@ import { purgeExpired } from '../../src/housekeeping.ts';
 import { requestSerializer } from '../../src/http/logging.ts';
 import { setGlobalKillSwitch } from '../../src/organizations/global-kill-switch.ts';
 import { setOrganizationSuspended } from '../../src/organizations/organizations.ts';
-import { REAUTH_ELIGIBLE, type PlatformId } from '../../src/platforms/registry.ts';
+import { PLATFORMS, REAUTH_ELIGIBLE, type PlatformId } from '../../src/platforms/registry.ts';
 import { consent, followToCallback } from '../support/consent.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
-import { accountRow, connectAccount, countAccounts, expectError, expectIssuePaths, newProject, oauthStatus, RETURN_URL, STATE_ID, uniqueUser } from './helpers.ts';
+import { accountRow, connectAccount, countAccounts, expectError, expectIssuePaths, insertAccount, newProject, oauthStatus, RETURN_URL, STATE_ID, uniqueUser } from './helpers.ts';
 
 const PLATFORM = REAUTH_ELIGIBLE[0] as PlatformId;
 const DAY = 24 * 60 * 60 * 1000;
@@ -241,8 +241,26 @@ for (const engine of engines) {
       const sibling = await ctx.key(tenant.organizationId);
       assert.equal((await ctx.call({ method: 'GET', url: `/v1/social/reconnect-links/${link.linkId.slice(3)}`, key: sibling.secret })).json().linkId, link.linkId, 'any key of the organization, bare UUID too');
 
+      const notEligible = PLATFORMS.find((platform) => !REAUTH_ELIGIBLE.includes(platform));
+      if (notEligible) {
+        const elsewhere = await insertAccount(ctx, { organizationId: tenant.organizationId, projectId, platform: notEligible });
+        const refused = await post({ socialAccountId: elsewhere });
+        expectError(refused, 400, 'VALIDATION');
+        assert.match(refused.json().error.message, new RegExp(notEligible), 'names the platform, as reauth-url does');
+        const connectLink = await createLink(tenant.secret, projectId, { platform: notEligible });
+        assert.equal(connectLink.kind, 'connect', 'a connect link works for every platform');
+      }
+      // The lastState of a link is the creating key's: another key of the organization reads the link, not the state.
+      const clicked = await click(link);
+      assert.equal(clicked.statusCode, 302);
+      const lastState = (await readLink(sibling.secret, link.linkId)).lastState as string;
+      expectError(await ctx.call({ method: 'GET', url: `/v1/social/oauth-status/${lastState}`, key: sibling.secret }), 404, 'NOT_FOUND');
+      assert.equal((await oauthStatus(ctx, tenant.secret, lastState)).status, 'pending');
+
       await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${socialAccountId}`, key: tenant.secret });
       expectError(await post({ socialAccountId }), 404, 'NOT_FOUND');
+      await ctx.call({ method: 'DELETE', url: `/v1/projects/${projectId}`, key: tenant.secret });
+      assert.equal(expectError(await post({ platform: PLATFORM }), 409, 'CONFLICT').currentStatus, 'archived');
     });
 
     test('housekeeping deletes a link 30 days after it expired; until then it reads expired', async () => {
