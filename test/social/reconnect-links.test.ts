@@ -195,6 +195,7 @@ for (const engine of engines) {
 
     for (const [name, stop, says, status] of [
       ['the creating key was killed', (t: Tenant) => killApiKey(ctx.database.db, ctx.clock, t.apiKeyId), /cannot be used right now/, 503],
+      ['the creating key was retired', (t: Tenant) => ctx.call({ method: 'DELETE', url: `/v1/api-keys/${t.apiKeyId}`, key: t.secret }), /cannot be used right now/, 503],
       ['the organization was suspended', (t: Tenant) => setOrganizationSuspended(ctx.database.db, ctx.clock, t.organizationId, true), /cannot be used right now/, 503],
       ['the project was archived', (t: Tenant, projectId: string) => ctx.call({ method: 'DELETE', url: `/v1/projects/${projectId}`, key: t.secret }), /no longer works/, 410],
       ['the account was disconnected', (t: Tenant, _p: string, sa: string) => ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${sa}`, key: t.secret }), /no longer works/, 410],
