@@ -27,12 +27,15 @@ const ID_SLOTS: Record<string, IdSlot> = {
   endpointId: { prefix: 'we', kind: 'uuid' },
   deliveryId: { prefix: 'wd', kind: 'uuid' },
   keyId: { prefix: 'key', kind: 'uuid' },
+  linkId: { prefix: 'rl', kind: 'uuid' },
   state: { prefix: 'st', kind: 'state' },
 };
+/** Bodies valid only with one of several optional fields: the one the drill fills (with an id of the caller's). */
+const CHOSEN_BODY_FIELD: Record<string, string> = { 'POST /v1/projects/{projectId}/social/reconnect-links': 'socialAccountId' };
 /** Path parameters that are not ids of anything an organization owns. */
 const NOT_IDS = new Set(['platform']);
 /** Tables whose rows belong to an organization: none may change while the stranger knocks. */
-const OWNED_TABLES = ['projects', 'api_keys', 'social_accounts', 'oauth_states', 'webhook_endpoints', 'webhook_events', 'webhook_deliveries'] as const;
+const OWNED_TABLES = ['projects', 'api_keys', 'social_accounts', 'oauth_states', 'reconnect_links', 'webhook_endpoints', 'webhook_events', 'webhook_deliveries'] as const;
 
 /** Every spelling a path accepts for an id (UUIDs: any case, with or without prefix; states are case-sensitive). */
 function spellings(slot: IdSlot, id: string): Array<[string, string]> {
@@ -83,8 +86,9 @@ async function fixtures(ctx: TestContext, orgName: string) {
   const endpointId = (await call('POST', '/v1/webhook-endpoints', { url: 'https://hooks.example.com/owned', events: ['test.ping'], projectId })).json().endpoint.id as string;
   const deliveryId = (await call('POST', `/v1/webhook-endpoints/${endpointId}/test`)).json().id as string;
   const state = (await call('POST', `/v1/projects/${projectId}/social/oauth-url`, { platform: 'instagram', returnUrl: 'https://app.example.com/back' })).json().state as string;
+  const linkId = (await call('POST', `/v1/projects/${projectId}/social/reconnect-links`, { socialAccountId, returnUrl: 'https://app.example.com/back' })).json().linkId as string;
   const otherKey = await ctx.key(tenant.organizationId, { name: `${orgName} second key` });
-  const ids: Record<string, string> = { projectId, socialAccountId, endpointId, deliveryId, keyId: otherKey.id, state };
+  const ids: Record<string, string> = { projectId, socialAccountId, endpointId, deliveryId, keyId: otherKey.id, linkId, state };
   for (const [name, id] of Object.entries(ids)) if (!id) throw new Error(`fixture ${name} was not created`);
   return { tenant, ids };
 }
@@ -130,6 +134,8 @@ export const isolationDrill: Drill = {
               const query = slot.place === 'query' ? `?${new URLSearchParams({ [slot.name]: idValue })}` : '';
               const hints = { ...idHints(values), timezone: 'UTC', returnUrl: 'https://app.example.com/back', url: 'https://hooks.example.com/x' };
               const body = operation.body ? (validValue(operation.body, document, hints) as Record<string, unknown>) : undefined;
+              const chosen = CHOSEN_BODY_FIELD[label];
+              if (body && chosen && !(chosen in body)) body[chosen] = values[chosen];
               if (body && slot.place === 'body') body[slot.name] = idValue;
               requests += 1;
               return ctx.call({ method: operation.method as 'GET', url: `${fillPath(operation.path, pathValues)}${query}`, key: stranger.secret, ...(body === undefined ? {} : { body }) });

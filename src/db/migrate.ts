@@ -7,6 +7,7 @@ import * as securityReview from './migrations/0004_security_review.ts';
 import * as periodicTasks from './migrations/0006_periodic_tasks.ts';
 import * as content from './migrations/0007_content.ts';
 import * as scheduledPosts from './migrations/0009_scheduled_posts.ts';
+import * as reconnectLinks from './migrations/0011_reconnect_links.ts';
 import * as authVersion from './migrations/0012_auth_version.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006_periodic_tasks': periodicTasks,
   '0007_content': content,
   '0009_scheduled_posts': scheduledPosts,
+  '0011_reconnect_links': reconnectLinks,
   '0012_auth_version': authVersion,
 };
 
