@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { Database } from '../src/db/schema.ts';
 import { newSecretUlid } from '../src/secret-tokens.ts';
@@ -27,12 +28,29 @@ const ID_SLOTS: Record<string, IdSlot> = {
   endpointId: { prefix: 'we', kind: 'uuid' },
   deliveryId: { prefix: 'wd', kind: 'uuid' },
   keyId: { prefix: 'key', kind: 'uuid' },
+  linkId: { prefix: 'rl', kind: 'uuid' },
+  containerId: { prefix: 'cnt', kind: 'uuid' },
+  scheduledPostId: { prefix: 'sp', kind: 'uuid' },
   state: { prefix: 'st', kind: 'state' },
 };
+/** Bodies valid only with one of several optional fields: the one the drill fills (with an id of the caller's). */
+const CHOSEN_BODY_FIELD: Record<string, string> = { 'POST /v1/projects/{projectId}/social/reconnect-links': 'socialAccountId' };
 /** Path parameters that are not ids of anything an organization owns. */
 const NOT_IDS = new Set(['platform']);
 /** Tables whose rows belong to an organization: none may change while the stranger knocks. */
-const OWNED_TABLES = ['projects', 'api_keys', 'social_accounts', 'oauth_states', 'webhook_endpoints', 'webhook_events', 'webhook_deliveries'] as const;
+const OWNED_TABLES = [
+  'projects',
+  'api_keys',
+  'social_accounts',
+  'oauth_states',
+  'reconnect_links',
+  'webhook_endpoints',
+  'webhook_events',
+  'webhook_deliveries',
+  'content_containers',
+  'scheduled_posts',
+  'pending_schedules',
+] as const;
 
 /** Every spelling a path accepts for an id (UUIDs: any case, with or without prefix; states are case-sensitive). */
 function spellings(slot: IdSlot, id: string): Array<[string, string]> {
@@ -83,10 +101,31 @@ async function fixtures(ctx: TestContext, orgName: string) {
   const endpointId = (await call('POST', '/v1/webhook-endpoints', { url: 'https://hooks.example.com/owned', events: ['test.ping'], projectId })).json().endpoint.id as string;
   const deliveryId = (await call('POST', `/v1/webhook-endpoints/${endpointId}/test`)).json().id as string;
   const state = (await call('POST', `/v1/projects/${projectId}/social/oauth-url`, { platform: 'instagram', returnUrl: 'https://app.example.com/back' })).json().state as string;
+  const linkId = (await call('POST', `/v1/projects/${projectId}/social/reconnect-links`, { socialAccountId, returnUrl: 'https://app.example.com/back' })).json().linkId as string;
+  const containerId = await uploadedContainer(ctx, call, projectId);
+  const scheduledFor = new Date(ctx.clock.now().getTime() + 86_400_000).toISOString();
+  const scheduled = await call('POST', `/v1/content/${containerId}/schedule`, { scheduledFor, targets: [{ socialAccountId, mode: 'publish' }] });
+  const scheduledPostId = scheduled.json().scheduledPostIds?.[0] as string;
   const otherKey = await ctx.key(tenant.organizationId, { name: `${orgName} second key` });
-  const ids: Record<string, string> = { projectId, socialAccountId, endpointId, deliveryId, keyId: otherKey.id, state };
+  const ids: Record<string, string> = { projectId, socialAccountId, endpointId, deliveryId, keyId: otherKey.id, linkId, containerId, scheduledPostId, state };
   for (const [name, id] of Object.entries(ids)) if (!id) throw new Error(`fixture ${name} was not created`);
   return { tenant, ids };
+}
+
+/** A completed container, through the direct upload's three steps (the bytes PUT in-process). */
+async function uploadedContainer(ctx: TestContext, call: (method: 'POST' | 'GET', url: string, body?: unknown) => ReturnType<TestContext['call']>, projectId: string): Promise<string> {
+  const image = readFileSync(new URL('../test/fixtures/media/image.jpg', import.meta.url));
+  const session = await call('POST', `/v1/projects/${projectId}/content/uploads`, {
+    files: [{ filename: 'image.jpg', contentType: 'image/jpeg', sizeBytes: image.length }],
+    grouping: 'per-file',
+  });
+  const item = session.json().items[0] as { containerId: string; files: Array<{ uploadUrl: string; uploadHeaders: Record<string, string> }> };
+  const file = item.files[0] as { uploadUrl: string; uploadHeaders: Record<string, string> };
+  const upload = new URL(file.uploadUrl);
+  const lowerHeaders = Object.fromEntries(Object.entries(file.uploadHeaders).map(([name, value]) => [name.toLowerCase(), value]));
+  await ctx.app.inject({ method: 'PUT', url: `${upload.pathname}${upload.search}`, headers: { ...lowerHeaders, 'content-length': String(image.length) }, payload: image });
+  await call('POST', `/v1/content/${item.containerId}/finalize-upload`, { caption: 'Owned' });
+  return item.containerId;
 }
 
 export const isolationDrill: Drill = {
@@ -134,6 +173,8 @@ export const isolationDrill: Drill = {
               const queryValues: Array<[string, string]> = [...required, ...(slot.place === 'query' ? [[slot.name, idValue] as [string, string]] : [])];
               const query = queryValues.length > 0 ? `?${new URLSearchParams(queryValues)}` : '';
               const body = operation.body ? (validValue(operation.body, document, hints) as Record<string, unknown>) : undefined;
+              const chosen = CHOSEN_BODY_FIELD[label];
+              if (body && chosen && !(chosen in body)) body[chosen] = values[chosen];
               if (body && slot.place === 'body') body[slot.name] = idValue;
               requests += 1;
               return ctx.call({ method: operation.method as 'GET', url: `${fillPath(operation.path, pathValues)}${query}`, key: stranger.secret, ...(body === undefined ? {} : { body }) });

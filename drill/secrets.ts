@@ -13,9 +13,10 @@ import { Violations, type Drill, type DrillReport } from './harness.ts';
 /**
  * Secrets: a full flow against a real `layers serve` (logging at trace) on both platforms:
  * connect, a refresh the platform refuses while echoing the token, a refresh, a reauth, a denied
- * consent, a revoke, a webhook endpoint created and rotated with Idempotency-Key, a delivery.
+ * consent, a reconnect link created (with Idempotency-Key) and clicked, a revoke, a webhook endpoint
+ * created and rotated with Idempotency-Key, a delivery.
  * Then every secret that existed (each platform token the emulator issued, each authorization
- * code, each PKCE verifier, the API key's secret, each signing secret) is looked for in the
+ * code, each PKCE verifier, the API key's secret, each signing secret, the link's token) is looked for in the
  * database (the SQLite files byte for byte, WAL included; every Postgres row), in everything the
  * server printed, in every response but the one that created it, and in every webhook delivery.
  */
@@ -116,6 +117,18 @@ export const secretsDrill: Drill = {
       await call('instagram live check', 'GET', `/v1/social-accounts/${instagram.socialAccountId}/health?check=live`);
       const reauth = await consentFlow('instagram reauth', `/v1/projects/${projectId}/social/reauth-url`, { socialAccountId: instagram.socialAccountId }, 'secrets_ig');
       if (reauth.status !== 'completed') violations.add(`the reauth ended ${reauth.status}`);
+
+      // A reconnect link: its token is in the create response (and its replay) only, never in a log line or a row.
+      const linkBody = { socialAccountId: tiktok.socialAccountId, returnUrl: RETURN_URL };
+      const link = await call('reconnect link create', 'POST', `/v1/projects/${projectId}/social/reconnect-links`, linkBody, { 'idempotency-key': 'drill-link' });
+      await call('reconnect link create', 'POST', `/v1/projects/${projectId}/social/reconnect-links`, linkBody, { 'idempotency-key': 'drill-link' });
+      const linkUrl = new URL(link.json().url as string);
+      secrets.push({ kind: 'reconnect link token', value: linkUrl.pathname.split('/').pop() as string, createdBy: 'reconnect link create' });
+      const clicked = await call('reconnect link click', 'GET', linkUrl.pathname, undefined, { authorization: '' });
+      const linkRedirect = await consent(clicked.location as string, { username: 'secrets_tt' });
+      await call('reconnect link callback', 'GET', `${linkRedirect.pathname}${linkRedirect.search}`, undefined, { authorization: '' });
+      const linkAfter = (await call('reconnect link read', 'GET', `/v1/social/reconnect-links/${link.json().linkId}`)).json();
+      if (linkAfter.status !== 'used') violations.add(`the reconnect link ended ${linkAfter.status}`);
 
       await call('ping', 'POST', `/v1/webhook-endpoints/${endpointId}/test`);
       await call('revoke', 'DELETE', `/v1/social-accounts/${instagram.socialAccountId}`);

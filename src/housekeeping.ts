@@ -6,6 +6,8 @@ import { settleAbandonedStates } from './social/state-settlement.ts';
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** OAuth states stay readable through oauth-status well past the contract's 24 hours. */
 const OAUTH_STATE_RETENTION_MS = 7 * DAY_MS;
+/** Reconnect links stay readable (status, clicks, lastState) this long after they stopped working. */
+const RECONNECT_LINK_RETENTION_MS = 30 * DAY_MS;
 /** Settled webhook deliveries and their events stay listable and replayable for 30 days. */
 const WEBHOOK_RETENTION_MS = 30 * DAY_MS;
 
@@ -19,6 +21,7 @@ export interface PurgeResult {
   abandonedStates: number;
   webhookDeliveries: number;
   auditRows: number;
+  reconnectLinks: number;
 }
 
 /**
@@ -48,6 +51,12 @@ export async function purgeExpired(
     return trx.deleteFrom('oauth_states').where('created_at', '<', stateCutoff).executeTakeFirst();
   });
 
+  // Every link stops at its expiry at the latest (used and revoked ones earlier).
+  const links = await db
+    .deleteFrom('reconnect_links')
+    .where('expires_at', '<', new Date(now - RECONNECT_LINK_RETENTION_MS).toISOString())
+    .executeTakeFirst();
+
   const webhookCutoff = new Date(now - WEBHOOK_RETENTION_MS).toISOString();
   const deliveries = await db
     .deleteFrom('webhook_deliveries')
@@ -71,5 +80,6 @@ export async function purgeExpired(
     abandonedStates,
     webhookDeliveries: Number(deliveries.numDeletedRows),
     auditRows: Number(audit.numDeletedRows),
+    reconnectLinks: Number(links.numDeletedRows),
   };
 }

@@ -3,7 +3,7 @@ import { monotonicFactory } from 'ulid';
 import type { SecretUuidPrefix } from './secret-tokens.ts';
 
 /** Resources identified by a prefixed UUID v4 (docs/security.md lists the ones that are secrets). */
-export type UuidPrefix = 'org' | 'prj' | 'key' | 'sa' | 'sp' | 'cnt' | 'we' | 'wd' | 'ps' | 'ast' | 'fil' | SecretUuidPrefix;
+export type UuidPrefix = 'org' | 'prj' | 'key' | 'sa' | 'sp' | 'cnt' | 'we' | 'wd' | 'ps' | 'ast' | 'fil' | 'rl' | SecretUuidPrefix;
 /**
  * Public, time-ordered ids from one monotonic factory: within a millisecond each is the previous
  * one plus one, so nothing that grants anything may come from here (see src/secret-tokens.ts).

@@ -37,3 +37,11 @@ export function newSecretUlid(prefix: SecretUlidPrefix): string {
 export function newSecretUuid(prefix: SecretUuidPrefix): string {
   return `${prefix}_${randomUUID()}`;
 }
+
+/**
+ * A bearer token that is only ever stored as a keyed hash (a reconnect link's path): 256 bits,
+ * base64url (43 characters), so it sits in a URL path unescaped.
+ */
+export function newBearerToken(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -18,7 +18,7 @@ import type { PlatformEndpoints } from './platforms/http-client.ts';
 import type { PlatformId } from './platforms/registry.ts';
 import { expireHolds } from './posts/holds.ts';
 import { publishQueue } from './posts/publisher.ts';
-import { deriveApiKeyHashKeys } from './secrets/master-key.ts';
+import { deriveApiKeyHashKeys, deriveHashKeys, type HashKeys } from './secrets/master-key.ts';
 import { createCredentials, type Credentials } from './social/credentials.ts';
 import { tokenRefreshQueue } from './social/refresh-queue.ts';
 import { createTokenRefresher, type TokenRefresher } from './social/token-refresh.ts';
@@ -37,6 +37,8 @@ export interface Services {
   refresher: TokenRefresher;
   credentials: Credentials;
   apiKeyHashKeys: ApiKeyHashKeys;
+  /** What reconnect links' tokens are hashed with (docs/reference/reconnect-links.md). */
+  reconnectLinkHashKeys: HashKeys;
   /** API-key authentication with its freshness-checked cache (docs/performance.md). */
   authenticate: Authenticator;
   rateLimiter: RateLimiter;
@@ -151,6 +153,7 @@ export function createServices(options: ServiceOptions): Services {
     refresher,
     credentials,
     apiKeyHashKeys,
+    reconnectLinkHashKeys: deriveHashKeys('reconnect-link-hash', options.masterSecret, options.previousMasterSecrets),
     authenticate: createAuthenticator(db, apiKeyHashKeys, database.authVersion),
     rateLimiter: createRateLimiter(options.redis, options.addressLimits),
     production: options.production,

@@ -1,20 +1,15 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuthVersion } from '../db/auth-version.ts';
 import type { Database } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { GLOBAL_KILL_SWITCH } from '../organizations/global-kill-switch.ts';
+import type { HashKeys } from '../secrets/master-key.ts';
 import { hashKeySecret, keySecretMatches, parseKeySecret, type KeyEnv } from './key-secret.ts';
 import type { Tier } from './tiers.ts';
 
-/**
- * The keys API-key secrets are hashed with: `current` for new keys; `all` also accepts hashes made
- * under former master keys (LAYERS_PREVIOUS_SECRET_KEYS), so rotating the master locks no partner out.
- */
-export interface ApiKeyHashKeys {
-  current: KeyObject;
-  all: readonly KeyObject[];
-}
+/** The keys API-key secrets are hashed with (purpose `api-key-hash`). */
+export type ApiKeyHashKeys = HashKeys;
 
 /** Who is calling: the API key behind a request, as the routes see it. */
 export interface Principal {
@@ -79,7 +74,30 @@ export async function authenticate(
   const parsed = parseKeySecret(secret);
   if (!parsed) throw unauthenticated('The API key is malformed.');
 
-  const row = await db
+  const row = await keyRows(db).select('k.secret_hash').where('k.lookup_id', '=', parsed.lookupId).executeTakeFirst();
+  const matchedKey = row && row.env === parsed.env ? hashKeys.all.find((key) => keySecretMatches(key, secret, row.secret_hash)) : undefined;
+  if (!row || !matchedKey) throw unauthenticated('The API key is not valid.');
+  if (matchedKey !== hashKeys.current) {
+    // Hashed under a former master key: re-hash under the current one, so the former can be retired.
+    await db.updateTable('api_keys').set({ secret_hash: hashKeySecret(hashKeys.current, secret) }).where('id', '=', row.id).execute();
+  }
+  return principalOfRow(row);
+}
+
+/**
+ * The principal of a key for work it set up earlier and that a person now resumes without the key
+ * (a reconnect link clicked days later): read fresh, with every switch a request would meet.
+ * Throws 503 KILL_SWITCH as a request would (and for a key that no longer exists).
+ */
+export async function principalOfKey(db: Kysely<Database>, apiKeyId: string): Promise<Principal> {
+  const row = await keyRows(db).where('k.id', '=', apiKeyId).executeTakeFirst();
+  if (!row) throw killSwitch('key', 'This API key no longer exists.');
+  return principalOfRow(row);
+}
+
+/** A key with its organization and the global switch: what deciding about a principal reads. */
+function keyRows(db: Kysely<Database>) {
+  return db
     .selectFrom('api_keys as k')
     .innerJoin('organizations as o', 'o.id', 'k.organization_id')
     .leftJoin('global_switches as g', (join) => join.on('g.name', '=', GLOBAL_KILL_SWITCH))
@@ -87,7 +105,6 @@ export async function authenticate(
       'k.id',
       'k.organization_id',
       'k.env',
-      'k.secret_hash',
       'k.scopes',
       'k.return_domains',
       'k.tier',
@@ -96,19 +113,22 @@ export async function authenticate(
       'o.name as organization_name',
       'o.suspended_at',
       'g.enabled as global_killed',
-    ])
-    .where('k.lookup_id', '=', parsed.lookupId)
-    .executeTakeFirst();
-  const matchedKey = row && row.env === parsed.env ? hashKeys.all.find((key) => keySecretMatches(key, secret, row.secret_hash)) : undefined;
-  if (!row || !matchedKey) throw unauthenticated('The API key is not valid.');
-  if (matchedKey !== hashKeys.current) {
-    // Hashed under a former master key: re-hash under the current one, so the former can be retired.
-    await db.updateTable('api_keys').set({ secret_hash: hashKeySecret(hashKeys.current, secret) }).where('id', '=', row.id).execute();
-  }
+    ]);
+}
 
+type KeyRow = SwitchState & {
+  id: string;
+  organization_id: string;
+  env: KeyEnv;
+  scopes: string;
+  return_domains: string;
+  tier: Tier;
+  organization_name: string;
+};
+
+function principalOfRow(row: KeyRow): Principal {
   const stopped = killSwitchOf(row);
   if (stopped) throw stopped;
-
   return {
     apiKeyId: row.id,
     organizationId: row.organization_id,

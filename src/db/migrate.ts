@@ -8,6 +8,7 @@ import * as periodicTasks from './migrations/0006_periodic_tasks.ts';
 import * as content from './migrations/0007_content.ts';
 import * as scheduledPosts from './migrations/0009_scheduled_posts.ts';
 import * as metrics from './migrations/0010_metrics.ts';
+import * as reconnectLinks from './migrations/0011_reconnect_links.ts';
 import * as authVersion from './migrations/0012_auth_version.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007_content': content,
   '0009_scheduled_posts': scheduledPosts,
   '0010_metrics': metrics,
+  '0011_reconnect_links': reconnectLinks,
   '0012_auth_version': authVersion,
 };
 

@@ -18,6 +18,7 @@ export interface Database {
   media: MediaTable;
   social_accounts: SocialAccountsTable;
   oauth_states: OAuthStatesTable;
+  reconnect_links: ReconnectLinksTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
@@ -213,6 +214,37 @@ export interface OAuthStatesTable {
   created_at: string;
   expires_at: string;
   completed_at: string | null;
+  updated_at: string;
+  /** The reconnect link whose click minted this state; its completion marks the link used. */
+  reconnect_link_id: string | null;
+}
+
+/** `expired` is not stored: an `active` link past `expires_at` reads expired. */
+export type ReconnectLinkStatus = 'active' | 'used' | 'revoked';
+
+export interface ReconnectLinksTable {
+  id: string;
+  /** HMAC of the link's token (purpose `reconnect-link-hash`); the token itself is never stored. */
+  token_hash: string;
+  organization_id: string;
+  project_id: string;
+  /** The key that created the link: every state a click mints is attributed to it. */
+  api_key_id: string;
+  kind: 'connect' | 'reauth';
+  platform: Platform;
+  /** Set from the start for reauth; for connect, the account its completion created or reconnected. */
+  social_account_id: string | null;
+  return_url: string;
+  /** JSON array as the partner sent it, or null: the defaults are worked out at each click. */
+  requested_scopes: string | null;
+  usage_note: string | null;
+  status: ReconnectLinkStatus;
+  clicks: number;
+  last_state: string | null;
+  expires_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
   updated_at: string;
 }
 

@@ -23,10 +23,13 @@ export const logRedaction = {
 // OAuth callbacks carry single-use codes in the query string: log which parameters came, not their values.
 const SENSITIVE_QUERY = new Set(['code', 'access_token', 'refresh_token', 'token', 'client_secret']);
 
+// Paths whose last segment is a bearer token (a reconnect link, a direct-upload URL): logged as the route, token blanked.
+const TOKEN_PATH = /^(\/(?:reconnect|uploads)\/)[^/?#]+/;
+
 export function requestSerializer(request: FastifyRequest): Record<string, unknown> {
   return {
     method: request.method,
-    url: redactQuery(request.url),
+    url: redactQuery(request.url.replace(TOKEN_PATH, '$1[redacted]')),
     remoteAddress: request.ip,
   };
 }

@@ -13,7 +13,8 @@ export interface RateLimitDecision {
 
 /**
  * Budgets of the routes without authentication, per client address (docs/security.md):
- * `callback` is the browser-facing OAuth callback, `upload` the direct-upload URLs (a slideshow is
+ * `callback` is the browser-facing OAuth callback and reconnect-link clicks (a click starts the
+ * consent the callback ends), `upload` the direct-upload URLs (a slideshow is
  * 10 files, retries included), `public` everything else (health, metrics, docs, media, unmatched paths).
  */
 export type AddressClass = 'callback' | 'upload' | 'public';

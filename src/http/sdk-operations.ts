@@ -23,6 +23,7 @@ const ENDPOINT = 'we_5d7f1a3c-8e2b-4c6d-9a0f-1b3e5c7d9f2a';
 const DELIVERY = 'wd_0e4a6c8b-2d1f-4a3e-8b5c-7f9d1e3a5c6b';
 /** The examples' platform: one whose accounts reauth-url can reconnect. */
 const EXAMPLE_PLATFORM = REAUTH_ELIGIBLE[0] as string;
+const RECONNECT_LINK = 'rl_7c2e4a6f-1b3d-4f5a-9c8e-0d2f4b6a8c1e';
 const CONTAINER = 'cnt_6a1f3c5e-7b9d-4e2f-8a0c-2d4f6b8e0a1c';
 const POST = 'sp_2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5e7a';
 
@@ -75,6 +76,21 @@ export const SDK_OPERATIONS: Readonly<Record<string, SdkOperation>> = {
     operationId: 'revokeSocialAccount',
     method: 'social.revoke',
     example: { socialAccountId: ACCOUNT },
+  },
+  'POST /v1/projects/{projectId}/social/reconnect-links': {
+    operationId: 'createReconnectLink',
+    method: 'social.createReconnectLink',
+    example: { projectId: PROJECT, socialAccountId: ACCOUNT, returnUrl: `https://app.example.com/reconnect/${EXAMPLE_PLATFORM}/return`, expiresInSeconds: 604800 },
+  },
+  'GET /v1/social/reconnect-links/{linkId}': {
+    operationId: 'getReconnectLink',
+    method: 'social.getReconnectLink',
+    example: { linkId: RECONNECT_LINK },
+  },
+  'DELETE /v1/social/reconnect-links/{linkId}': {
+    operationId: 'revokeReconnectLink',
+    method: 'social.revokeReconnectLink',
+    example: { linkId: RECONNECT_LINK },
   },
 
   'POST /v1/webhook-endpoints': {

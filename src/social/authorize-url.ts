@@ -28,19 +28,7 @@ export async function mintConnectUrl(
   projectId: string,
   body: z.infer<typeof oauthUrlBody>,
 ): Promise<AuthorizeUrl> {
-  await assertProjectActive(deps, principal, projectId);
-  assertReturnUrlAllowed(principal, body.returnUrl);
-  const { adapter, sandbox } = deps.platforms.select(body.platform, principal.env === 'test');
-  return mintState(deps, principal, {
-    kind: 'connect',
-    platform: body.platform,
-    projectId,
-    sandbox,
-    socialAccountId: null,
-    returnUrl: body.returnUrl,
-    scopes: body.scopes ?? [...adapter.defaultScopes],
-    usageNote: body.usageNote ?? null,
-  });
+  return mintState(deps, principal, await connectRequest(deps, principal, projectId, body));
 }
 
 /**
@@ -53,6 +41,42 @@ export async function mintReauthUrl(
   projectId: string,
   body: z.infer<typeof reauthUrlBody>,
 ): Promise<AuthorizeUrl> {
+  return mintState(deps, principal, await reauthRequest(deps, principal, projectId, body));
+}
+
+/**
+ * Every check oauth-url makes, and the state it would mint. Reconnect links make the same checks
+ * when they are created and again at each click (docs/reference/reconnect-links.md).
+ */
+export async function connectRequest(
+  deps: SocialDeps,
+  principal: Principal,
+  projectId: string,
+  body: z.infer<typeof oauthUrlBody>,
+): Promise<StateRequest> {
+  await assertProjectActive(deps, principal, projectId);
+  assertReturnUrlAllowed(principal, body.returnUrl);
+  const { adapter, sandbox } = deps.platforms.select(body.platform, principal.env === 'test');
+  return {
+    kind: 'connect',
+    platform: body.platform,
+    projectId,
+    sandbox,
+    socialAccountId: null,
+    returnUrl: body.returnUrl,
+    scopes: body.scopes ?? [...adapter.defaultScopes],
+    usageNote: body.usageNote ?? null,
+    reconnectLinkId: null,
+  };
+}
+
+/** Every check reauth-url makes (404s, eligibility, allowlist, sandbox), and the state it would mint; as connectRequest. */
+export async function reauthRequest(
+  deps: SocialDeps,
+  principal: Principal,
+  projectId: string,
+  body: z.infer<typeof reauthUrlBody>,
+): Promise<StateRequest> {
   await assertProjectActive(deps, principal, projectId);
   const account = await findAccount(deps.db, principal.organizationId, body.socialAccountId, { live: true, projectId });
   if (!REAUTH_ELIGIBLE.includes(account.platform)) {
@@ -64,7 +88,7 @@ export async function mintReauthUrl(
     throw badRequest('A sandbox (lp_test_) key cannot reconnect an account connected to the real platform; use a live key.');
   }
   const adapter = deps.platforms.adapter(account.platform, sandbox);
-  return mintState(deps, principal, {
+  return {
     kind: 'reauth',
     platform: account.platform,
     projectId,
@@ -73,10 +97,12 @@ export async function mintReauthUrl(
     returnUrl: body.returnUrl,
     scopes: body.scopes ?? scopesForReauth(account, adapter.defaultScopes),
     usageNote: null,
-  });
+    reconnectLinkId: null,
+  };
 }
 
-interface StateRequest {
+/** What a minted state holds, once every check has passed. */
+export interface StateRequest {
   kind: OAuthStatesTable['kind'];
   platform: SocialAccountsTable['platform'];
   projectId: string;
@@ -85,9 +111,11 @@ interface StateRequest {
   returnUrl: string;
   scopes: string[];
   usageNote: string | null;
+  /** The reconnect link whose click asks for this state, if any. */
+  reconnectLinkId: string | null;
 }
 
-async function mintState(deps: SocialDeps, principal: Principal, request: StateRequest): Promise<AuthorizeUrl> {
+export async function mintState(deps: SocialDeps, principal: Principal, request: StateRequest): Promise<AuthorizeUrl> {
   const now = deps.clock.now();
   const state = newSecretUlid('st');
   const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
@@ -124,6 +152,7 @@ async function mintState(deps: SocialDeps, principal: Principal, request: StateR
         expires_at: expiresAt,
         completed_at: null,
         updated_at: now.toISOString(),
+        reconnect_link_id: request.reconnectLinkId,
       })
       .execute();
   });

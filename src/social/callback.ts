@@ -12,6 +12,7 @@ import { releaseHolds } from '../posts/holds.ts';
 import { newVaultEntryId } from '../vault/vault.ts';
 import { emitAccountEvent } from './account-events.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
+import { markLinkUsed } from './reconnect-links.ts';
 import { returnUrlWithError } from './return-url.ts';
 import type { OAuthErrorCode } from './schemas.ts';
 import { ABANDONED_PROCESSING_MS, settleAbandonedState } from './state-settlement.ts';
@@ -49,7 +50,7 @@ class OAuthFailure extends Error {
  * reauth the same platform user); then tokens, account and state are written in one transaction, and the browser
  * goes back to returnUrl with no added parameters. The `social_account.connected` event is written
  * in that same transaction (operation `creation` or `reconnect`), and so is the release of the
- * account's held posts. Any failure marks the state failed and adds
+ * account's held posts, and, for a state minted by a reconnect link's click, the link's use. Any failure marks the state failed and adds
  * `layers_oauth_error=<CODE>` instead; the account of a failed reauth is left exactly as it was.
  */
 export async function completeOAuthCallback(deps: SocialDeps, platform: string, query: CallbackQuery): Promise<CallbackOutcome> {
@@ -155,6 +156,9 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
       operation: reconnected ? 'reconnect' : 'creation',
       oauthState: state.id,
     });
+    if (state.reconnect_link_id && !(await markLinkUsed(trx, deps.clock, state.reconnect_link_id, accountId))) {
+      throw new OAuthFailure('STATE_EXPIRED', 'The reconnect link this consent came from was revoked or has already been used.');
+    }
     await trx
       .updateTable('oauth_states')
       .set({ status: 'completed', social_account_id: accountId, completed_at: deps.clock.now().toISOString(), updated_at: deps.clock.now().toISOString(), verifier_entry_id: null })

@@ -9,19 +9,29 @@ import { PLATFORM_MODULES, PLATFORMS } from '../platforms/registry.ts';
 import { listAccounts } from './accounts.ts';
 import { mintConnectUrl, mintReauthUrl } from './authorize-url.ts';
 import { completeOAuthCallback } from './callback.ts';
-import { renderCallbackErrorPage } from './callback-page.ts';
+import { renderCallbackErrorPage, renderNoticePage } from './callback-page.ts';
 import type { Credentials } from './credentials.ts';
-import type { SocialDeps } from './deps.ts';
 import { checkAccountHealth } from './health.ts';
 import { readOAuthStatus } from './oauth-status.ts';
+import {
+  clickReconnectLink,
+  createReconnectLink,
+  readReconnectLink,
+  RECONNECT_LINK_PATH,
+  revokeReconnectLink,
+  type ReconnectLinkDeps,
+} from './reconnect-links.ts';
 import { revokeAccount } from './revoke.ts';
 import {
   ACCOUNT_STATUSES,
   accountHealthSchema,
   authorizeUrlResponse,
+  createdReconnectLinkSchema,
   oauthStatusSchema,
   oauthUrlBody,
   reauthUrlBody,
+  reconnectLinkBody,
+  reconnectLinkSchema,
   revokeResponseSchema,
   socialAccountSchema,
 } from './schemas.ts';
@@ -31,6 +41,7 @@ const stateParam = z.object({
   state: z.string().regex(/^st_[0-9A-HJKMNP-TV-Z]{26}$/, 'Expected st_<ULID> (case-sensitive).'),
 });
 const accountParam = z.object({ socialAccountId: pathId('sa') });
+const linkParam = z.object({ linkId: pathId('rl') });
 const listQuery = z.strictObject({
   platform: z.enum(PLATFORMS).optional(),
   status: z.enum(ACCOUNT_STATUSES).optional(),
@@ -49,7 +60,7 @@ const callbackQuery = z.object({
   ),
 });
 
-export function registerSocialRoutes(app: RouteApp, deps: SocialDeps & { credentials: Credentials }): void {
+export function registerSocialRoutes(app: RouteApp, deps: ReconnectLinkDeps & { credentials: Credentials }): void {
   app.post(
     '/v1/projects/:projectId/social/oauth-url',
     {
@@ -87,6 +98,59 @@ export function registerSocialRoutes(app: RouteApp, deps: SocialDeps & { credent
       config: { access: { scope: 'social:read', endpointClass: 'read' } },
     },
     async (request) => readOAuthStatus(deps.db, deps.clock, principalOf(request), request.params.state),
+  );
+
+  app.post(
+    '/v1/projects/:projectId/social/reconnect-links',
+    {
+      schema: {
+        tags,
+        summary: 'Create a reconnect link: a URL for the person that lives for days and starts the consent when clicked',
+        params: projectIdParam,
+        body: reconnectLinkBody,
+        response: { 201: createdReconnectLinkSchema, ...errorResponses },
+      },
+      config: { access: { scope: 'social:write', endpointClass: 'oauth' } },
+    },
+    async (request, reply) => reply.status(201).send(await createReconnectLink(deps, principalOf(request), request.params.projectId, request.body)),
+  );
+
+  app.get(
+    '/v1/social/reconnect-links/:linkId',
+    {
+      schema: { tags, summary: 'A reconnect link: status, clicks, the state of the latest click', params: linkParam, response: { 200: reconnectLinkSchema, ...errorResponses } },
+      config: { access: { scope: 'social:read', endpointClass: 'read' } },
+    },
+    async (request) => readReconnectLink(deps.db, deps.clock, principalOf(request), request.params.linkId),
+  );
+
+  app.delete(
+    '/v1/social/reconnect-links/:linkId',
+    {
+      schema: { tags, summary: 'Revoke a reconnect link', params: linkParam, response: { 200: reconnectLinkSchema, ...errorResponses } },
+      config: { access: { scope: 'social:write', endpointClass: 'write' } },
+    },
+    async (request) => revokeReconnectLink(deps.db, deps.clock, principalOf(request), request.params.linkId),
+  );
+
+  app.get(
+    `${RECONNECT_LINK_PATH}/:token`,
+    {
+      schema: {
+        tags: ['OAuth callback'],
+        summary: 'A reconnect link, clicked (browser-facing): on to the platform’s consent page, or a page saying why not',
+        security: [],
+        params: z.object({ token: z.string() }),
+      },
+      // The click starts a consent as the callback ends one: the two share a per-address budget.
+      config: { unauthenticated: { addressClass: 'callback', errorPage: renderCallbackErrorPage } },
+    },
+    async (request, reply) => {
+      const outcome = await clickReconnectLink(deps, request.params.token);
+      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      if (outcome.type === 'redirect') return reply.redirect(outcome.location, 302);
+      return reply.status(outcome.status).type('text/html; charset=utf-8').send(renderNoticePage(outcome.title, outcome.message));
+    },
   );
 
   app.get(

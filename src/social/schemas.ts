@@ -122,3 +122,58 @@ export const revokeResponseSchema = z
     disconnectedAt: z.string(),
   })
   .meta({ id: 'RevokedSocialAccount' });
+
+const RECONNECT_LINK_TTL_SECONDS = { min: 600, max: 30 * 24 * 3600, default: 7 * 24 * 3600 };
+
+/**
+ * A reconnect link (docs/reference/reconnect-links.md): `socialAccountId` for a reauth link, or
+ * `platform` (and `usageNote`) for a link that connects a new account; exactly one of the two.
+ */
+export const reconnectLinkBody = z
+  .strictObject({
+    socialAccountId: reauthUrlBody.shape.socialAccountId.optional(),
+    platform: oauthUrlBody.shape.platform.optional(),
+    returnUrl,
+    scopes: scopes.optional(),
+    usageNote: oauthUrlBody.shape.usageNote,
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(RECONNECT_LINK_TTL_SECONDS.min)
+      .max(RECONNECT_LINK_TTL_SECONDS.max)
+      .default(RECONNECT_LINK_TTL_SECONDS.default)
+      .describe('How long the link works, 600 to 2,592,000 seconds (30 days); default 604,800 (7 days).'),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.socialAccountId === undefined) === (body.platform === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['socialAccountId'], message: 'Give either socialAccountId (a reauth link) or platform (a link that connects a new account), not both.' });
+    }
+    if (body.usageNote !== undefined && body.socialAccountId !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['usageNote'], message: 'usageNote goes with platform (a connect link), as on oauth-url.' });
+    }
+  })
+  .meta({ id: 'ReconnectLinkRequest' });
+
+export const RECONNECT_LINK_STATUSES = ['active', 'used', 'expired', 'revoked'] as const;
+
+export const reconnectLinkSchema = z
+  .object({
+    linkId: z.string(),
+    kind: z.enum(['connect', 'reauth']),
+    platform: z.enum(PLATFORMS),
+    projectId: z.string(),
+    socialAccountId: z.string().nullable(),
+    status: z.enum(RECONNECT_LINK_STATUSES),
+    expiresAt: z.string(),
+    clicks: z.number().int(),
+    lastState: z.string().nullable().describe('The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link).'),
+    usedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'ReconnectLink' });
+export type ReconnectLinkView = z.infer<typeof reconnectLinkSchema>;
+
+export const createdReconnectLinkSchema = reconnectLinkSchema
+  .extend({ url: z.string().describe('The link to send the person; shown once, only its hash is stored.') })
+  .meta({ id: 'CreatedReconnectLink' });

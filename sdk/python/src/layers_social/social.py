@@ -75,3 +75,19 @@ class Social:
     def revoke(self, *, social_account_id: str, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
         """Final: the account becomes ``disconnected`` and its queued posts are canceled."""
         return self._http.request("DELETE", f"/v1/social-accounts/{segment(social_account_id)}", idempotency_key=idempotency_key)
+
+    def create_reconnect_link(self, *, project_id: str, idempotency_key: Optional[str] = None, **body: Any) -> Dict[str, Any]:
+        """A link to send the person that lives for days and starts the consent when clicked.
+
+        ``social_account_id`` reconnects that account; ``platform`` connects a new one. ``url`` is shown once.
+        """
+        path = f"/v1/projects/{segment(project_id)}/social/reconnect-links"
+        return self._http.request("POST", path, body=api_fields(body), idempotency_key=idempotency_key)
+
+    def get_reconnect_link(self, *, link_id: str) -> Dict[str, Any]:
+        """Status (``active``, ``used``, ``expired``, ``revoked``), clicks, and ``lastState`` to poll oauth-status with."""
+        return self._http.request("GET", f"/v1/social/reconnect-links/{segment(link_id)}")
+
+    def revoke_reconnect_link(self, *, link_id: str, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+        """The link stops working at once; a consent one of its clicks started binds nothing."""
+        return self._http.request("DELETE", f"/v1/social/reconnect-links/{segment(link_id)}", idempotency_key=idempotency_key)

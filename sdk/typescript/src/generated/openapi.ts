@@ -218,6 +218,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/social/reconnect-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a reconnect link: a URL for the person that lives for days and starts the consent when clicked */
+        post: operations["createReconnectLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/social/reconnect-links/{linkId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A reconnect link: status, clicks, the state of the latest click */
+        get: operations["getReconnectLink"];
+        put?: never;
+        post?: never;
+        /** Revoke a reconnect link */
+        delete: operations["revokeReconnectLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reconnect/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A reconnect link, clicked (browser-facing): on to the platform’s consent page, or a page saying why not */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{projectId}/social-accounts": {
         parameters: {
             query?: never;
@@ -1341,6 +1412,63 @@ export interface components {
             canceledScheduledPosts: number;
             disconnectedAt: string;
         };
+        ReconnectLinkRequestInput: {
+            socialAccountId?: string;
+            /** @enum {string} */
+            platform?: "tiktok" | "instagram" | "youtube";
+            /**
+             * Format: uri
+             * @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form.
+             */
+            returnUrl: string;
+            /** @description Replaces the platform's default scope set. */
+            scopes?: string[];
+            /** @description Stored and echoed in oauth-status. */
+            usageNote?: string;
+            /**
+             * @description How long the link works, 600 to 2,592,000 seconds (30 days); default 604,800 (7 days).
+             * @default 604800
+             */
+            expiresInSeconds?: number;
+        };
+        ReconnectLinkInput: {
+            linkId: string;
+            /** @enum {string} */
+            kind: "connect" | "reauth";
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            projectId: string;
+            socialAccountId: string | null;
+            /** @enum {string} */
+            status: "active" | "used" | "expired" | "revoked";
+            expiresAt: string;
+            clicks: number;
+            /** @description The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link). */
+            lastState: string | null;
+            usedAt: string | null;
+            revokedAt: string | null;
+            createdAt: string;
+        };
+        CreatedReconnectLinkInput: {
+            linkId: string;
+            /** @enum {string} */
+            kind: "connect" | "reauth";
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            projectId: string;
+            socialAccountId: string | null;
+            /** @enum {string} */
+            status: "active" | "used" | "expired" | "revoked";
+            expiresAt: string;
+            clicks: number;
+            /** @description The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link). */
+            lastState: string | null;
+            usedAt: string | null;
+            revokedAt: string | null;
+            createdAt: string;
+            /** @description The link to send the person; shown once, only its hash is stored. */
+            url: string;
+        };
         SocialAccountPageInput: {
             items: components["schemas"]["SocialAccountInput"][];
             nextCursor: string | null;
@@ -1962,6 +2090,60 @@ export interface components {
             canceledScheduledPosts: number;
             disconnectedAt: string;
         };
+        ReconnectLinkRequest: {
+            socialAccountId?: string;
+            /** @enum {string} */
+            platform?: "tiktok" | "instagram" | "youtube";
+            /** @description Absolute http(s) URL; its host must be on the API key's return-URL allowlist. Stored and redirected to in its normalised (WHATWG, ASCII) form. */
+            returnUrl: unknown;
+            /** @description Replaces the platform's default scope set. */
+            scopes?: string[];
+            /** @description Stored and echoed in oauth-status. */
+            usageNote?: string;
+            /**
+             * @description How long the link works, 600 to 2,592,000 seconds (30 days); default 604,800 (7 days).
+             * @default 604800
+             */
+            expiresInSeconds: number;
+        };
+        ReconnectLink: {
+            linkId: string;
+            /** @enum {string} */
+            kind: "connect" | "reauth";
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            projectId: string;
+            socialAccountId: string | null;
+            /** @enum {string} */
+            status: "active" | "used" | "expired" | "revoked";
+            expiresAt: string;
+            clicks: number;
+            /** @description The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link). */
+            lastState: string | null;
+            usedAt: string | null;
+            revokedAt: string | null;
+            createdAt: string;
+        };
+        CreatedReconnectLink: {
+            linkId: string;
+            /** @enum {string} */
+            kind: "connect" | "reauth";
+            /** @enum {string} */
+            platform: "tiktok" | "instagram" | "youtube";
+            projectId: string;
+            socialAccountId: string | null;
+            /** @enum {string} */
+            status: "active" | "used" | "expired" | "revoked";
+            expiresAt: string;
+            clicks: number;
+            /** @description The OAuth state the latest click minted; poll oauth-status with it (with the key that created the link). */
+            lastState: string | null;
+            usedAt: string | null;
+            revokedAt: string | null;
+            createdAt: string;
+            /** @description The link to send the person; shown once, only its hash is stored. */
+            url: string;
+        };
         SocialAccountPage: {
             items: components["schemas"]["SocialAccount"][];
             nextCursor: string | null;
@@ -2466,6 +2648,130 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthStatus"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createReconnectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReconnectLinkRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedReconnectLink"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getReconnectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                linkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconnectLink"];
+                };
+            };
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revokeReconnectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                linkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconnectLink"];
                 };
             };
             /** @description Default Response */

@@ -67,6 +67,25 @@ export class Social {
     return this.#http.request({ method: 'GET', path: `/v1/social-accounts/${encodeURIComponent(socialAccountId)}/health`, query }, options);
   }
 
+  /**
+   * A reconnect link to send the person (e-mail, chat): it lives for days (`expiresInSeconds`) and
+   * starts the consent when clicked. `socialAccountId` reconnects that account; `platform` connects a
+   * new one. `url` is shown once. Replayed on Idempotency-Key.
+   */
+  createReconnectLink({ projectId, ...body }: Params<'createReconnectLink'>, options?: RequestOptions): Promise<Result<'createReconnectLink'>> {
+    return this.#http.request({ method: 'POST', path: `/v1/projects/${encodeURIComponent(projectId)}/social/reconnect-links`, body }, options);
+  }
+
+  /** A link's status (`active`, `used`, `expired`, `revoked`), clicks, and `lastState` to poll with getOAuthStatus. */
+  getReconnectLink({ linkId }: Params<'getReconnectLink'>, options?: RequestOptions): Promise<Result<'getReconnectLink'>> {
+    return this.#http.request({ method: 'GET', path: `/v1/social/reconnect-links/${encodeURIComponent(linkId)}` }, options);
+  }
+
+  /** The link stops working at once; a consent one of its clicks started binds nothing. */
+  revokeReconnectLink({ linkId }: Params<'revokeReconnectLink'>, options?: RequestOptions): Promise<Result<'revokeReconnectLink'>> {
+    return this.#http.request({ method: 'DELETE', path: `/v1/social/reconnect-links/${encodeURIComponent(linkId)}` }, options);
+  }
+
   /** Final: the account becomes `disconnected` and its queued posts are canceled. */
   revoke({ socialAccountId }: Params<'revokeSocialAccount'>, options?: RequestOptions): Promise<Result<'revokeSocialAccount'>> {
     return this.#http.request({ method: 'DELETE', path: `/v1/social-accounts/${encodeURIComponent(socialAccountId)}` }, options);
