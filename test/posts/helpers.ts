@@ -7,7 +7,8 @@ import type { ScheduledPostsTable } from '../../src/db/schema.ts';
 import type { PlatformId } from '../../src/platforms/registry.ts';
 import { fixture, startMediaServer, type FixtureName, type MediaServer } from '../support/media-server.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
-import { connectAccount, control, newProject, uniqueUser } from '../social/helpers.ts';
+import { runConnect } from '../support/consent.ts';
+import { connectAccount, control, newProject, oauthStatus, uniqueUser } from '../social/helpers.ts';
 
 /** A context whose server listens on a real port (the platforms fetch media from PUBLIC_BASE_URL), with the emulator and a media origin. */
 export interface PostsContext extends TestContext {
@@ -82,10 +83,16 @@ export async function uploadContainer(ctx: PostsContext, files: FixtureName[], c
 }
 
 /** A new emulator user connected to the context's project; returns the account id and the username. */
-export async function connect(ctx: PostsContext, platform: PlatformId, prefix: string, projectId = ctx.projectId): Promise<{ id: string; username: string }> {
+export async function connect(ctx: PostsContext, platform: PlatformId, prefix: string, options: { projectId?: string; scopes?: string[] } = {}): Promise<{ id: string; username: string }> {
   const username = uniqueUser(prefix);
+  const projectId = options.projectId ?? ctx.projectId;
   await control(ctx, 'POST', `/users/${platform}/${username}`, platform === 'instagram' ? { accountType: 'BUSINESS' } : {});
-  return { id: await connectAccount(ctx, ctx.tenantOf, projectId, platform, username), username };
+  if (!options.scopes) return { id: await connectAccount(ctx, ctx.tenantOf, projectId, platform, username), username };
+  const { callback, state } = await runConnect(ctx, { secret: ctx.tenantOf.secret, projectId, platform, scopes: options.scopes }, { username });
+  assert.equal(callback.statusCode, 302, callback.body);
+  const status = await oauthStatus(ctx, ctx.tenantOf.secret, state);
+  assert.equal(status.status, 'completed', JSON.stringify(status));
+  return { id: status.socialAccountId as string, username };
 }
 
 export async function schedule(ctx: PostsContext, containerId: string, scheduledFor: string, targets: object[], headers?: Record<string, string>): Promise<LightMyRequestResponse> {
