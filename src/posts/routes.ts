@@ -100,7 +100,7 @@ export function registerPostRoutes(app: RouteApp, deps: PostsDeps): void {
         tags,
         summary: 'Cancel a post that has not reached the platform',
         params: postParam,
-        body: cancelBody.optional(),
+        body: cancelBody.nullish(),
         response: { 200: scheduledPostSchema, ...errorResponses },
       },
       config: write,

@@ -69,7 +69,7 @@ export interface Post {
   [field: string]: unknown;
 }
 
-export function api(ctx: PostsContext, method: 'GET' | 'POST' | 'DELETE' | 'PUT', url: string, body?: unknown, headers?: Record<string, string>, key = ctx.tenantOf.secret): Promise<LightMyRequestResponse> {
+export function api(ctx: PostsContext, method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, body?: unknown, headers?: Record<string, string>, key = ctx.tenantOf.secret): Promise<LightMyRequestResponse> {
   return ctx.call({ method, url, key, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
 }
 
