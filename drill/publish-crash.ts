@@ -82,7 +82,7 @@ export const publishCrashDrill: Drill = {
         const username = `pc_${engine.slice(0, 2)}_${seed % 10_000}_${i}`;
         await control('POST', `/users/${platform}/${username}`, platform === 'instagram' ? { accountType: 'BUSINESS' } : {});
         // Processing that takes a moment keeps posts in flight (ids stored, the platform working) when a kill lands.
-        await control('POST', `/users/${platform}/${username}/processing`, { delaySeconds: random.int(0, 3) });
+        await control('POST', `/users/${platform}/${username}/processing`, { delaySeconds: random.int(1, quick ? 3 : 10) });
         const minted = await api<{ authorizeUrl: string; state: string }>(url, 'POST', `/v1/projects/${projectId}/social/oauth-url`, key, { platform, returnUrl: RETURN_URL });
         const redirect = await consent(minted.authorizeUrl, { username });
         await (await fetch(`${url}${redirect.pathname}${redirect.search}`, { redirect: 'manual' })).arrayBuffer();
@@ -123,7 +123,7 @@ export const publishCrashDrill: Drill = {
       let killsInFlight = 0;
       while (kills < maxKills && (await open()) > 0) {
         server ??= await startServerProcess(port, env);
-        await sleep(random.int(500, 2_500));
+        await sleep(random.int(300, 2_000));
         const inFlight = await db.selectFrom('scheduled_posts').select('id').where('status', '=', 'publishing').execute();
         if (inFlight.length > 0) killsInFlight += 1;
         await server.kill();
