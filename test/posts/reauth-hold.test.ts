@@ -78,8 +78,8 @@ for (const engine of engines) {
         assert.equal(item.caption, `Post ${index + 1}`);
         assert.deepEqual(item.mediaSha256, [fixtureSha(media[index] as (typeof media)[number])]);
       });
-      const order = [...items].sort((a, b) => a.publishedAt.localeCompare(b.publishedAt)).map((item) => item.caption);
-      assert.deepEqual(order, ['Post 1', 'Post 2', 'Post 3']);
+      // The profile lists posts in the order they appeared.
+      assert.deepEqual(items.map((item) => item.caption), ['Post 1', 'Post 2', 'Post 3']);
 
       // Another revoke; the fourth post is held and nobody comes back within 24 hours of its time.
       await control(ctx, 'POST', `/users/tiktok/${username}/revoke`, {});
@@ -98,6 +98,44 @@ for (const engine of engines) {
       assert.equal(failed.length, 1);
       assert.equal(failed[0]?.data['error']?.code, 'CREDENTIAL_INVALID');
       assert.equal((await profile(ctx, 'tiktok', username)).length, 3, 'the fourth never reached the profile');
+    });
+  });
+}
+
+for (const engine of engines) {
+  describe(`one account's posts go one at a time, in order (${engine})`, () => {
+    let ctx: PostsContext;
+    before(async () => {
+      ctx = await postsContext(engine);
+    });
+    after(() => ctx.close());
+
+    test('a later post does not start while an earlier one of its account is still processing on the platform', async () => {
+      const username = 'one_at_a_time';
+      await control(ctx, 'POST', `/users/tiktok/${username}`, {});
+      const accountId = await connectAccount(ctx, ctx.tenantOf, ctx.projectId, 'tiktok', username);
+      const first = await uploadContainer(ctx, ['video.mp4'], 'First');
+      const second = await uploadContainer(ctx, ['video.mov'], 'Second');
+      const [early] = await scheduled(ctx, first, inMinutes(ctx, 1), [{ socialAccountId: accountId, mode: 'publish' }]);
+      const [late] = await scheduled(ctx, second, inMinutes(ctx, 2), [{ socialAccountId: accountId, mode: 'publish' }]);
+      // The first video takes TikTok ten minutes to process; the second would be quick.
+      await control(ctx, 'POST', `/users/tiktok/${username}/processing`, { delaySeconds: 600 });
+      ctx.clock.advance(61_000);
+      await ctx.publishing.runOnce();
+      assert.equal((await getPost(ctx, early as string)).status, 'publishing');
+      await control(ctx, 'POST', `/users/tiktok/${username}/processing`, { delaySeconds: 0 });
+      ctx.clock.advance(60_000);
+      await ctx.publishing.runOnce();
+      const waiting = await getPost(ctx, late as string);
+      assert.equal(waiting.status, 'queued', 'the second waits for the first');
+      assert.equal(waiting.attempts, 0);
+
+      const posts = await publishUntilSettled(ctx, [early as string, late as string], { stepMs: 30_000 });
+      assert.deepEqual(posts.map((post) => post.status), ['published', 'published']);
+      assert.ok((posts[0]?.publishedAt as string) <= (posts[1]?.publishedAt as string));
+      const items = await profile(ctx, 'tiktok', username);
+      // The profile lists posts in the order they appeared.
+      assert.deepEqual(items.map((item) => item.caption), ['First', 'Second']);
     });
   });
 }
