@@ -240,6 +240,15 @@ for (const engine of engines) {
       ctx.clock.advance(90_000);
       const [held] = await publishUntilSettled(ctx, [heldPost as string]);
       assert.ok(held?.hold);
+      // A held post may be rescheduled: still held, its hold recomputed from the new time.
+      const movedAt = inMinutes(ctx, 30);
+      const moved = await api(ctx, 'POST', `/v1/scheduled-posts/${heldPost}/reschedule`, { scheduledFor: movedAt });
+      assert.equal(moved.statusCode, 200, moved.body);
+      const movedPost = moved.json() as Post;
+      assert.equal(movedPost.status, 'queued');
+      assert.equal(movedPost.hold?.since, held.hold.since);
+      assert.equal(movedPost.hold?.until, new Date(Date.parse(movedAt) + 24 * 60 * 60_000).toISOString());
+      assert.equal(movedPost.nextAttemptAt, null, 'held: not due until the reauth');
 
       const revoked = await api(ctx, 'DELETE', `/v1/social-accounts/${a.id}`);
       assert.equal(revoked.statusCode, 200, revoked.body);
