@@ -161,7 +161,8 @@ export async function startPublishingFleet(options: { adminUrl: string; posts: n
       close,
     };
   } catch (error) {
+    const output = servers.map((server, i) => `--- server ${i} ---\n${server.output()}`).join('\n');
     await close();
-    throw error;
+    throw new Error(`${(error as Error).message}\n${output}`);
   }
 }
