@@ -123,7 +123,8 @@ export const publishCrashDrill: Drill = {
       let killsInFlight = 0;
       while (kills < maxKills && (await open()) > 0) {
         server ??= await startServerProcess(port, env);
-        await sleep(random.int(300, 2_000));
+        // Quick mode has two kills: both land after the publisher's first poll, so a post is in flight.
+        await sleep(quick ? random.int(1_300, 2_500) : random.int(300, 2_000));
         const inFlight = await db.selectFrom('scheduled_posts').select('id').where('status', '=', 'publishing').execute();
         if (inFlight.length > 0) killsInFlight += 1;
         await server.kill();
