@@ -28,11 +28,23 @@ const ID_SLOTS: Record<string, IdSlot> = {
   deliveryId: { prefix: 'wd', kind: 'uuid' },
   keyId: { prefix: 'key', kind: 'uuid' },
   state: { prefix: 'st', kind: 'state' },
+  containerId: { prefix: 'cnt', kind: 'uuid' },
+  scheduledPostId: { prefix: 'sp', kind: 'uuid' },
 };
 /** Path parameters that are not ids of anything an organization owns. */
 const NOT_IDS = new Set(['platform']);
 /** Tables whose rows belong to an organization: none may change while the stranger knocks. */
-const OWNED_TABLES = ['projects', 'api_keys', 'social_accounts', 'oauth_states', 'webhook_endpoints', 'webhook_events', 'webhook_deliveries'] as const;
+const OWNED_TABLES = [
+  'projects',
+  'api_keys',
+  'social_accounts',
+  'oauth_states',
+  'webhook_endpoints',
+  'webhook_events',
+  'webhook_deliveries',
+  'content_containers',
+  'scheduled_posts',
+] as const;
 
 /** Every spelling a path accepts for an id (UUIDs: any case, with or without prefix; states are case-sensitive). */
 function spellings(slot: IdSlot, id: string): Array<[string, string]> {
@@ -84,9 +96,56 @@ async function fixtures(ctx: TestContext, orgName: string) {
   const deliveryId = (await call('POST', `/v1/webhook-endpoints/${endpointId}/test`)).json().id as string;
   const state = (await call('POST', `/v1/projects/${projectId}/social/oauth-url`, { platform: 'instagram', returnUrl: 'https://app.example.com/back' })).json().state as string;
   const otherKey = await ctx.key(tenant.organizationId, { name: `${orgName} second key` });
-  const ids: Record<string, string> = { projectId, socialAccountId, endpointId, deliveryId, keyId: otherKey.id, state };
+  const session = await call('POST', `/v1/projects/${projectId}/content/uploads`, { files: [{ filename: 'a.jpg', contentType: 'image/jpeg', sizeBytes: 5 }], grouping: 'per-file' });
+  const containerId = session.json().items[0].containerId as string;
+  const scheduledPostId = await insertScheduledPost(ctx, { organizationId: tenant.organizationId, projectId, containerId, socialAccountId });
+  const ids: Record<string, string> = { projectId, socialAccountId, endpointId, deliveryId, keyId: otherKey.id, state, containerId, scheduledPostId };
   for (const [name, id] of Object.entries(ids)) if (!id) throw new Error(`fixture ${name} was not created`);
   return { tenant, ids };
+}
+
+/** A queued post written straight into the database (scheduling through the API needs a finished upload). */
+async function insertScheduledPost(ctx: TestContext, owner: { organizationId: string; projectId: string; containerId: string; socialAccountId: string }): Promise<string> {
+  const id = `sp_${randomUUID()}`;
+  const now = ctx.clock.now().toISOString();
+  const at = new Date(ctx.clock.now().getTime() + 24 * 60 * 60_000).toISOString();
+  await ctx.database.db
+    .insertInto('scheduled_posts')
+    .values({
+      id,
+      organization_id: owner.organizationId,
+      project_id: owner.projectId,
+      container_id: owner.containerId,
+      social_account_id: owner.socialAccountId,
+      platform: 'tiktok',
+      mode: 'publish',
+      status: 'queued',
+      scheduled_for: at,
+      caption: 'owned',
+      first_comment: null,
+      settings: '{}',
+      external_id: null,
+      external_url: null,
+      attempts: 0,
+      next_attempt_at: at,
+      attempted_at: null,
+      published_at: null,
+      canceled_at: null,
+      cancel_reason: null,
+      hold_since: null,
+      hold_until: null,
+      last_error_code: null,
+      last_error_message: null,
+      last_error_platform_code: null,
+      last_error_at: null,
+      publish_state: null,
+      publish_warning: null,
+      locked_until: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  return id;
 }
 
 export const isolationDrill: Drill = {
