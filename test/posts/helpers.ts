@@ -17,9 +17,9 @@ export interface PostsContext extends TestContext {
   origin: MediaServer;
 }
 
-export async function postsContext(engine: Engine): Promise<PostsContext> {
+export async function postsContext(engine: Engine, options: { fetch?: typeof fetch } = {}): Promise<PostsContext> {
   const port = await freePort();
-  const ctx = await createTestContext(engine, { emulator: true, publicBaseUrl: `http://127.0.0.1:${port}`, clockStart: new Date() });
+  const ctx = await createTestContext(engine, { emulator: true, publicBaseUrl: `http://127.0.0.1:${port}`, clockStart: new Date(), ...options });
   await ctx.app.listen({ port, host: '127.0.0.1' });
   const origin = await startMediaServer();
   const tenantOf = await ctx.tenant();
