@@ -8,6 +8,7 @@ import { crashDrill } from './crash.ts';
 import { fuzzDrill } from './fuzz.ts';
 import type { Drill, DrillReport } from './harness.ts';
 import { isolationDrill } from './isolation.ts';
+import { publishCrashDrill } from './publish-crash.ts';
 import { secretsDrill } from './secrets.ts';
 import { stateGuessingDrill } from './state-guessing.ts';
 
@@ -19,7 +20,7 @@ import { stateGuessingDrill } from './state-guessing.ts';
  * as it finishes; exits 1 on any violation. `--only isolation,fuzz` runs some drills, `--seed N`
  * replays the random inputs of an earlier run.
  */
-const DRILLS: Drill[] = [isolationDrill, fuzzDrill, stateGuessingDrill, crashDrill, secretsDrill];
+const DRILLS: Drill[] = [isolationDrill, fuzzDrill, stateGuessingDrill, crashDrill, publishCrashDrill, secretsDrill];
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, seed: { type: 'string' } },

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Engine } from '../db/database.ts';
 import type { Database, ScheduledPostsTable } from '../db/schema.ts';
@@ -49,6 +49,8 @@ export function publishQueue(deps: PublisherDeps, pollMs: number): Queue<Schedul
             eb('status', 'in', ['queued', 'publishing']),
             eb('next_attempt_at', '<=', deps.clock.now().toISOString()),
             eb('hold_since', 'is', null),
+            // One post of an account on the platform at a time: a queued post waits while another is publishing.
+            eb.or([eb('status', '=', 'publishing'), eb.not(eb.exists(otherPostPublishing(eb)))]),
             ...(busyAccounts.length > 0 ? [eb('social_account_id', 'not in', busyAccounts)] : []),
           ]),
         orderBy: ['next_attempt_at', 'scheduled_for'],
@@ -60,6 +62,16 @@ export function publishQueue(deps: PublisherDeps, pollMs: number): Queue<Schedul
       for (const post of posts) await publishPost(deps, post);
     },
   };
+}
+
+/** Another post of the same account that is `publishing` (the platform has it, or is being given it). */
+function otherPostPublishing(eb: ExpressionBuilder<Database, 'scheduled_posts'>) {
+  return eb
+    .selectFrom('scheduled_posts as other')
+    .select('other.id')
+    .whereRef('other.social_account_id', '=', 'scheduled_posts.social_account_id')
+    .whereRef('other.id', '!=', 'scheduled_posts.id')
+    .where('other.status', '=', 'publishing');
 }
 
 /**
@@ -99,7 +111,7 @@ class PostWork {
       return this.#fail({ code: 'CREDENTIAL_INVALID', message: 'The account was disconnected before the post could be published.', platformCode: null });
     }
     if (account.status === 'reauth_required') return this.#hold(account.last_error_message);
-    if (!(await this.#start())) return;
+    if ((await this.#start()) !== 'started') return;
 
     let usable: UsableCredentials;
     try {
@@ -170,22 +182,41 @@ class PostWork {
     }
   }
 
-  /** queued → publishing: a new attempt (a post already publishing is resuming its steps). */
-  async #start(): Promise<boolean> {
-    const now = this.#deps.clock.now().toISOString();
-    const started = await this.#deps.db
-      .updateTable('scheduled_posts')
-      .set((eb) => ({
-        status: 'publishing',
-        attempted_at: now,
-        attempts: this.#post.status === 'queued' ? eb('attempts', '+', 1) : eb.ref('attempts'),
-        updated_at: now,
-      }))
-      .where('id', '=', this.#post.id)
-      .where('status', 'in', ['queued', 'publishing'])
-      .where('locked_until', '=', this.#lease)
-      .executeTakeFirst();
-    return Number(started.numUpdatedRows) === 1;
+  /**
+   * queued → publishing: a new attempt (a post already publishing is resuming its steps). A queued
+   * post does not start while another post of its account is publishing, so an account's posts reach
+   * the platform one at a time, in order (two claimed together run in one chain); it gives its lease
+   * back and is due again once the other is done. On Postgres the account row is locked first, so
+   * two processes cannot start two of its posts at once; SQLite runs one writer at a time.
+   */
+  async #start(): Promise<'started' | 'account_busy' | 'lost'> {
+    const { db, engine, clock } = this.#deps;
+    const now = clock.now().toISOString();
+    return db.transaction().execute(async (trx) => {
+      if (engine === 'postgres') await trx.selectFrom('social_accounts').select('id').where('id', '=', this.#post.social_account_id).forUpdate().execute();
+      const started = await trx
+        .updateTable('scheduled_posts')
+        .set((eb) => ({
+          status: 'publishing',
+          attempted_at: now,
+          attempts: this.#post.status === 'queued' ? eb('attempts', '+', 1) : eb.ref('attempts'),
+          updated_at: now,
+        }))
+        .where('id', '=', this.#post.id)
+        .where('status', 'in', ['queued', 'publishing'])
+        .where('locked_until', '=', this.#lease)
+        .where((eb) => eb.or([eb('status', '=', 'publishing'), eb.not(eb.exists(otherPostPublishing(eb)))]))
+        .executeTakeFirst();
+      if (Number(started.numUpdatedRows) === 1) return 'started';
+      const released = await trx
+        .updateTable('scheduled_posts')
+        .set({ locked_until: null })
+        .where('id', '=', this.#post.id)
+        .where('status', '=', 'queued')
+        .where('locked_until', '=', this.#lease)
+        .executeTakeFirst();
+      return Number(released.numUpdatedRows) === 1 ? 'account_busy' : 'lost';
+    });
   }
 
   async #publishPost(): Promise<PublishPost> {

@@ -35,7 +35,7 @@ export async function resolveTargets(db: Kysely<Database>, container: PostableCo
   const seen = new Set<string>();
 
   targets.forEach((target, index) => {
-    const problem = (field: string, message: string) => issues.push({ path: `targets.${index}${field ? `.${field}` : ''}`, code: 'invalid_target', message });
+    const problem = (field: string, message: string) => issues.push({ path: `targets.${index}.${field}`, code: 'invalid_target', message });
     const account = byId.get(target.socialAccountId);
     if (!account || account.status === 'disconnected') {
       problem('socialAccountId', 'No connected social account with this id in the container’s project.');
@@ -68,7 +68,8 @@ export async function resolveTargets(db: Kysely<Database>, container: PostableCo
     const firstComment = target.firstCommentOverride ?? null;
     for (const issue of publishing.checkTarget({ mode, settings, caption, firstComment }, container.assets)) problem(issue.field, issue.message);
     const fit = container.platformFit[account.platform];
-    if (fit && !fit.publishable) problem('', `The container cannot be published to ${module.displayName}: ${fit.problems.join('; ')}`);
+    // The account is what picks the platform the media does not fit, so the issue names it.
+    if (fit && !fit.publishable) problem('socialAccountId', `The container cannot be published to ${module.displayName}: ${fit.problems.join('; ')}`);
     resolved.push({
       account,
       mode,

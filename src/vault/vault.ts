@@ -63,6 +63,11 @@ export function createVault(options: VaultOptions): Vault {
   // Unwrapped data keys, by id. Unwrapping once per process keeps AES key unwrapping off the request path.
   const dataKeys = new Map<string, KeyObject>();
   let activeDataKeyId: string | null = null;
+  // A data key created inside a transaction is that transaction's until it commits, which the vault
+  // cannot see: other transactions would not find it (a foreign-key failure), and a rollback would
+  // leave it nowhere. It serves its own transaction only; the process adopts a key once a later
+  // lookup finds it committed. (Keys created by concurrent first writes just coexist.)
+  const createdInTransaction = new WeakMap<Executor, string>();
 
   async function dataKey(db: Executor, id: string): Promise<KeyObject> {
     const cached = dataKeys.get(id);
@@ -82,6 +87,8 @@ export function createVault(options: VaultOptions): Vault {
   /** The data key new entries are sealed with: the newest one wrapped by the current master. */
   async function activeDataKey(db: Executor): Promise<{ id: string; key: KeyObject }> {
     if (activeDataKeyId) return { id: activeDataKeyId, key: await dataKey(db, activeDataKeyId) };
+    const ownUncommitted = createdInTransaction.get(db);
+    if (ownUncommitted) return { id: ownUncommitted, key: await dataKey(db, ownUncommitted) };
     const newest = await db
       .selectFrom('vault_data_keys')
       .select('id')
@@ -101,8 +108,10 @@ export function createVault(options: VaultOptions): Vault {
       .insertInto('vault_data_keys')
       .values({ id, master_key_id: current.id, wrapped_key: seal(current.wrapKey, raw, id), created_at: now, updated_at: now })
       .execute();
+    // Ids are random, so the cached key material can only ever belong to this id.
     dataKeys.set(id, key);
-    activeDataKeyId = id;
+    if (db.isTransaction) createdInTransaction.set(db, id);
+    else activeDataKeyId = id;
     return { id, key };
   }
 

@@ -42,6 +42,8 @@ export interface TestAppOptions {
   publicBaseUrl?: string;
   /** The blob store (default: a fresh filesystem store); shared when two apps stand for two processes. */
   store?: TestBlobStore;
+  /** What the server's outbound calls (the platforms) go through, e.g. to lose an answer. */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
     ...(options.addressLimits ? { addressLimits: options.addressLimits } : {}),
     production: false,
     webhookSender: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: false, timeoutMs: 2_000 }),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const app = await buildApp(services, { logger: false });
   await app.ready();
@@ -120,6 +123,7 @@ export interface TestContextOptions {
   /** Start a platform emulator on a free port, on the context's clock. */
   emulator?: boolean;
   publicBaseUrl?: string;
+  fetch?: typeof fetch;
 }
 
 export async function createTestContext(engine: Engine, options: TestContextOptions = {}): Promise<TestContext> {
@@ -135,6 +139,7 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
     ...(options.addressLimits ? { addressLimits: options.addressLimits } : {}),
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
     ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     store,
   });
 

@@ -58,6 +58,50 @@ for (const engine of engines) {
       await assert.rejects(oldOnly.get(database.db, 've_rotate'), VaultKeyUnavailableError);
     });
 
+    test('a data key created in a transaction that rolls back is not used afterwards', async () => {
+      const fresh = await openTestDatabase(engine);
+      try {
+        const vault = createVault({ masterSecret: OLD_MASTER, clock });
+        await assert.rejects(
+          fresh.db.transaction().execute(async (trx) => {
+            await vault.put(trx, 've_rolled_back', 'gone');
+            throw new Error('the request failed after storing its secret');
+          }),
+          /request failed/,
+        );
+        await fresh.db.transaction().execute((trx) => vault.put(trx, 've_after', 'kept'));
+        assert.equal(await vault.get(fresh.db, 've_after'), 'kept');
+        assert.equal(await vault.get(fresh.db, 've_rolled_back'), null);
+      } finally {
+        await fresh.destroy();
+      }
+    });
+
+    test('transactions that store their first secrets at once each see a committed data key', { skip: engine !== 'postgres' }, async () => {
+      const fresh = await openTestDatabase(engine);
+      try {
+        const vault = createVault({ masterSecret: OLD_MASTER, clock });
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        // The first transaction creates the data key and stays open while the second stores its secret.
+        const first = fresh.db.transaction().execute(async (trx) => {
+          await vault.put(trx, 've_first', 'one');
+          await held;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        try {
+          await fresh.db.transaction().execute((trx) => vault.put(trx, 've_second', 'two'));
+        } finally {
+          release();
+          await first;
+        }
+        assert.equal(await vault.get(fresh.db, 've_first'), 'one');
+        assert.equal(await vault.get(fresh.db, 've_second'), 'two');
+      } finally {
+        await fresh.destroy();
+      }
+    });
+
     test('destroy removes the entry', async () => {
       const vault = createVault({ masterSecret: NEW_MASTER, clock });
       await database.db.transaction().execute((trx) => vault.put(trx, 've_gone', 'x'));
