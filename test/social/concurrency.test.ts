@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { PLATFORMS, REAUTH_ELIGIBLE } from '../../src/platforms/registry.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
@@ -26,6 +27,16 @@ import {
  * is refreshed once at a time across every process (docs/behaviour.md, "Token refresh"), so a rotated refresh token is
  * never lost.
  */
+/**
+ * The platform answers refresh grants after 300 ms, so requests fired together are still in flight
+ * while the first refresh runs, however slowly a loaded machine schedules them: a request that
+ * begins after a refresh has ended is a new request, and may refresh again.
+ */
+const slowRefreshes: typeof fetch = async (input, init) => {
+  if (`${String(input)} ${String(init?.body ?? '')}`.includes('refresh_token')) await sleep(300);
+  return fetch(input, init);
+};
+
 for (const engine of engines) {
   for (const platform of PLATFORMS) {
     const kit = PLATFORM_KITS[platform];
@@ -37,9 +48,9 @@ for (const engine of engines) {
 
       before(async () => {
         // Every browser of these stampedes comes from 127.0.0.1: one address, far past a person's callback budget.
-        ctx = await createTestContext(engine, { emulator: true, addressLimits: { callback: 100_000, upload: 100_000, public: 100_000 } });
+        ctx = await createTestContext(engine, { emulator: true, fetch: slowRefreshes, addressLimits: { callback: 100_000, upload: 100_000, public: 100_000 } });
         // A second server process over the same database, talking to the same emulator.
-        second = await buildTestApp(ctx.database, ctx.clock, { emulatorUrl: ctx.emulatorUrl as string });
+        second = await buildTestApp(ctx.database, ctx.clock, { emulatorUrl: ctx.emulatorUrl as string, fetch: slowRefreshes });
         tenant = await ctx.tenant();
       });
       after(async () => {
