@@ -37,6 +37,11 @@ const SECRET_KEY = 'bench-secret-key-0123456789abcdef-0123456789';
 const RETURN_URL = 'https://app.example.com/back';
 const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RESULTS_FILE = path.join(import.meta.dirname, 'results', 'latest.json');
+/** BENCH_CASES=whoami,reauth-url: only those cases (for profiling one route at a time). */
+const ONLY_CASES = process.env['BENCH_CASES']?.split(',') ?? null;
+/** BENCH_CPU_PROFILE=<dir>: the servers run under `node --cpu-prof` and write their profiles there (bench/profile-summary.ts reads them). */
+const PROFILE_DIR = process.env['BENCH_CPU_PROFILE'] ? path.resolve(process.env['BENCH_CPU_PROFILE']) : null;
+const CLI = path.join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
 /** Items in each listed page: the issue's "50 items". */
 const LIST_ITEMS = 50;
 
@@ -58,6 +63,8 @@ interface Row {
   p99Ms: number;
   ratioToBaseline: number;
   target: Target | null;
+  /** Server CPU time per request (µs), measured from /proc. */
+  cpuMicrosPerRequest: number | null;
   /** The server's resident memory at the end of the case (MB), null for the baselines. */
   rssMb: number | null;
   requests: number;
@@ -100,6 +107,17 @@ function pin(pid: number, cpu: number): boolean {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in µs (Linux /proc; clock ticks of 10 ms), null elsewhere. */
+function cpuMicros(pid: number): number | null {
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
 /** Resident memory of a process in MB (Linux /proc), null elsewhere. */
 function rssMb(pid: number): number | null {
   try {
@@ -108,6 +126,11 @@ function rssMb(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** autocannon reports the warm-up's own results beside the measured ones. */
+function warmupRequests(result: object): number {
+  return (result as { warmup?: { requests?: { total?: number } } }).warmup?.requests?.total ?? 0;
 }
 
 async function measure(
@@ -119,12 +142,14 @@ async function measure(
   options: Omit<Options, 'connections' | 'duration' | 'warmup'>,
 ): Promise<Row> {
   process.stderr.write(`  ${name} …\n`);
+  const cpuBefore = serverPid === null ? null : cpuMicros(serverPid);
   const result = await autocannon({
     ...options,
     connections: CONNECTIONS,
     duration: DURATION_SECONDS,
     warmup: { connections: CONNECTIONS, duration: WARMUP_SECONDS },
   });
+  const cpuAfter = serverPid === null ? null : cpuMicros(serverPid);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
   const row: Row = {
     name,
@@ -137,6 +162,8 @@ async function measure(
     ratioToBaseline: 1,
     target,
     rssMb: serverPid === null ? null : rssMb(serverPid),
+    // Counts the warm-up's requests too, as the CPU time does; less noisy than req/s on a shared machine.
+    cpuMicrosPerRequest: cpuBefore === null || cpuAfter === null ? null : Math.round((cpuAfter - cpuBefore) / (result.requests.total + warmupRequests(result))),
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -175,7 +202,9 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
     env,
   );
   const [port] = (await freePorts(1)) as [number];
-  const server = await startServerProcess(port, env);
+  const server = PROFILE_DIR
+    ? await startProcess(['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz')
+    : await startServerProcess(port, env);
   cleanups.push(() => server.stop());
   const pinned = pin(server.pid, SERVER_CPU);
   try {
@@ -210,31 +239,33 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
       }
       return row;
     };
-    const rows = [
-      await run('GET /v1/whoami', '/v1/whoami', { ratio: 0.5, p99Ms: 10 }, { url: `${server.url}/v1/whoami`, headers: auth }),
-      await run('GET oauth-status', '/v1/social/oauth-status/:state', { ratio: 0.5, p99Ms: 10 }, {
+    const cases: Array<[string, () => Promise<Row>]> = [
+      ['whoami', () => run('GET /v1/whoami', '/v1/whoami', { ratio: 0.5, p99Ms: 10 }, { url: `${server.url}/v1/whoami`, headers: auth })],
+      ['oauth-status', () => run('GET oauth-status', '/v1/social/oauth-status/:state', { ratio: 0.5, p99Ms: 10 }, {
         url: `${server.url}/v1/social/oauth-status/${state}`,
         headers: auth,
-      }),
-      await run(`GET social-accounts (${LIST_ITEMS})`, '/v1/projects/:projectId/social-accounts', { ratio: 0.25, p99Ms: 10 }, {
+      })],
+      ['social-accounts', () => run(`GET social-accounts (${LIST_ITEMS})`, '/v1/projects/:projectId/social-accounts', { ratio: 0.25, p99Ms: 10 }, {
         url: `${server.url}/v1/projects/${project.id}/social-accounts`,
         headers: auth,
-      }),
-      await run('POST reauth-url', '/v1/projects/:projectId/social/reauth-url', { ratio: 0.25, p99Ms: 10 }, {
+      })],
+      ['reauth-url', () => run('POST reauth-url', '/v1/projects/:projectId/social/reauth-url', { ratio: 0.25, p99Ms: 10 }, {
         url: `${server.url}${reauthRoute}`,
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify(reauthBody),
-      }),
-      await run('GET scheduled-post', '/v1/scheduled-posts/:scheduledPostId', { ratio: 0.4, p99Ms: 10 }, {
+      })],
+      ['scheduled-post', () => run('GET scheduled-post', '/v1/scheduled-posts/:scheduledPostId', { ratio: 0.4, p99Ms: 10 }, {
         url: `${server.url}/v1/scheduled-posts/${postId}`,
         headers: auth,
-      }),
-      await run(`GET scheduled-posts (${LIST_ITEMS})`, '/v1/projects/:projectId/scheduled-posts', { ratio: 0.2, p99Ms: 15 }, {
+      })],
+      ['scheduled-posts', () => run(`GET scheduled-posts (${LIST_ITEMS})`, '/v1/projects/:projectId/scheduled-posts', { ratio: 0.2, p99Ms: 15 }, {
         url: `${server.url}/v1/projects/${project.id}/scheduled-posts`,
         headers: auth,
-      }),
+      })],
     ];
+    const rows: Row[] = [];
+    for (const [id, measureCase] of cases) if (!ONLY_CASES || ONLY_CASES.includes(id)) rows.push(await measureCase());
     memory.push({ engine, pinned, idleMb: idleRss, underLoadMb: Math.max(...rows.map((row) => row.rssMb ?? 0)) });
     return rows;
   } finally {
@@ -261,7 +292,7 @@ function verdict(row: Row, rows: Row[]): string {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['case', 'req/s', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'RSS MB'];
+  const header = ['case', 'req/s', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'CPU µs/req', 'RSS MB'];
   const lines = rows.map((r) => [
     r.name,
     r.reqPerSec.toFixed(0),
@@ -269,6 +300,7 @@ function printTable(rows: Row[]): void {
     r.p99Ms.toFixed(1),
     `${r.ratioToBaseline.toFixed(2)}×`,
     verdict(r, rows),
+    r.cpuMicrosPerRequest === null ? '' : String(r.cpuMicrosPerRequest),
     r.rssMb === null ? '' : String(r.rssMb),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
@@ -283,7 +315,8 @@ async function measureBaseline(kind: 'http' | 'fastify'): Promise<Row> {
   const baseline = await startProcess([path.join(import.meta.dirname, 'baseline-server.ts')], port, { PORT: String(port), BASELINE: kind }, '/');
   cleanups.push(() => baseline.stop());
   pin(baseline.pid, SERVER_CPU);
-  const row = await measure(`baseline: bare ${kind === 'http' ? 'node:http' : 'Fastify'} GET /`, null, '/', null, null, { url: `${baseline.url}/` });
+  const row = await measure(`baseline: bare ${kind === 'http' ? 'node:http' : 'Fastify'} GET /`, null, '/', null, baseline.pid, { url: `${baseline.url}/` });
+  row.rssMb = null;
   if (baseline.exit()) throw new Error(`the baseline server ended during its run:\n${baseline.output()}`);
   await baseline.stop();
   return row;

@@ -8,6 +8,7 @@ import * as periodicTasks from './migrations/0006_periodic_tasks.ts';
 import * as content from './migrations/0007_content.ts';
 import * as scheduledPosts from './migrations/0009_scheduled_posts.ts';
 import * as authVersion from './migrations/0012_auth_version.ts';
+import * as listIndexes from './migrations/0013_list_indexes.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0007_content': content,
   '0009_scheduled_posts': scheduledPosts,
   '0012_auth_version': authVersion,
+  '0013_list_indexes': listIndexes,
 };
 
 /** Every migration's name, in the order they run. */
