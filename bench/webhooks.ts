@@ -24,10 +24,11 @@ export async function benchWebhookThroughput(): Promise<Array<{ name: string; ev
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   const rows: Array<{ name: string; eventsPerSecond: number }> = [];
   try {
-    rows.push(await measure('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url));
+    const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',');
+    if (engines.includes('sqlite')) rows.push(await measure('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url));
     let scratch: ScratchDatabase | null = null;
     try {
-      scratch = await createScratchDatabase(PG_ADMIN_URL, 'bench_webhooks');
+      if (engines.includes('postgres')) scratch = await createScratchDatabase(PG_ADMIN_URL, 'bench_webhooks');
     } catch (error) {
       process.stderr.write(`  webhook throughput (postgres) skipped: ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, '//***@')} not reachable (${(error as Error).message})\n`);
     }
@@ -55,6 +56,8 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
     LOG_LEVEL: 'silent',
     EMULATOR_URL: emulatorUrl,
     WEBHOOK_POLL_INTERVAL_MS: '50',
+    // BENCH_CPU_PROFILE=<dir>: the server runs under `node --cpu-prof` (bench/profile-summary.ts reads the profile).
+    ...(process.env['BENCH_CPU_PROFILE'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(process.env['BENCH_CPU_PROFILE'])}` } : {}),
   };
   const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Webhook bench'], env);
   const { key } = await runCli<{ key: string }>(['admin', 'key', 'create', '--org', org.id, '--scopes', '*', '--tier', 'internal', '--return-domains', 'localhost'], env);
