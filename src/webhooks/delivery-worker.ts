@@ -23,6 +23,12 @@ const LEASE_MS = 20_000;
 /** Endpoints served at once per process; new work is claimed as soon as one is done. */
 const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
+/**
+ * Deliveries claimed per free slot: one claim (a sort over every due delivery) feeds each chain
+ * many deliveries rather than one, which made claiming most of the work (docs/performance.md,
+ * "Webhook deliveries"). What lands beyond the free slots' endpoints goes straight back.
+ */
+const CLAIMED_PER_SLOT = 16;
 
 /**
  * Queued deliveries as a queue of the job mechanism (src/jobs/): each endpoint is a group, so its
@@ -37,8 +43,8 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
     name: 'webhook deliveries',
     concurrency: CONCURRENCY,
     pollMs,
-    claim: (limit, busyEndpoints) =>
-      claimDue(deps.db, deps.engine, deps.clock, {
+    claim: async (limit, busyEndpoints) => {
+      const claimed = await claimDue(deps.db, deps.engine, deps.clock, {
         table: 'webhook_deliveries',
         due: (eb) =>
           eb.and([
@@ -55,12 +61,35 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
             ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
           ]),
         orderBy: ['next_attempt_at', 'event_id'],
-        limit,
+        limit: limit * CLAIMED_PER_SLOT,
         leaseMs: LEASE_MS,
-      }),
+      });
+      return keepFirstEndpoints(deps, claimed, limit);
+    },
     groupOf: (delivery) => delivery.endpoint_id,
     work: (deliveries) => sendInOrder(deps, deliveries),
   };
+}
+
+/**
+ * The claimed deliveries of the first `slots` endpoints (in due order), so no more endpoints are
+ * served at once than the queue's concurrency; the others' leases are released at once (compare-
+ * and-set on the lease just taken), and they are due again for the next claim.
+ */
+async function keepFirstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveriesTable[], slots: number): Promise<WebhookDeliveriesTable[]> {
+  const endpoints = new Set<string>();
+  const kept: WebhookDeliveriesTable[] = [];
+  const released: WebhookDeliveriesTable[] = [];
+  for (const delivery of claimed) {
+    if (!endpoints.has(delivery.endpoint_id) && endpoints.size >= slots) {
+      released.push(delivery);
+      continue;
+    }
+    endpoints.add(delivery.endpoint_id);
+    kept.push(delivery);
+  }
+  for (const delivery of released) await releaseLease(deps, delivery);
+  return kept;
 }
 
 /**
