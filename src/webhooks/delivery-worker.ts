@@ -23,12 +23,6 @@ const LEASE_MS = 20_000;
 /** Endpoints served at once per process; new work is claimed as soon as one is done. */
 const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
-/**
- * Deliveries claimed per free slot: one claim (a sort over every due delivery) feeds each chain
- * many deliveries rather than one, which made claiming most of the work (docs/performance.md,
- * "Webhook deliveries"). What lands beyond the free slots' endpoints goes straight back.
- */
-const CLAIMED_PER_SLOT = 16;
 
 /**
  * Queued deliveries as a queue of the job mechanism (src/jobs/): each endpoint is a group, so its
@@ -43,8 +37,8 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
     name: 'webhook deliveries',
     concurrency: CONCURRENCY,
     pollMs,
-    claim: async (limit, busyEndpoints) => {
-      const claimed = await claimDue(deps.db, deps.engine, deps.clock, {
+    claim: (limit, busyEndpoints) =>
+      claimDue(deps.db, deps.engine, deps.clock, {
         table: 'webhook_deliveries',
         due: (eb) =>
           eb.and([
@@ -61,40 +55,19 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
             ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
           ]),
         orderBy: ['next_attempt_at', 'event_id'],
-        limit: limit * CLAIMED_PER_SLOT,
+        limit,
         leaseMs: LEASE_MS,
-      });
-      return keepFirstEndpoints(deps, claimed, limit);
-    },
+      }),
     groupOf: (delivery) => delivery.endpoint_id,
     work: (deliveries) => sendInOrder(deps, deliveries),
   };
 }
 
 /**
- * The claimed deliveries of the first `slots` endpoints (in due order), so no more endpoints are
- * served at once than the queue's concurrency; the others' leases are released at once (compare-
- * and-set on the lease just taken), and they are due again for the next claim.
- */
-async function keepFirstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveriesTable[], slots: number): Promise<WebhookDeliveriesTable[]> {
-  const endpoints = new Set<string>();
-  const kept: WebhookDeliveriesTable[] = [];
-  const released: WebhookDeliveriesTable[] = [];
-  for (const delivery of claimed) {
-    if (!endpoints.has(delivery.endpoint_id) && endpoints.size >= slots) {
-      released.push(delivery);
-      continue;
-    }
-    endpoints.add(delivery.endpoint_id);
-    kept.push(delivery);
-  }
-  for (const delivery of released) await releaseLease(deps, delivery);
-  return kept;
-}
-
-/**
  * One endpoint's claimed deliveries, one after another. A delivery that waited behind others
  * first renews its lease (compare-and-set), so it is never sent on a lease that may have lapsed.
+ * Successes are recorded together (`OutcomeBatch`); any other outcome is recorded before the
+ * next attempt, so a failure counts against the endpoint (and may pause it) at once.
  */
 async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveriesTable[]): Promise<void> {
   const claimedAt = deps.clock.now().getTime();
@@ -109,6 +82,7 @@ async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveri
     .where('id', 'in', deliveries.map((d) => d.event_id))
     .execute();
   const payloads = new Map(events.map((event) => [event.id, event.payload]));
+  const successes = new OutcomeBatch(deps);
   for (const [index, claimed] of deliveries.entries()) {
     let delivery = claimed;
     if (index > 0 && deps.clock.now().getTime() - claimedAt > LEASE_MS / 2) {
@@ -118,14 +92,55 @@ async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveri
     }
     const payload = payloads.get(delivery.event_id);
     if (!endpoint || !secrets || payload === undefined) {
-      await finish(deps, delivery, { status: 'canceled', error: 'The endpoint no longer exists.', response: null, endpointFailed: null });
+      await record(deps, [{ delivery, at: deps.clock.now().toISOString(), outcome: { status: 'canceled', error: 'The endpoint no longer exists.', response: null, endpointFailed: null } }]);
       continue;
     }
     if (!(await stillSendable(deps, delivery))) {
       await releaseLease(deps, delivery);
       continue;
     }
-    await attempt(deps, delivery, endpoint.url, secrets, payload);
+    const attempted = await attempt(deps, delivery, endpoint.url, secrets, payload);
+    if (attempted.outcome.status === 'succeeded') {
+      await successes.add(attempted);
+    } else {
+      await successes.flush();
+      await record(deps, [attempted]);
+    }
+  }
+  await successes.flush();
+}
+
+/** Successes kept this long at most before they are written. */
+const SUCCESS_BATCH_MS = 250;
+const SUCCESS_BATCH_SIZE = 32;
+
+/**
+ * Successful attempts of a chain, written in one transaction per `SUCCESS_BATCH_SIZE` (or after
+ * `SUCCESS_BATCH_MS`, and at the end of the chain) instead of one each: the per-delivery
+ * transaction was most of a delivery's cost (docs/performance.md, "Webhook deliveries"). A process
+ * that dies before writing them sends them again once their leases lapse: delivery stays at least
+ * once, as a death between sending and writing always made it.
+ */
+class OutcomeBatch {
+  private attempts: Attempted[] = [];
+  private startedAt = 0;
+  private readonly deps: DeliveryWorkerDeps;
+
+  constructor(deps: DeliveryWorkerDeps) {
+    this.deps = deps;
+  }
+
+  async add(attempted: Attempted): Promise<void> {
+    if (this.attempts.length === 0) this.startedAt = this.deps.clock.now().getTime();
+    this.attempts.push(attempted);
+    if (this.attempts.length >= SUCCESS_BATCH_SIZE || this.deps.clock.now().getTime() - this.startedAt >= SUCCESS_BATCH_MS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.attempts.length === 0) return;
+    const attempts = this.attempts;
+    this.attempts = [];
+    await record(this.deps, attempts);
   }
 }
 
@@ -159,7 +174,15 @@ async function releaseLease(deps: DeliveryWorkerDeps, delivery: WebhookDeliverie
     .execute();
 }
 
-async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningSecrets, payload: string): Promise<void> {
+/** An attempt made, with its outcome, not yet written. */
+interface Attempted {
+  delivery: WebhookDeliveriesTable;
+  outcome: Outcome;
+  /** When the attempt ended (ISO). */
+  at: string;
+}
+
+async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningSecrets, payload: string): Promise<Attempted> {
   const now = deps.clock.now();
   const response = await deps.send({
     url,
@@ -173,7 +196,8 @@ async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTabl
       'x-layers-signature': signatureHeader(activeSecrets(secrets, now), Math.floor(now.getTime() / 1000), payload),
     },
   });
-  await finish(deps, delivery, outcomeOf(response, delivery, deps.clock.now()));
+  const ended = deps.clock.now();
+  return { delivery, outcome: outcomeOf(response, delivery, ended), at: ended.toISOString() };
 }
 
 interface Outcome {
@@ -210,46 +234,56 @@ function outcomeOf(response: WebhookResponse, delivery: WebhookDeliveriesTable, 
   };
 }
 
-async function finish(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, outcome: Outcome): Promise<void> {
-  const now = deps.clock.now().toISOString();
+/**
+ * Writes attempts' outcomes in one transaction, in order, each only while its lease still holds.
+ * A success resets the endpoint's failure count (once, before the next failure or at the end);
+ * a failure counts against it and pauses it at the threshold.
+ */
+async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable('webhook_deliveries')
-      .set({
-        status: outcome.status,
-        attempts: delivery.attempts + (outcome.status === 'canceled' ? 0 : 1),
-        next_attempt_at: outcome.status === 'pending' ? (outcome.retryAt as Date).toISOString() : null,
-        last_attempt_at: outcome.status === 'canceled' ? delivery.last_attempt_at : now,
-        last_response_status: outcome.response?.status ?? null,
-        last_response_body: outcome.response ? outcome.response.body.slice(0, RESPONSE_BODY_LIMIT) : null,
-        last_error: outcome.error,
-        locked_until: null,
-        updated_at: now,
-      })
-      .where('id', '=', delivery.id)
-      .where('locked_until', '=', delivery.locked_until)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1 || outcome.endpointFailed === null) return;
-    if (!outcome.endpointFailed) {
+    let resetFailures = false;
+    const reset = async (endpointId: string) => {
+      if (!resetFailures) return;
+      resetFailures = false;
+      await trx.updateTable('webhook_endpoints').set({ consecutive_failures: 0 }).where('id', '=', endpointId).where('consecutive_failures', '>', 0).execute();
+    };
+    for (const { delivery, outcome, at } of attempts) {
+      const updated = await trx
+        .updateTable('webhook_deliveries')
+        .set({
+          status: outcome.status,
+          attempts: delivery.attempts + (outcome.status === 'canceled' ? 0 : 1),
+          next_attempt_at: outcome.status === 'pending' ? (outcome.retryAt as Date).toISOString() : null,
+          last_attempt_at: outcome.status === 'canceled' ? delivery.last_attempt_at : at,
+          last_response_status: outcome.response?.status ?? null,
+          last_response_body: outcome.response ? outcome.response.body.slice(0, RESPONSE_BODY_LIMIT) : null,
+          last_error: outcome.error,
+          locked_until: null,
+          updated_at: at,
+        })
+        .where('id', '=', delivery.id)
+        .where('locked_until', '=', delivery.locked_until)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1 || outcome.endpointFailed === null) continue;
+      if (!outcome.endpointFailed) {
+        resetFailures = true;
+        continue;
+      }
+      await reset(delivery.endpoint_id);
       await trx
         .updateTable('webhook_endpoints')
-        .set({ consecutive_failures: 0 })
+        .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', 1) }))
         .where('id', '=', delivery.endpoint_id)
-        .where('consecutive_failures', '>', 0)
         .execute();
-      return;
+      await trx
+        .updateTable('webhook_endpoints')
+        .set({ status: 'auto_paused', updated_at: at })
+        .where('id', '=', delivery.endpoint_id)
+        .where('status', '=', 'active')
+        .where('consecutive_failures', '>=', AUTO_PAUSE_AFTER_FAILURES)
+        .execute();
     }
-    await trx
-      .updateTable('webhook_endpoints')
-      .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', 1) }))
-      .where('id', '=', delivery.endpoint_id)
-      .execute();
-    await trx
-      .updateTable('webhook_endpoints')
-      .set({ status: 'auto_paused', updated_at: now })
-      .where('id', '=', delivery.endpoint_id)
-      .where('status', '=', 'active')
-      .where('consecutive_failures', '>=', AUTO_PAUSE_AFTER_FAILURES)
-      .execute();
+    const last = attempts.at(-1);
+    if (last) await reset(last.delivery.endpoint_id);
   });
 }
