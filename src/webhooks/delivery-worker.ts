@@ -23,6 +23,13 @@ const LEASE_MS = 20_000;
 /** Endpoints served at once per process; new work is claimed as soon as one is done. */
 const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
+/**
+ * Deliveries one claim leases per free slot. A claim of one row per slot fed chains of one
+ * delivery when due deliveries alternate between endpoints, and the claim then cost more than the
+ * delivery (docs/performance.md, "Webhook deliveries"); a few per slot, not an endpoint's whole
+ * queue, so other processes still find work beside a long queue.
+ */
+const CLAIMED_PER_SLOT = 8;
 
 /**
  * Queued deliveries as a queue of the job mechanism (src/jobs/): each endpoint is a group, so its
@@ -37,8 +44,8 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
     name: 'webhook deliveries',
     concurrency: CONCURRENCY,
     pollMs,
-    claim: (limit, busyEndpoints) =>
-      claimDue(deps.db, deps.engine, deps.clock, {
+    claim: async (limit, busyEndpoints) => {
+      const claimed = await claimDue(deps.db, deps.engine, deps.clock, {
         table: 'webhook_deliveries',
         due: (eb) =>
           eb.and([
@@ -55,12 +62,38 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
             ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
           ]),
         orderBy: ['next_attempt_at', 'event_id'],
-        limit,
+        limit: limit * CLAIMED_PER_SLOT,
         leaseMs: LEASE_MS,
-      }),
+      });
+      return firstEndpoints(deps, claimed, limit);
+    },
     groupOf: (delivery) => delivery.endpoint_id,
     work: (deliveries) => sendInOrder(deps, deliveries),
   };
+}
+
+/**
+ * The claimed deliveries of the first `slots` endpoints (in due order), so no more endpoints are
+ * served at once than the queue's concurrency; the others' leases are released at once, in one
+ * compare-and-set on the lease just taken, and they are due again for the next claim.
+ */
+async function firstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveriesTable[], slots: number): Promise<WebhookDeliveriesTable[]> {
+  const endpoints = new Set<string>();
+  const kept: WebhookDeliveriesTable[] = [];
+  const released: string[] = [];
+  for (const delivery of claimed) {
+    if (!endpoints.has(delivery.endpoint_id) && endpoints.size >= slots) {
+      released.push(delivery.id);
+      continue;
+    }
+    endpoints.add(delivery.endpoint_id);
+    kept.push(delivery);
+  }
+  const lease = claimed[0]?.locked_until;
+  if (released.length > 0 && lease) {
+    await deps.db.updateTable('webhook_deliveries').set({ locked_until: null }).where('id', 'in', released).where('locked_until', '=', lease).execute();
+  }
+  return kept;
 }
 
 /**

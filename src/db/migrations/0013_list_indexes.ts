@@ -19,5 +19,10 @@ const INDEXES: Array<[name: string, table: string, columns: string[]]> = [
 
 export async function up(db: Kysely<any>): Promise<void> {
   for (const [name, table, columns] of INDEXES) await db.schema.createIndex(name).on(table).columns(columns).execute();
+  // The delivery claim orders due deliveries by (next_attempt_at, event_id, id): with the whole
+  // order in the index a claim walks to its first free rows instead of sorting every due delivery
+  // (docs/performance.md, "Webhook deliveries").
+  await db.schema.dropIndex('webhook_deliveries_due_idx').execute();
+  await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at', 'event_id', 'id']).execute();
 }
 
