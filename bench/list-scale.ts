@@ -28,7 +28,7 @@ interface Seeded {
   endpointId: string;
 }
 
-/** Each filter as a path for one seeded project; the rare values pick one row in a hundred. */
+/** Each filter as a path for one seeded project; a rare value picks ten rows, among the oldest (bench/seed.ts). */
 const FILTERS: Array<[name: string, path: (s: Seeded) => string]> = [
   ['accounts', (s) => `/v1/projects/${s.scope.projectId}/social-accounts`],
   ['accounts ?platform', (s) => `/v1/projects/${s.scope.projectId}/social-accounts?platform=${RARE.platform}`],
@@ -55,7 +55,7 @@ const FILTERS: Array<[name: string, path: (s: Seeded) => string]> = [
   ['deliveries ?cursor (middle)', (s) => `/v1/webhook-endpoints/${s.endpointId}/deliveries?cursor=${middle(s, 'wd', 1)}`],
 ];
 
-/** Pages of 10: what a rare value (one row in a hundred) fills on the small project too, so both serve the same page. */
+/** Pages of 10: what a rare value (ten rows) fills on either project, so both serve the same page. */
 function pageOf(baseUrl: string, route: string): string {
   return `${baseUrl}${route}${route.includes('?') ? '&' : '?'}limit=10`;
 }

@@ -7,9 +7,10 @@ import { PLATFORMS } from '../src/platforms/registry.ts';
  * Rows written straight into the database for the benchmarks: one INSERT … SELECT over a number
  * series per table, so a million rows take seconds, not the hours the API would. Row `i` of a
  * seed gets id `<prefix>_<tag>-0000-4000-8000-<i, 12 digits>` and a time `i` steps after
- * 2020-09-13, so newer rows have larger `i`. Every filter value the list routes take is rare
- * (one row in a hundred) except the default one, so a filter the index cannot serve shows up
- * as a walk over the whole project.
+ * 2020-09-13, so newer rows have larger `i`. Every filter value the list routes take, except the
+ * default one, is on ten rows only, among the oldest thousand: a project of a million holds as
+ * many of them as a project of a thousand, and a filter no index serves has to walk the whole
+ * project, newest first, to find them.
  */
 
 export interface SeedScope {
@@ -41,9 +42,13 @@ function timeOf(engine: Engine, stepSeconds: number): string {
     : `to_char(to_timestamp(${T0} + ${stepSeconds} * i) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-/** `rare` for one row in a hundred (those with i % 100 = `slot`), `common` for the rest. */
+/** `rare` on ten rows (i ≤ 1,000 with i % 100 = `slot`), `common` on the rest. */
 function rareOr(slot: number, rare: string, common: string): string {
-  return `case when i % 100 = ${slot} then ${rare} else ${common} end`;
+  return `case when ${isRare(slot)} then ${rare} else ${common} end`;
+}
+
+function isRare(slot: number): string {
+  return `i <= 1000 and i % 100 = ${slot}`;
 }
 
 const text = (value: string) => `'${value.replace(/'/g, "''")}'`;
@@ -59,7 +64,7 @@ export function seededTime(i: number, stepSeconds = 1): string {
   return new Date((T0 + stepSeconds * i) * 1000).toISOString();
 }
 
-/** The rare values a filter picks out (one row in a hundred). */
+/** The rare values a filter picks out (ten rows each). */
 export const RARE = {
   platform: PLATFORMS[1] ?? PLATFORMS[0],
   accountStatus: 'reauth_required',
@@ -128,7 +133,7 @@ export async function seedPosts(db: Kysely<Database>, scope: SeedScope, count: n
     social_account_id: rareOr(5, text(rare.socialAccountId), text(`sa_${scope.tag}-0000-4000-8000-000000000001`)),
     platform: text(PLATFORMS[0]),
     mode: `'publish'`,
-    status: `case when i % 100 = 3 then ${text(RARE.postStatus)} when i % 100 = 4 then ${text(RARE.otherPostStatus)} else 'published' end`,
+    status: `case when ${isRare(3)} then ${text(RARE.postStatus)} when ${isRare(4)} then ${text(RARE.otherPostStatus)} else 'published' end`,
     scheduled_for: time,
     caption: `'Caption ' || i`,
     settings: `'{}'`,
