@@ -6,8 +6,8 @@ import { PLATFORMS } from '../src/platforms/registry.ts';
 /**
  * Rows written straight into the database for the benchmarks: one INSERT … SELECT over a number
  * series per table, so a million rows take seconds, not the hours the API would. Row `i` of a
- * seed gets id `<prefix>_<tag>-0000-4000-8000-<i, 12 digits>` and a time `i` steps after
- * 2020-09-13, so newer rows have larger `i`. Every filter value the list routes take, except the
+ * seed gets id `<prefix>_<tag>-0000-4000-8000-<i, 12 digits>` and a time `i` steps after T0,
+ * so newer rows have larger `i`. Every filter value the list routes take, except the
  * default one, is on ten rows only, among the oldest thousand: a project of a million holds as
  * many of them as a project of a thousand, and a filter no index serves has to walk the whole
  * project, newest first, to find them.
@@ -21,7 +21,11 @@ export interface SeedScope {
   tag: string;
 }
 
-const T0 = 1_600_000_000;
+/**
+ * Where seeded time starts (epoch seconds): 1,100,000 s (about 13 days) ago, so a million rows one
+ * second apart are all younger than housekeeping's 30 days and none is purged while a bench runs.
+ */
+const T0 = Math.floor(Date.now() / 1000) - 1_100_000;
 
 /** `select <columns> from` a series i = 1…count, as each engine writes it. */
 function series(engine: Engine, count: number): string {
