@@ -143,7 +143,7 @@ async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveri
   await successes.flush();
 }
 
-/** Successes kept this long at most before they are written. */
+/** Successes are written once the oldest has waited this long (checked as each one is added) or once this many wait. */
 const SUCCESS_BATCH_MS = 250;
 const SUCCESS_BATCH_SIZE = 32;
 
