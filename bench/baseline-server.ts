@@ -1,9 +1,26 @@
+import { createServer } from 'node:http';
 import Fastify from 'fastify';
 
-/** The benchmark's yardstick: a bare Fastify route returning a constant JSON body, in its own process. */
-const app = Fastify({ logger: false });
-app.get('/', async () => ({ status: 'ok' }));
-await app.listen({ host: '127.0.0.1', port: Number(process.env['PORT'] ?? 0) });
+/**
+ * The benchmark's yardsticks, each in its own process: a bare Fastify route returning a constant
+ * JSON body (BASELINE=fastify, the default) or the same answer from node:http alone (BASELINE=http).
+ */
+const port = Number(process.env['PORT'] ?? 0);
+let close: () => Promise<void>;
+if (process.env['BASELINE'] === 'http') {
+  const body = JSON.stringify({ status: 'ok' });
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  close = () => new Promise((resolve) => server.close(() => resolve()));
+} else {
+  const app = Fastify({ logger: false });
+  app.get('/', async () => ({ status: 'ok' }));
+  await app.listen({ host: '127.0.0.1', port });
+  close = () => app.close();
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void app.close().then(() => process.exit(0)));
+  process.once(signal, () => void close().then(() => process.exit(0)));
 }

@@ -1,9 +1,12 @@
 import autocannon, { type Options } from 'autocannon';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { openDatabase } from '../src/db/database.ts';
 import { startEmulator } from '../src/emulator/main.ts';
 import { consent } from '../test/support/consent.ts';
+import { seedAccounts, seedContainers, seedPosts } from './seed.ts';
 import { benchWebhookThroughput } from './webhooks.ts';
 import {
   api,
@@ -17,20 +20,38 @@ import {
 } from '../test/support/server-process.ts';
 
 /**
- * `npm run bench`: throughput and latency of a few hot routes, each server in its own child process
- * so autocannon (in this process) does not share its event loop, against a bare Fastify baseline.
- * Prints a table and writes bench/results/latest.json.
+ * `npm run bench`: throughput and latency of the hot routes, measured from outside: each server in
+ * its own child process pinned to one core, autocannon (this process) pinned to the other, against
+ * two baselines answering constant JSON (bare node:http and bare Fastify) measured in the same run.
+ * Prints a table with each case's ratio to the Fastify baseline and its target
+ * (docs/performance.md), the server's RSS idle and under load, the webhook throughput, and
+ * writes bench/results/latest.json. BENCH_DURATION_SECONDS and BENCH_CONNECTIONS shorten a run.
  */
 
-const CONNECTIONS = 10;
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
 const WARMUP_SECONDS = 1;
-const DURATION_SECONDS = Number(process.env['BENCH_DURATION_SECONDS'] ?? 5);
+const DURATION_SECONDS = Number(process.env['BENCH_DURATION_SECONDS'] ?? 8);
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
 const SECRET_KEY = 'bench-secret-key-0123456789abcdef-0123456789';
 const RETURN_URL = 'https://app.example.com/back';
 const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RESULTS_FILE = path.join(import.meta.dirname, 'results', 'latest.json');
+/** BENCH_CASES=whoami,reauth-url: only those cases (for profiling one route at a time). */
+const ONLY_CASES = process.env['BENCH_CASES']?.split(',') ?? null;
+/** BENCH_CPU_PROFILE=<dir>: the servers run under `node --cpu-prof` and write their profiles there (bench/profile-summary.ts reads them). */
+const PROFILE_DIR = process.env['BENCH_CPU_PROFILE'] ? path.resolve(process.env['BENCH_CPU_PROFILE']) : null;
+const CLI = path.join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+/** Items in each listed page: the issue's "50 items". */
+const LIST_ITEMS = 50;
 
 type Engine = 'sqlite' | 'postgres';
+
+/** What a case must reach on SQLite; on Postgres, half the SQLite ratio and a p99 of 20 ms. */
+interface Target {
+  ratio: number;
+  p99Ms: number;
+}
 
 interface Row {
   name: string;
@@ -41,6 +62,11 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   ratioToBaseline: number;
+  target: Target | null;
+  /** Server CPU time per request (µs), measured from /proc. */
+  cpuMicrosPerRequest: number | null;
+  /** The server's resident memory at the end of the case (MB), null for the baselines. */
+  rssMb: number | null;
   requests: number;
   non2xx: number;
   errors: number;
@@ -70,14 +96,60 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function measure(name: string, engine: Engine | null, route: string, options: Omit<Options, 'connections' | 'duration' | 'warmup'>): Promise<Row> {
+/** Pins a process and all its threads to one core; false where taskset is missing or the core is not there. */
+function pin(pid: number, cpu: number): boolean {
+  if (os.cpus().length <= cpu) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in µs (Linux /proc; clock ticks of 10 ms), null elsewhere. */
+function cpuMicros(pid: number): number | null {
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident memory of a process in MB (Linux /proc), null elsewhere. */
+function rssMb(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** autocannon reports the warm-up's own results beside the measured ones. */
+function warmupRequests(result: object): number {
+  return (result as { warmup?: { requests?: { total?: number } } }).warmup?.requests?.total ?? 0;
+}
+
+async function measure(
+  name: string,
+  engine: Engine | null,
+  route: string,
+  target: Target | null,
+  serverPid: number | null,
+  options: Omit<Options, 'connections' | 'duration' | 'warmup'>,
+): Promise<Row> {
   process.stderr.write(`  ${name} …\n`);
+  const cpuBefore = serverPid === null ? null : cpuMicros(serverPid);
   const result = await autocannon({
     ...options,
     connections: CONNECTIONS,
     duration: DURATION_SECONDS,
     warmup: { connections: CONNECTIONS, duration: WARMUP_SECONDS },
   });
+  const cpuAfter = serverPid === null ? null : cpuMicros(serverPid);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
   const row: Row = {
     name,
@@ -88,6 +160,10 @@ async function measure(name: string, engine: Engine | null, route: string, optio
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     ratioToBaseline: 1,
+    target,
+    rssMb: serverPid === null ? null : rssMb(serverPid),
+    // Counts the warm-up's requests too, as the CPU time does; less noisy than req/s on a shared machine.
+    cpuMicrosPerRequest: cpuBefore === null || cpuAfter === null ? null : Math.round((cpuAfter - cpuBefore) / (result.requests.total + warmupRequests(result))),
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -116,7 +192,8 @@ async function connectAccount(server: ServerProcess, secret: string, projectId: 
   return status.socialAccountId;
 }
 
-async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string): Promise<Row[]> {
+/** One engine's cases, with their targets (docs/performance.md) and what they need seeded. */
+async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string, memory: MemoryRow[]): Promise<Row[]> {
   const env = { DATABASE_URL: databaseUrl, LAYERS_SECRET_KEY: SECRET_KEY, DATA_DIR: dataDir, LOG_LEVEL: 'silent', EMULATOR_URL: emulatorUrl };
   const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Bench'], env);
   const project = await runCli<{ id: string }>(['admin', 'project', 'create', '--org', org.id, '--name', 'Bench app'], env);
@@ -125,49 +202,107 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
     env,
   );
   const [port] = (await freePorts(1)) as [number];
-  const server = await startServerProcess(port, env);
+  const server = PROFILE_DIR
+    ? await startProcess(['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz')
+    : await startServerProcess(port, env);
   cleanups.push(() => server.stop());
+  const pinned = pin(server.pid, SERVER_CPU);
   try {
     const socialAccountId = await connectAccount(server, key, project.id);
+    // The rest of the listed page, straight into the database: 49 more accounts, 50 posts.
+    const database = openDatabase(databaseUrl);
+    try {
+      const scope = { engine, organizationId: org.id, projectId: project.id, tag: 'be0c0000' };
+      await seedAccounts(database.db, scope, LIST_ITEMS - 1);
+      await seedContainers(database.db, scope, 1);
+      await seedPosts(database.db, scope, LIST_ITEMS);
+    } finally {
+      await database.destroy();
+    }
+    const postId = 'sp_be0c0000-0000-4000-8000-000000000001';
     const reauthRoute = `/v1/projects/${project.id}/social/reauth-url`;
     const reauthBody = { socialAccountId, returnUrl: RETURN_URL };
     const { state } = await api<{ state: string }>(server.url, 'POST', reauthRoute, key, reauthBody);
+    const listed = await api<{ items: unknown[] }>(server.url, 'GET', `/v1/projects/${project.id}/social-accounts`, key);
+    const posts = await api<{ items: unknown[] }>(server.url, 'GET', `/v1/projects/${project.id}/scheduled-posts`, key);
+    if (listed.items.length !== LIST_ITEMS || posts.items.length !== LIST_ITEMS) {
+      throw new Error(`expected ${LIST_ITEMS} accounts and posts listed, got ${listed.items.length} and ${posts.items.length}`);
+    }
+    const idleRss = rssMb(server.pid);
     const auth = { authorization: `Bearer ${key}` };
     // A server that stopped mid-run (crashed, or was signalled from outside) makes every later number meaningless.
-    const checked = (row: Row): Row => {
+    const run = async (name: string, route: string, target: Target, options: Omit<Options, 'connections' | 'duration' | 'warmup'>) => {
+      const row = await measure(`${name} (${engine})`, engine, route, target, server.pid, options);
       const exit = server.exit();
       if (exit) {
-        throw new Error(
-          `the ${engine} server process ended during "${row.name}" (code ${exit.code}, signal ${exit.signal}); its output:\n${server.output()}`,
-        );
+        throw new Error(`the ${engine} server process ended during "${row.name}" (code ${exit.code}, signal ${exit.signal}); its output:\n${server.output()}`);
       }
       return row;
     };
-    return [
-      checked(await measure(`GET /v1/whoami (${engine})`, engine, '/v1/whoami', { url: `${server.url}/v1/whoami`, headers: auth })),
-      checked(
-        await measure(`POST reauth-url (${engine})`, engine, '/v1/projects/:projectId/social/reauth-url', {
-          url: `${server.url}${reauthRoute}`,
-          method: 'POST',
-          headers: { ...auth, 'content-type': 'application/json' },
-          body: JSON.stringify(reauthBody),
-        }),
-      ),
-      checked(
-        await measure(`GET oauth-status (${engine})`, engine, '/v1/social/oauth-status/:state', {
-          url: `${server.url}/v1/social/oauth-status/${state}`,
-          headers: auth,
-        }),
-      ),
+    const cases: Array<[string, () => Promise<Row>]> = [
+      ['whoami', () => run('GET /v1/whoami', '/v1/whoami', { ratio: 0.5, p99Ms: 10 }, { url: `${server.url}/v1/whoami`, headers: auth })],
+      ['oauth-status', () => run('GET oauth-status', '/v1/social/oauth-status/:state', { ratio: 0.5, p99Ms: 10 }, {
+        url: `${server.url}/v1/social/oauth-status/${state}`,
+        headers: auth,
+      })],
+      ['social-accounts', () => run(`GET social-accounts (${LIST_ITEMS})`, '/v1/projects/:projectId/social-accounts', { ratio: 0.25, p99Ms: 10 }, {
+        url: `${server.url}/v1/projects/${project.id}/social-accounts`,
+        headers: auth,
+      })],
+      ['reauth-url', () => run('POST reauth-url', '/v1/projects/:projectId/social/reauth-url', { ratio: 0.25, p99Ms: 10 }, {
+        url: `${server.url}${reauthRoute}`,
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(reauthBody),
+      })],
+      ['scheduled-post', () => run('GET scheduled-post', '/v1/scheduled-posts/:scheduledPostId', { ratio: 0.4, p99Ms: 10 }, {
+        url: `${server.url}/v1/scheduled-posts/${postId}`,
+        headers: auth,
+      })],
+      ['scheduled-posts', () => run(`GET scheduled-posts (${LIST_ITEMS})`, '/v1/projects/:projectId/scheduled-posts', { ratio: 0.2, p99Ms: 15 }, {
+        url: `${server.url}/v1/projects/${project.id}/scheduled-posts`,
+        headers: auth,
+      })],
     ];
+    const rows: Row[] = [];
+    for (const [id, measureCase] of cases) if (!ONLY_CASES || ONLY_CASES.includes(id)) rows.push(await measureCase());
+    memory.push({ engine, pinned, idleMb: idleRss, underLoadMb: Math.max(...rows.map((row) => row.rssMb ?? 0)) });
+    return rows;
   } finally {
     await server.stop();
   }
 }
 
+interface MemoryRow {
+  engine: Engine;
+  pinned: boolean;
+  idleMb: number | null;
+  underLoadMb: number;
+}
+
+/** SQLite rows against their own target; Postgres rows against half the SQLite ratio of the same case and p99 ≤ 20 ms. */
+function verdict(row: Row, rows: Row[]): string {
+  if (!row.target) return '';
+  if (row.engine === 'postgres') {
+    const sqlite = rows.find((other) => other.engine === 'sqlite' && other.route === row.route);
+    const ratio = sqlite ? sqlite.ratioToBaseline / 2 : row.target.ratio / 2;
+    return `≥${ratio.toFixed(2)}× ≤20 ms ${row.ratioToBaseline >= ratio && row.p99Ms <= 20 ? 'ok' : 'MISS'}`;
+  }
+  return `≥${row.target.ratio}× ≤${row.target.p99Ms} ms ${row.ratioToBaseline >= row.target.ratio && row.p99Ms <= row.target.p99Ms ? 'ok' : 'MISS'}`;
+}
+
 function printTable(rows: Row[]): void {
-  const header = ['case', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline'];
-  const lines = rows.map((r) => [r.name, r.reqPerSec.toFixed(0), r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), `${r.ratioToBaseline.toFixed(2)}×`]);
+  const header = ['case', 'req/s', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'CPU µs/req', 'RSS MB'];
+  const lines = rows.map((r) => [
+    r.name,
+    r.reqPerSec.toFixed(0),
+    r.p50Ms.toFixed(1),
+    r.p99Ms.toFixed(1),
+    `${r.ratioToBaseline.toFixed(2)}×`,
+    verdict(r, rows),
+    r.cpuMicrosPerRequest === null ? '' : String(r.cpuMicrosPerRequest),
+    r.rssMb === null ? '' : String(r.rssMb),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   console.log(format(header));
@@ -175,12 +310,27 @@ function printTable(rows: Row[]): void {
   for (const line of lines) console.log(format(line));
 }
 
+async function measureBaseline(kind: 'http' | 'fastify'): Promise<Row> {
+  const [port] = (await freePorts(1)) as [number];
+  const baseline = await startProcess([path.join(import.meta.dirname, 'baseline-server.ts')], port, { PORT: String(port), BASELINE: kind }, '/');
+  cleanups.push(() => baseline.stop());
+  pin(baseline.pid, SERVER_CPU);
+  const row = await measure(`baseline: bare ${kind === 'http' ? 'node:http' : 'Fastify'} GET /`, null, '/', null, baseline.pid, { url: `${baseline.url}/` });
+  row.rssMb = null;
+  if (baseline.exit()) throw new Error(`the baseline server ended during its run:\n${baseline.output()}`);
+  await baseline.stop();
+  return row;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const cpus = os.cpus();
+  const loadPinned = pin(process.pid, LOAD_CPU);
   console.log(
     `node ${process.version}, ${cpus.length} CPU(s) (${cpus[0]?.model ?? 'unknown'}); ${CONNECTIONS} connections, ` +
-      `${WARMUP_SECONDS} s warmup + ${DURATION_SECONDS} s per case; servers in child processes, no Redis (in-process rate limiter), tier internal; latency resolution 1 ms (autocannon)`,
+      `${WARMUP_SECONDS} s warmup + ${DURATION_SECONDS} s per case; ` +
+      (loadPinned ? `servers pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOAD_CPU}` : 'NOT pinned (taskset or a second CPU missing)') +
+      '; no Redis (in-process rate limiter), tier internal; latency resolution 1 ms (autocannon)',
   );
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'layers-bench-'));
   cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
@@ -188,40 +338,45 @@ async function main(): Promise<void> {
   cleanups.push(() => emulator.close());
 
   const rows: Row[] = [];
+  const memory: MemoryRow[] = [];
   const skipped: string[] = [];
 
-  const [baselinePort] = (await freePorts(1)) as [number];
-  const baseline = await startProcess([path.join(import.meta.dirname, 'baseline-server.ts')], baselinePort, { PORT: String(baselinePort) }, '/');
-  cleanups.push(() => baseline.stop());
-  rows.push(await measure('baseline: bare Fastify GET /', null, '/', { url: `${baseline.url}/` }));
-  if (baseline.exit()) throw new Error(`the baseline server ended during its run:\n${baseline.output()}`);
-  await baseline.stop();
+  // The Fastify baseline first: every ratio is against it.
+  rows.push(await measureBaseline('fastify'));
+  rows.push(await measureBaseline('http'));
 
-  rows.push(...(await benchEngine('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url)));
+  const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',');
+  if (engines.includes('sqlite')) {
+    rows.push(...(await benchEngine('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url, memory)));
+  }
 
   let database: Awaited<ReturnType<typeof createScratchDatabase>> | null = null;
-  try {
-    database = await createScratchDatabase(PG_ADMIN_URL, 'bench');
-  } catch (error) {
-    const line = `Postgres skipped: ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, '//***@')} not reachable (${(error as Error).message})`;
-    console.log(line);
-    skipped.push(line);
+  if (engines.includes('postgres')) {
+    try {
+      database = await createScratchDatabase(PG_ADMIN_URL, 'bench');
+    } catch (error) {
+      const line = `Postgres skipped: ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, '//***@')} not reachable (${(error as Error).message})`;
+      console.log(line);
+      skipped.push(line);
+    }
   }
   if (database) {
     const db = database;
     cleanups.push(() => db.drop());
-    rows.push(...(await benchEngine('postgres', db.url, path.join(tmp, 'postgres'), emulator.url)));
+    rows.push(...(await benchEngine('postgres', db.url, path.join(tmp, 'postgres'), emulator.url, memory)));
   }
 
   const base = (rows[0] as Row).reqPerSec;
   for (const row of rows) row.ratioToBaseline = base > 0 ? row.reqPerSec / base : 0;
   console.log('');
   printTable(rows);
+  console.log('\nserver RSS (target: idle ≤ 150 MB, under the bench ≤ 300 MB)');
+  for (const m of memory) console.log(`${m.engine.padEnd(8)}  idle ${m.idleMb ?? '?'} MB  under load ${m.underLoadMb} MB${m.pinned ? '' : '  (not pinned)'}`);
 
-  console.log('\nwebhook delivery throughput (events/s reaching a local receiver; ratio: events/s ÷ baseline req/s)');
-  const webhooks = await benchWebhookThroughput();
-  for (const row of webhooks) {
-    console.log(`${row.name.padEnd(34)}  ${String(row.eventsPerSecond).padStart(6)} events/s  ${(base > 0 ? row.eventsPerSecond / base : 0).toFixed(3)}×`);
+  const webhooks = process.env['BENCH_WEBHOOKS'] === '0' ? [] : await benchWebhookThroughput();
+  if (webhooks.length > 0) {
+    console.log('\nwebhook delivery throughput (events/s reaching a local receiver; target ≥ 5,000)');
+    for (const row of webhooks) console.log(`${row.name.padEnd(34)}  ${String(row.eventsPerSecond).padStart(6)} events/s`);
   }
   console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
@@ -231,11 +386,13 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: cpus.length,
     cpuModel: cpus[0]?.model ?? null,
+    pinned: loadPinned,
     connections: CONNECTIONS,
     warmupSeconds: WARMUP_SECONDS,
     durationSeconds: DURATION_SECONDS,
     skipped,
     results: rows,
+    memory,
     webhookThroughput: webhooks,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);

@@ -13,6 +13,8 @@ import { api, createScratchDatabase, freePorts, inParallel, runCli, startServerP
  */
 
 const EVENTS = Number(process.env['BENCH_WEBHOOK_EVENTS'] ?? 2_000);
+/** Endpoints the events are spread over (each keeps its own order); BENCH_WEBHOOK_ENDPOINTS=1 is one endpoint's chain alone. */
+const ENDPOINTS = Number(process.env['BENCH_WEBHOOK_ENDPOINTS'] ?? 16);
 const SECRET_KEY = 'bench-webhooks-secret-key-0123456789abcdef';
 const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DRAIN_TIMEOUT_MS = 120_000;
@@ -24,10 +26,11 @@ export async function benchWebhookThroughput(): Promise<Array<{ name: string; ev
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   const rows: Array<{ name: string; eventsPerSecond: number }> = [];
   try {
-    rows.push(await measure('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url));
+    const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',');
+    if (engines.includes('sqlite')) rows.push(await measure('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url));
     let scratch: ScratchDatabase | null = null;
     try {
-      scratch = await createScratchDatabase(PG_ADMIN_URL, 'bench_webhooks');
+      if (engines.includes('postgres')) scratch = await createScratchDatabase(PG_ADMIN_URL, 'bench_webhooks');
     } catch (error) {
       process.stderr.write(`  webhook throughput (postgres) skipped: ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, '//***@')} not reachable (${(error as Error).message})\n`);
     }
@@ -46,7 +49,7 @@ export async function benchWebhookThroughput(): Promise<Array<{ name: string; ev
 }
 
 async function measure(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string): Promise<{ name: string; eventsPerSecond: number }> {
-  const name = `webhook deliveries (${engine})`;
+  const name = `webhook deliveries (${engine}, ${ENDPOINTS} endpoint${ENDPOINTS === 1 ? '' : 's'})`;
   process.stderr.write(`  ${name} …\n`);
   const env = {
     DATABASE_URL: databaseUrl,
@@ -55,6 +58,8 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
     LOG_LEVEL: 'silent',
     EMULATOR_URL: emulatorUrl,
     WEBHOOK_POLL_INTERVAL_MS: '50',
+    // BENCH_CPU_PROFILE=<dir>: the server runs under `node --cpu-prof` (bench/profile-summary.ts reads the profile).
+    ...(process.env['BENCH_CPU_PROFILE'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(process.env['BENCH_CPU_PROFILE'])}` } : {}),
   };
   const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Webhook bench'], env);
   const { key } = await runCli<{ key: string }>(['admin', 'key', 'create', '--org', org.id, '--scopes', '*', '--tier', 'internal', '--return-domains', 'localhost'], env);
@@ -62,12 +67,22 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
   const [port] = (await freePorts(1)) as [number];
   const server = await startServerProcess(port, env);
   try {
-    const { endpoint } = await api<{ endpoint: { id: string } }>(server.url, 'POST', '/v1/webhook-endpoints', key, { url: receiver.url, events: ['test.ping'] }, 201);
-    await api(server.url, 'PATCH', `/v1/webhook-endpoints/${endpoint.id}`, key, { status: 'paused' });
-    await inParallel(EVENTS, 16, () => api(server.url, 'POST', `/v1/webhook-endpoints/${endpoint.id}/test`, key, undefined, 202));
+    // Paused endpoints keep their queues: fill them (events round-robin over the endpoints), then let them flow.
+    const endpoints: string[] = [];
+    for (let i = 0; i < ENDPOINTS; i++) {
+      const { endpoint } = await api<{ endpoint: { id: string } }>(server.url, 'POST', '/v1/webhook-endpoints', key, { url: receiver.url, events: ['test.ping'] }, 201);
+      await api(server.url, 'PATCH', `/v1/webhook-endpoints/${endpoint.id}`, key, { status: 'paused' });
+      endpoints.push(endpoint.id);
+    }
+    const endpointOf = new Map<string, string>();
+    await inParallel(EVENTS, 16, async (i) => {
+      const endpointId = endpoints[i % ENDPOINTS] as string;
+      const delivery = await api<{ eventId: string }>(server.url, 'POST', `/v1/webhook-endpoints/${endpointId}/test`, key, undefined, 202);
+      endpointOf.set(delivery.eventId, endpointId);
+    });
 
     const started = performance.now();
-    await api(server.url, 'PATCH', `/v1/webhook-endpoints/${endpoint.id}`, key, { status: 'active' });
+    await Promise.all(endpoints.map((id) => api(server.url, 'PATCH', `/v1/webhook-endpoints/${id}`, key, { status: 'active' })));
     const distinct = new Set<string>();
     let counted = 0;
     const drained = await waitFor(
@@ -80,6 +95,14 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
     );
     const seconds = (performance.now() - started) / 1000;
     if (!drained) throw new Error(`${name}: only ${distinct.size} of ${EVENTS} events arrived within ${DRAIN_TIMEOUT_MS} ms`);
+    // Per endpoint, events arrive in the order they were created (event ids are time-ordered).
+    const lastOf = new Map<string, string>();
+    for (const { eventId } of receiver.received) {
+      const endpointId = endpointOf.get(eventId) as string;
+      const last = lastOf.get(endpointId);
+      if (last !== undefined && eventId < last) throw new Error(`${name}: endpoint ${endpointId} received ${eventId} after ${last}`);
+      lastOf.set(endpointId, eventId);
+    }
     return { name, eventsPerSecond: Math.round(EVENTS / seconds) };
   } finally {
     await server.stop();

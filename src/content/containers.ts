@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, ContentContainersTable, ContainerStatus } from '../db/schema.ts';
 import { ApiError, conflict, notFound } from '../errors.ts';
-import { after, toPage, type Cursor } from '../http/pagination.ts';
+import { after, mergeNewestFirst, toPage, type Cursor } from '../http/pagination.ts';
 import { mediaUrl } from '../media/media-store.ts';
 import type { AssetFacts, PlatformFit } from '../platforms/media.ts';
 import { openPostIdsOfContainer } from '../posts/posts.ts';
@@ -157,15 +157,13 @@ export async function listContainers(deps: ContentDeps, projectId: string, query
     return select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
   };
   const statuses = [...new Set(query.status ?? [])];
+  const keyOf = (row: ContentContainersTable) => ({ at: row.created_at, id: row.id });
   const rows =
     statuses.length === 0
       ? await page(null).execute()
-      : (await Promise.all(statuses.map((status) => page(status).execute())))
-          .flat()
-          .sort((a, b) => (a.created_at === b.created_at ? b.id.localeCompare(a.id) : b.created_at.localeCompare(a.created_at)))
-          .slice(0, query.limit + 1);
+      : await mergeNewestFirst(statuses.map((status) => page(status).execute()), query.limit, keyOf);
   const assets = await loadAssets(deps.db, rows.slice(0, query.limit).map((row) => row.id));
-  return toPage(rows, query.limit, (row) => ({ at: row.created_at, id: row.id }), (row) => toContainerView(deps, row, assets.get(row.id) ?? []));
+  return toPage(rows, query.limit, keyOf, (row) => toContainerView(deps, row, assets.get(row.id) ?? []));
 }
 
 /** A completed container's caption; posts already created keep theirs. */

@@ -10,6 +10,7 @@ import * as scheduledPosts from './migrations/0009_scheduled_posts.ts';
 import * as metrics from './migrations/0010_metrics.ts';
 import * as reconnectLinks from './migrations/0011_reconnect_links.ts';
 import * as authVersion from './migrations/0012_auth_version.ts';
+import * as listIndexes from './migrations/0013_list_indexes.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0010_metrics': metrics,
   '0011_reconnect_links': reconnectLinks,
   '0012_auth_version': authVersion,
+  '0013_list_indexes': listIndexes,
 };
 
 /** Every migration's name, in the order they run. */

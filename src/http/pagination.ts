@@ -43,6 +43,21 @@ export function after<DB, TB extends keyof DB & string>(cursor: Cursor, sortColu
   };
 }
 
+/**
+ * Newest first over a filter that takes several values (statuses): one keyset walk per value, each
+ * `limit + 1` rows down its own index, merged by (at, id) desc and cut to `limit + 1`. An `IN`
+ * over the values would read every matching row of the project to sort them.
+ */
+export async function mergeNewestFirst<Row>(walks: Array<Promise<Row[]>>, limit: number, keyOf: (row: Row) => Cursor): Promise<Row[]> {
+  const rows = (await Promise.all(walks)).flat();
+  const newestFirst = (a: Row, b: Row) => {
+    const [ka, kb] = [keyOf(a), keyOf(b)];
+    if (ka.at !== kb.at) return ka.at < kb.at ? 1 : -1;
+    return ka.id < kb.id ? 1 : ka.id > kb.id ? -1 : 0;
+  };
+  return rows.sort(newestFirst).slice(0, limit + 1);
+}
+
 /** Splits the `limit + 1` rows a list query fetched into the page and its next cursor. */
 export function toPage<Row, Item>(
   rows: Row[],

@@ -3,7 +3,7 @@ import type { Principal } from '../api-keys/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, ScheduledPostsTable } from '../db/schema.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { after, toPage, type Cursor } from '../http/pagination.ts';
+import { after, mergeNewestFirst, toPage, type Cursor } from '../http/pagination.ts';
 import { parsePathId } from '../ids.ts';
 import { getProject } from '../projects/projects.ts';
 import { emitEvent } from '../webhooks/events.ts';
@@ -118,13 +118,19 @@ export async function listPosts(db: Kysely<Database>, principal: Principal, proj
       issues: [{ path: 'containerId', code: 'custom', message: 'Expected cnt_<uuid> or a bare UUID.' }],
     });
   }
-  let select = db.selectFrom('scheduled_posts').selectAll().where('project_id', '=', project.id);
-  if (statuses.length > 0) select = select.where('status', 'in', statuses);
-  if (query.socialAccountId) select = select.where('social_account_id', '=', query.socialAccountId);
-  if (containerId) select = select.where('container_id', '=', containerId);
-  if (query.since) select = select.where('scheduled_for', '>=', query.since);
-  if (query.until) select = select.where('scheduled_for', '<=', query.until);
-  if (query.cursor) select = select.where(after<Database, 'scheduled_posts'>(query.cursor, 'scheduled_for'));
-  const rows = await select.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
-  return toPage(rows, query.limit, (row) => ({ at: row.scheduled_for, id: row.id }), toPostView);
+  // Each status is its own walk down (project, status, scheduled_for, id), merged: the cost follows the page size, never the project's size.
+  const page = (status: ScheduledPostsTable['status'] | null) => {
+    let select = db.selectFrom('scheduled_posts').selectAll().where('project_id', '=', project.id);
+    if (status) select = select.where('status', '=', status);
+    if (query.socialAccountId) select = select.where('social_account_id', '=', query.socialAccountId);
+    if (containerId) select = select.where('container_id', '=', containerId);
+    if (query.since) select = select.where('scheduled_for', '>=', query.since);
+    if (query.until) select = select.where('scheduled_for', '<=', query.until);
+    if (query.cursor) select = select.where(after<Database, 'scheduled_posts'>(query.cursor, 'scheduled_for'));
+    return select.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  };
+  const keyOf = (row: ScheduledPostsTable) => ({ at: row.scheduled_for, id: row.id });
+  const distinct = [...new Set(statuses)];
+  const rows = distinct.length <= 1 ? await page(distinct[0] ?? null) : await mergeNewestFirst(distinct.map(page), query.limit, keyOf);
+  return toPage(rows, query.limit, keyOf, toPostView);
 }

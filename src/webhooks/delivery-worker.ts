@@ -23,6 +23,13 @@ const LEASE_MS = 20_000;
 /** Endpoints served at once per process; new work is claimed as soon as one is done. */
 const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
+/**
+ * Deliveries one claim leases per free slot. A claim of one row per slot fed chains of one
+ * delivery when due deliveries alternate between endpoints, and the claim then cost more than the
+ * delivery (docs/performance.md, "Webhook deliveries"); a few per slot, not an endpoint's whole
+ * queue, so other processes still find work beside a long queue.
+ */
+const CLAIMED_PER_SLOT = 8;
 
 /**
  * Queued deliveries as a queue of the job mechanism (src/jobs/): each endpoint is a group, so its
@@ -37,8 +44,8 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
     name: 'webhook deliveries',
     concurrency: CONCURRENCY,
     pollMs,
-    claim: (limit, busyEndpoints) =>
-      claimDue(deps.db, deps.engine, deps.clock, {
+    claim: async (limit, busyEndpoints) => {
+      const claimed = await claimDue(deps.db, deps.engine, deps.clock, {
         table: 'webhook_deliveries',
         due: (eb) =>
           eb.and([
@@ -55,17 +62,45 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
             ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
           ]),
         orderBy: ['next_attempt_at', 'event_id'],
-        limit,
+        limit: limit * CLAIMED_PER_SLOT,
         leaseMs: LEASE_MS,
-      }),
+      });
+      return firstEndpoints(deps, claimed, limit);
+    },
     groupOf: (delivery) => delivery.endpoint_id,
     work: (deliveries) => sendInOrder(deps, deliveries),
   };
 }
 
 /**
+ * The claimed deliveries of the first `slots` endpoints (in due order), so no more endpoints are
+ * served at once than the queue's concurrency; the others' leases are released at once, in one
+ * compare-and-set on the lease just taken, and they are due again for the next claim.
+ */
+async function firstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveriesTable[], slots: number): Promise<WebhookDeliveriesTable[]> {
+  const endpoints = new Set<string>();
+  const kept: WebhookDeliveriesTable[] = [];
+  const released: string[] = [];
+  for (const delivery of claimed) {
+    if (!endpoints.has(delivery.endpoint_id) && endpoints.size >= slots) {
+      released.push(delivery.id);
+      continue;
+    }
+    endpoints.add(delivery.endpoint_id);
+    kept.push(delivery);
+  }
+  const lease = claimed[0]?.locked_until;
+  if (released.length > 0 && lease) {
+    await deps.db.updateTable('webhook_deliveries').set({ locked_until: null }).where('id', 'in', released).where('locked_until', '=', lease).execute();
+  }
+  return kept;
+}
+
+/**
  * One endpoint's claimed deliveries, one after another. A delivery that waited behind others
  * first renews its lease (compare-and-set), so it is never sent on a lease that may have lapsed.
+ * Successes are recorded together (`OutcomeBatch`); any other outcome is recorded before the
+ * next attempt, so a failure counts against the endpoint (and may pause it) at once.
  */
 async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveriesTable[]): Promise<void> {
   const claimedAt = deps.clock.now().getTime();
@@ -80,6 +115,7 @@ async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveri
     .where('id', 'in', deliveries.map((d) => d.event_id))
     .execute();
   const payloads = new Map(events.map((event) => [event.id, event.payload]));
+  const successes = new OutcomeBatch(deps);
   for (const [index, claimed] of deliveries.entries()) {
     let delivery = claimed;
     if (index > 0 && deps.clock.now().getTime() - claimedAt > LEASE_MS / 2) {
@@ -89,14 +125,55 @@ async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveri
     }
     const payload = payloads.get(delivery.event_id);
     if (!endpoint || !secrets || payload === undefined) {
-      await finish(deps, delivery, { status: 'canceled', error: 'The endpoint no longer exists.', response: null, endpointFailed: null });
+      await record(deps, [{ delivery, at: deps.clock.now().toISOString(), outcome: { status: 'canceled', error: 'The endpoint no longer exists.', response: null, endpointFailed: null } }]);
       continue;
     }
     if (!(await stillSendable(deps, delivery))) {
       await releaseLease(deps, delivery);
       continue;
     }
-    await attempt(deps, delivery, endpoint.url, secrets, payload);
+    const attempted = await attempt(deps, delivery, endpoint.url, secrets, payload);
+    if (attempted.outcome.status === 'succeeded') {
+      await successes.add(attempted);
+    } else {
+      await successes.flush();
+      await record(deps, [attempted]);
+    }
+  }
+  await successes.flush();
+}
+
+/** Successes are written once the oldest has waited this long (checked as each one is added) or once this many wait. */
+const SUCCESS_BATCH_MS = 250;
+const SUCCESS_BATCH_SIZE = 32;
+
+/**
+ * Successful attempts of a chain, written in one transaction per `SUCCESS_BATCH_SIZE` (or after
+ * `SUCCESS_BATCH_MS`, and at the end of the chain) instead of one each: the per-delivery
+ * transaction was most of a delivery's cost (docs/performance.md, "Webhook deliveries"). A process
+ * that dies before writing them sends them again once their leases lapse: delivery stays at least
+ * once, as a death between sending and writing always made it.
+ */
+class OutcomeBatch {
+  private attempts: Attempted[] = [];
+  private startedAt = 0;
+  private readonly deps: DeliveryWorkerDeps;
+
+  constructor(deps: DeliveryWorkerDeps) {
+    this.deps = deps;
+  }
+
+  async add(attempted: Attempted): Promise<void> {
+    if (this.attempts.length === 0) this.startedAt = this.deps.clock.now().getTime();
+    this.attempts.push(attempted);
+    if (this.attempts.length >= SUCCESS_BATCH_SIZE || this.deps.clock.now().getTime() - this.startedAt >= SUCCESS_BATCH_MS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.attempts.length === 0) return;
+    const attempts = this.attempts;
+    this.attempts = [];
+    await record(this.deps, attempts);
   }
 }
 
@@ -130,7 +207,15 @@ async function releaseLease(deps: DeliveryWorkerDeps, delivery: WebhookDeliverie
     .execute();
 }
 
-async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningSecrets, payload: string): Promise<void> {
+/** An attempt made, with its outcome, not yet written. */
+interface Attempted {
+  delivery: WebhookDeliveriesTable;
+  outcome: Outcome;
+  /** When the attempt ended (ISO). */
+  at: string;
+}
+
+async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningSecrets, payload: string): Promise<Attempted> {
   const now = deps.clock.now();
   const response = await deps.send({
     url,
@@ -144,7 +229,8 @@ async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTabl
       'x-layers-signature': signatureHeader(activeSecrets(secrets, now), Math.floor(now.getTime() / 1000), payload),
     },
   });
-  await finish(deps, delivery, outcomeOf(response, delivery, deps.clock.now()));
+  const ended = deps.clock.now();
+  return { delivery, outcome: outcomeOf(response, delivery, ended), at: ended.toISOString() };
 }
 
 interface Outcome {
@@ -181,46 +267,56 @@ function outcomeOf(response: WebhookResponse, delivery: WebhookDeliveriesTable, 
   };
 }
 
-async function finish(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, outcome: Outcome): Promise<void> {
-  const now = deps.clock.now().toISOString();
+/**
+ * Writes attempts' outcomes in one transaction, in order, each only while its lease still holds.
+ * A success resets the endpoint's failure count (once, before the next failure or at the end);
+ * a failure counts against it and pauses it at the threshold.
+ */
+async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable('webhook_deliveries')
-      .set({
-        status: outcome.status,
-        attempts: delivery.attempts + (outcome.status === 'canceled' ? 0 : 1),
-        next_attempt_at: outcome.status === 'pending' ? (outcome.retryAt as Date).toISOString() : null,
-        last_attempt_at: outcome.status === 'canceled' ? delivery.last_attempt_at : now,
-        last_response_status: outcome.response?.status ?? null,
-        last_response_body: outcome.response ? outcome.response.body.slice(0, RESPONSE_BODY_LIMIT) : null,
-        last_error: outcome.error,
-        locked_until: null,
-        updated_at: now,
-      })
-      .where('id', '=', delivery.id)
-      .where('locked_until', '=', delivery.locked_until)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1 || outcome.endpointFailed === null) return;
-    if (!outcome.endpointFailed) {
+    let resetFailures = false;
+    const reset = async (endpointId: string) => {
+      if (!resetFailures) return;
+      resetFailures = false;
+      await trx.updateTable('webhook_endpoints').set({ consecutive_failures: 0 }).where('id', '=', endpointId).where('consecutive_failures', '>', 0).execute();
+    };
+    for (const { delivery, outcome, at } of attempts) {
+      const updated = await trx
+        .updateTable('webhook_deliveries')
+        .set({
+          status: outcome.status,
+          attempts: delivery.attempts + (outcome.status === 'canceled' ? 0 : 1),
+          next_attempt_at: outcome.status === 'pending' ? (outcome.retryAt as Date).toISOString() : null,
+          last_attempt_at: outcome.status === 'canceled' ? delivery.last_attempt_at : at,
+          last_response_status: outcome.response?.status ?? null,
+          last_response_body: outcome.response ? outcome.response.body.slice(0, RESPONSE_BODY_LIMIT) : null,
+          last_error: outcome.error,
+          locked_until: null,
+          updated_at: at,
+        })
+        .where('id', '=', delivery.id)
+        .where('locked_until', '=', delivery.locked_until)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1 || outcome.endpointFailed === null) continue;
+      if (!outcome.endpointFailed) {
+        resetFailures = true;
+        continue;
+      }
+      await reset(delivery.endpoint_id);
       await trx
         .updateTable('webhook_endpoints')
-        .set({ consecutive_failures: 0 })
+        .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', 1) }))
         .where('id', '=', delivery.endpoint_id)
-        .where('consecutive_failures', '>', 0)
         .execute();
-      return;
+      await trx
+        .updateTable('webhook_endpoints')
+        .set({ status: 'auto_paused', updated_at: at })
+        .where('id', '=', delivery.endpoint_id)
+        .where('status', '=', 'active')
+        .where('consecutive_failures', '>=', AUTO_PAUSE_AFTER_FAILURES)
+        .execute();
     }
-    await trx
-      .updateTable('webhook_endpoints')
-      .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', 1) }))
-      .where('id', '=', delivery.endpoint_id)
-      .execute();
-    await trx
-      .updateTable('webhook_endpoints')
-      .set({ status: 'auto_paused', updated_at: now })
-      .where('id', '=', delivery.endpoint_id)
-      .where('status', '=', 'active')
-      .where('consecutive_failures', '>=', AUTO_PAUSE_AFTER_FAILURES)
-      .execute();
+    const last = attempts.at(-1);
+    if (last) await reset(last.delivery.endpoint_id);
   });
 }
