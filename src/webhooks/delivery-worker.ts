@@ -26,11 +26,12 @@ const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
 /**
  * Deliveries one claim leases per free slot. A claim of one row per slot fed chains of one
- * delivery when due deliveries alternate between endpoints, and the claim then cost more than the
- * delivery (docs/performance.md, "Webhook deliveries"); a few per slot, not an endpoint's whole
- * queue, so other processes still find work beside a long queue.
+ * delivery when due deliveries alternate between endpoints, and the claim and the chain's reads
+ * then cost more than the delivery; at 8 per slot they were still a third of a delivery's CPU
+ * (docs/performance.md, "Webhook deliveries"). As many as one batch of successes (32), not an
+ * endpoint's whole queue, so other processes still find work beside a long queue.
  */
-const CLAIMED_PER_SLOT = 8;
+const CLAIMED_PER_SLOT = 32;
 
 /**
  * Queued deliveries as a queue of the job mechanism (src/jobs/): each endpoint is a group, so its
