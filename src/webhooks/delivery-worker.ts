@@ -25,13 +25,13 @@ const LEASE_MS = 20_000;
 const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
 /**
- * Deliveries one claim leases per free slot. A claim of one row per slot fed chains of one
- * delivery when due deliveries alternate between endpoints, and the claim and the chain's reads
- * then cost more than the delivery; at 8 per slot they were still a third of a delivery's CPU
- * (docs/performance.md, "Webhook deliveries"). As many as one batch of successes (32), not an
- * endpoint's whole queue, so other processes still find work beside a long queue.
+ * Deliveries one claim keeps per endpoint (and leases per free slot). A claim of one row per slot
+ * fed chains of one delivery when due deliveries alternate between endpoints, and the claim and the
+ * chain's reads then cost more than the delivery; at 8 per slot they were still a third of a
+ * delivery's CPU (docs/performance.md, "Webhook deliveries"). As many as one batch of successes,
+ * not an endpoint's whole queue, so other processes still find work beside a long queue.
  */
-const CLAIMED_PER_SLOT = 32;
+const CLAIMED_PER_ENDPOINT = 32;
 
 /**
  * Queued deliveries as a queue of the job mechanism (src/jobs/): each endpoint is a group, so its
@@ -43,6 +43,12 @@ const CLAIMED_PER_SLOT = 32;
  */
 export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<WebhookDeliveriesTable> {
   const worker: Worker = { ...deps, statements: compileStatements(deps.db) };
+  // How many endpoints the last claim found due work for. A claim leases one endpoint's share for
+  // each of them (at most one per free slot), not one per free slot: a single long queue would
+  // otherwise be leased whole by one process (none left for the others) and mostly given back.
+  // When more endpoints have work than the last claim saw, its rows show it and the runner claims
+  // again at once.
+  let endpointsDue = 1;
   return {
     name: 'webhook deliveries',
     concurrency: CONCURRENCY,
@@ -65,9 +71,10 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
             ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
           ]),
         orderBy: ['next_attempt_at', 'event_id'],
-        limit: limit * CLAIMED_PER_SLOT,
+        limit: Math.min(limit, endpointsDue) * CLAIMED_PER_ENDPOINT,
         leaseMs: LEASE_MS,
       });
+      if (claimed.length > 0) endpointsDue = new Set(claimed.map((delivery) => delivery.endpoint_id)).size;
       return firstEndpoints(deps, claimed, limit);
     },
     groupOf: (delivery) => delivery.endpoint_id,
@@ -76,20 +83,22 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
 }
 
 /**
- * The claimed deliveries of the first `slots` endpoints (in due order), so no more endpoints are
- * served at once than the queue's concurrency; the others' leases are released at once, in one
- * compare-and-set on the lease just taken, and they are due again for the next claim.
+ * The first `CLAIMED_PER_ENDPOINT` claimed deliveries of the first `slots` endpoints (in due
+ * order), so no more endpoints are served at once than the queue's concurrency and a long queue
+ * is shared with other processes; the others' leases are released at once, in one compare-and-set
+ * on the lease just taken, and they are due again for the next claim.
  */
 async function firstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveriesTable[], slots: number): Promise<WebhookDeliveriesTable[]> {
-  const endpoints = new Set<string>();
+  const keptOf = new Map<string, number>();
   const kept: WebhookDeliveriesTable[] = [];
   const released: string[] = [];
   for (const delivery of claimed) {
-    if (!endpoints.has(delivery.endpoint_id) && endpoints.size >= slots) {
+    const keptSoFar = keptOf.get(delivery.endpoint_id);
+    if (keptSoFar === undefined ? keptOf.size >= slots : keptSoFar >= CLAIMED_PER_ENDPOINT) {
       released.push(delivery.id);
       continue;
     }
-    endpoints.add(delivery.endpoint_id);
+    keptOf.set(delivery.endpoint_id, (keptSoFar ?? 0) + 1);
     kept.push(delivery);
   }
   const lease = claimed[0]?.locked_until;
