@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator } from '../src/emulator/main.ts';
@@ -9,7 +9,9 @@ import { api, createScratchDatabase, freePorts, inParallel, runCli, startServerP
  * Webhook delivery throughput: events per second reaching a local receiver (answering 200 at
  * once) from one `layers serve` child process, on SQLite and on Postgres. The deliveries are
  * queued while the endpoint is paused; the clock runs from PATCH status active until the last
- * distinct event arrived. Postgres is left out when it is not reachable.
+ * distinct event arrived. Postgres is left out when it is not reachable. Beside the rate, the server
+ * process's CPU time per event over the same span (from /proc): on a shared machine the rate moves
+ * with other load, the CPU a delivery costs much less.
  */
 
 const EVENTS = Number(process.env['BENCH_WEBHOOK_EVENTS'] ?? 2_000);
@@ -21,10 +23,10 @@ const DRAIN_TIMEOUT_MS = 120_000;
 
 type Engine = 'sqlite' | 'postgres';
 
-export async function benchWebhookThroughput(): Promise<Array<{ name: string; eventsPerSecond: number }>> {
+export async function benchWebhookThroughput(): Promise<Measured[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'layers-bench-webhooks-'));
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
-  const rows: Array<{ name: string; eventsPerSecond: number }> = [];
+  const rows: Measured[] = [];
   try {
     const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',');
     if (engines.includes('sqlite')) rows.push(await measure('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url));
@@ -48,7 +50,25 @@ export async function benchWebhookThroughput(): Promise<Array<{ name: string; ev
   return rows;
 }
 
-async function measure(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string): Promise<{ name: string; eventsPerSecond: number }> {
+interface Measured {
+  name: string;
+  eventsPerSecond: number;
+  /** The server process's CPU time (user and system) per event delivered, in microseconds. */
+  serverCpuMicrosPerEvent: number;
+}
+
+/** A process's CPU time so far (user and system), in milliseconds (Linux; 0 elsewhere). */
+function cpuMillis(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+async function measure(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string): Promise<Measured> {
   const name = `webhook deliveries (${engine}, ${ENDPOINTS} endpoint${ENDPOINTS === 1 ? '' : 's'})`;
   process.stderr.write(`  ${name} …\n`);
   const env = {
@@ -82,6 +102,7 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
     });
 
     const started = performance.now();
+    const cpuBefore = cpuMillis(server.pid);
     await Promise.all(endpoints.map((id) => api(server.url, 'PATCH', `/v1/webhook-endpoints/${id}`, key, { status: 'active' })));
     const distinct = new Set<string>();
     let counted = 0;
@@ -94,6 +115,7 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
       2,
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuMillis(server.pid) - cpuBefore;
     if (!drained) throw new Error(`${name}: only ${distinct.size} of ${EVENTS} events arrived within ${DRAIN_TIMEOUT_MS} ms`);
     // Per endpoint, events arrive in the order they were created (event ids are time-ordered).
     const lastOf = new Map<string, string>();
@@ -103,7 +125,7 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
       if (last !== undefined && eventId < last) throw new Error(`${name}: endpoint ${endpointId} received ${eventId} after ${last}`);
       lastOf.set(endpointId, eventId);
     }
-    return { name, eventsPerSecond: Math.round(EVENTS / seconds) };
+    return { name, eventsPerSecond: Math.round(EVENTS / seconds), serverCpuMicrosPerEvent: Math.round((cpu * 1000) / EVENTS) };
   } finally {
     await server.stop();
     await receiver.close();
@@ -112,5 +134,5 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
 
 if (import.meta.main) {
   const rows = await benchWebhookThroughput();
-  for (const row of rows) console.log(`${row.name}: ${row.eventsPerSecond} events/s`);
+  for (const row of rows) console.log(`${row.name}: ${row.eventsPerSecond} events/s, server CPU ${row.serverCpuMicrosPerEvent} µs/event`);
 }

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Engine } from '../db/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../db/schema.ts';
@@ -24,12 +25,13 @@ const LEASE_MS = 20_000;
 const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
 /**
- * Deliveries one claim leases per free slot. A claim of one row per slot fed chains of one
- * delivery when due deliveries alternate between endpoints, and the claim then cost more than the
- * delivery (docs/performance.md, "Webhook deliveries"); a few per slot, not an endpoint's whole
- * queue, so other processes still find work beside a long queue.
+ * Deliveries one claim keeps per endpoint (and leases per free slot). A claim of one row per slot
+ * fed chains of one delivery when due deliveries alternate between endpoints, and the claim and the
+ * chain's reads then cost more than the delivery; at 8 per slot they were still a third of a
+ * delivery's CPU (docs/performance.md, "Webhook deliveries"). As many as one batch of successes,
+ * not an endpoint's whole queue, so other processes still find work beside a long queue.
  */
-const CLAIMED_PER_SLOT = 8;
+const CLAIMED_PER_ENDPOINT = 32;
 
 /**
  * Queued deliveries as a queue of the job mechanism (src/jobs/): each endpoint is a group, so its
@@ -40,6 +42,13 @@ const CLAIMED_PER_SLOT = 8;
  * X-Layers-Event-Id.
  */
 export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<WebhookDeliveriesTable> {
+  const worker: Worker = { ...deps, statements: compileStatements(deps.db) };
+  // How many endpoints the last claim found due work for. A claim leases one endpoint's share for
+  // each of them (at most one per free slot), not one per free slot: a single long queue would
+  // otherwise be leased whole by one process (none left for the others) and mostly given back.
+  // When more endpoints have work than the last claim saw, its rows show it and the runner claims
+  // again at once.
+  let endpointsDue = 1;
   return {
     name: 'webhook deliveries',
     concurrency: CONCURRENCY,
@@ -62,31 +71,34 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
             ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
           ]),
         orderBy: ['next_attempt_at', 'event_id'],
-        limit: limit * CLAIMED_PER_SLOT,
+        limit: Math.min(limit, endpointsDue) * CLAIMED_PER_ENDPOINT,
         leaseMs: LEASE_MS,
       });
+      if (claimed.length > 0) endpointsDue = new Set(claimed.map((delivery) => delivery.endpoint_id)).size;
       return firstEndpoints(deps, claimed, limit);
     },
     groupOf: (delivery) => delivery.endpoint_id,
-    work: (deliveries) => sendInOrder(deps, deliveries),
+    work: (deliveries) => sendInOrder(worker, deliveries),
   };
 }
 
 /**
- * The claimed deliveries of the first `slots` endpoints (in due order), so no more endpoints are
- * served at once than the queue's concurrency; the others' leases are released at once, in one
- * compare-and-set on the lease just taken, and they are due again for the next claim.
+ * The first `CLAIMED_PER_ENDPOINT` claimed deliveries of the first `slots` endpoints (in due
+ * order), so no more endpoints are served at once than the queue's concurrency and a long queue
+ * is shared with other processes; the others' leases are released at once, in one compare-and-set
+ * on the lease just taken, and they are due again for the next claim.
  */
 async function firstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveriesTable[], slots: number): Promise<WebhookDeliveriesTable[]> {
-  const endpoints = new Set<string>();
+  const keptOf = new Map<string, number>();
   const kept: WebhookDeliveriesTable[] = [];
   const released: string[] = [];
   for (const delivery of claimed) {
-    if (!endpoints.has(delivery.endpoint_id) && endpoints.size >= slots) {
+    const keptSoFar = keptOf.get(delivery.endpoint_id);
+    if (keptSoFar === undefined ? keptOf.size >= slots : keptSoFar >= CLAIMED_PER_ENDPOINT) {
       released.push(delivery.id);
       continue;
     }
-    endpoints.add(delivery.endpoint_id);
+    keptOf.set(delivery.endpoint_id, (keptSoFar ?? 0) + 1);
     kept.push(delivery);
   }
   const lease = claimed[0]?.locked_until;
@@ -102,13 +114,14 @@ async function firstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveri
  * Successes are recorded together (`OutcomeBatch`); any other outcome is recorded before the
  * next attempt, so a failure counts against the endpoint (and may pause it) at once.
  */
-async function sendInOrder(deps: DeliveryWorkerDeps, deliveries: WebhookDeliveriesTable[]): Promise<void> {
+async function sendInOrder(deps: Worker, deliveries: WebhookDeliveriesTable[]): Promise<void> {
   const claimedAt = deps.clock.now().getTime();
   const first = deliveries[0] as WebhookDeliveriesTable;
   // Read once per chain: the endpoint, its secrets and every payload the chain sends (whether the
   // endpoint may still receive is checked again before each attempt: stillSendable).
   const endpoint = await deps.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', first.endpoint_id).executeTakeFirst();
-  const secrets = endpoint && !endpoint.deleted_at ? await deps.vault.get<SigningSecrets>(deps.db, endpoint.secret_entry_id) : null;
+  const stored = endpoint && !endpoint.deleted_at ? await deps.vault.get<SigningSecrets>(deps.db, endpoint.secret_entry_id) : null;
+  const secrets = stored ? stored.secrets.map(({ secret, expiresAt }) => ({ secret: createSecretKey(secret, 'utf8'), expiresAt })) : null;
   const events = await deps.db
     .selectFrom('webhook_events')
     .select(['id', 'payload'])
@@ -157,9 +170,9 @@ const SUCCESS_BATCH_SIZE = 32;
 class OutcomeBatch {
   private attempts: Attempted[] = [];
   private startedAt = 0;
-  private readonly deps: DeliveryWorkerDeps;
+  private readonly deps: Worker;
 
-  constructor(deps: DeliveryWorkerDeps) {
+  constructor(deps: Worker) {
     this.deps = deps;
   }
 
@@ -183,18 +196,9 @@ class OutcomeBatch {
  * clears leases) or a pause that committed before this read stops the chain here, so nothing is
  * sent to an endpoint after its DELETE answered.
  */
-async function stillSendable(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable): Promise<boolean> {
-  const row = await deps.db
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-    .select('d.id')
-    .where('d.id', '=', delivery.id)
-    .where('d.status', '=', 'pending')
-    .where('d.locked_until', '=', delivery.locked_until)
-    .where('e.deleted_at', 'is', null)
-    .where('e.status', '=', 'active')
-    .executeTakeFirst();
-  return row !== undefined;
+async function stillSendable(deps: Worker, delivery: WebhookDeliveriesTable): Promise<boolean> {
+  const { rows } = await deps.db.executeQuery(deps.statements.stillSendable({ id: delivery.id, lease: delivery.locked_until }));
+  return rows.length > 0;
 }
 
 /** Gives a delivery that will not be sent now back to the queue (a paused endpoint keeps its queue). */
@@ -215,7 +219,10 @@ interface Attempted {
   at: string;
 }
 
-async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningSecrets, payload: string): Promise<Attempted> {
+/** An endpoint's signing secrets as KeyObjects, made once per chain. */
+type SigningKeys = Array<{ secret: KeyObject; expiresAt: string | null }>;
+
+async function attempt(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable, url: string, secrets: SigningKeys, payload: string): Promise<Attempted> {
   const now = deps.clock.now();
   const response = await deps.send({
     url,
@@ -272,7 +279,7 @@ function outcomeOf(response: WebhookResponse, delivery: WebhookDeliveriesTable, 
  * A success resets the endpoint's failure count (once, before the next failure or at the end);
  * a failure counts against it and pauses it at the threshold.
  */
-async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<void> {
+async function record(deps: Worker, attempts: Attempted[]): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     let resetFailures = false;
     const reset = async (endpointId: string) => {
@@ -281,23 +288,21 @@ async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<
       await trx.updateTable('webhook_endpoints').set({ consecutive_failures: 0 }).where('id', '=', endpointId).where('consecutive_failures', '>', 0).execute();
     };
     for (const { delivery, outcome, at } of attempts) {
-      const updated = await trx
-        .updateTable('webhook_deliveries')
-        .set({
+      const updated = await trx.executeQuery(
+        deps.statements.recordOutcome({
           status: outcome.status,
           attempts: delivery.attempts + (outcome.status === 'canceled' ? 0 : 1),
-          next_attempt_at: outcome.status === 'pending' ? (outcome.retryAt as Date).toISOString() : null,
-          last_attempt_at: outcome.status === 'canceled' ? delivery.last_attempt_at : at,
-          last_response_status: outcome.response?.status ?? null,
-          last_response_body: outcome.response ? outcome.response.body.slice(0, RESPONSE_BODY_LIMIT) : null,
-          last_error: outcome.error,
-          locked_until: null,
-          updated_at: at,
-        })
-        .where('id', '=', delivery.id)
-        .where('locked_until', '=', delivery.locked_until)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1 || outcome.endpointFailed === null) continue;
+          nextAttemptAt: outcome.status === 'pending' ? (outcome.retryAt as Date).toISOString() : null,
+          lastAttemptAt: outcome.status === 'canceled' ? delivery.last_attempt_at : at,
+          responseStatus: outcome.response?.status ?? null,
+          responseBody: outcome.response ? outcome.response.body.slice(0, RESPONSE_BODY_LIMIT) : null,
+          error: outcome.error,
+          at,
+          id: delivery.id,
+          lease: delivery.locked_until,
+        }),
+      );
+      if (Number(updated.numAffectedRows) !== 1 || outcome.endpointFailed === null) continue;
       if (!outcome.endpointFailed) {
         resetFailures = true;
         continue;
@@ -319,4 +324,61 @@ async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<
     const last = attempts.at(-1);
     if (last) await reset(last.delivery.endpoint_id);
   });
+}
+
+/** The deps, with the statements a delivery runs every time, compiled once. */
+interface Worker extends DeliveryWorkerDeps {
+  statements: ReturnType<typeof compileStatements>;
+}
+
+/**
+ * The two statements every delivery runs (its pre-attempt check and its outcome), built and
+ * compiled once: Kysely's build of a statement cost about as much as SQLite's run of it
+ * (docs/performance.md, "Webhook deliveries").
+ */
+function compileStatements(db: Kysely<Database>) {
+  return {
+    stillSendable: compiledOnce<{ id: string }, 'id' | 'lease'>(
+      db
+        .selectFrom('webhook_deliveries as d')
+        .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+        .select('d.id')
+        .where('d.id', '=', slot<string>('id'))
+        .where('d.status', '=', 'pending')
+        .where('d.locked_until', '=', slot<string>('lease'))
+        .where('e.deleted_at', 'is', null)
+        .where('e.status', '=', 'active'),
+    ),
+    recordOutcome: compiledOnce<unknown, 'status' | 'attempts' | 'nextAttemptAt' | 'lastAttemptAt' | 'responseStatus' | 'responseBody' | 'error' | 'at' | 'id' | 'lease'>(
+      db
+        .updateTable('webhook_deliveries')
+        .set({
+          status: slot('status'),
+          attempts: slot('attempts'),
+          next_attempt_at: slot('nextAttemptAt'),
+          last_attempt_at: slot('lastAttemptAt'),
+          last_response_status: slot('responseStatus'),
+          last_response_body: slot('responseBody'),
+          last_error: slot('error'),
+          locked_until: null,
+          updated_at: slot('at'),
+        })
+        .where('id', '=', slot<string>('id'))
+        .where('locked_until', '=', slot<string>('lease')),
+    ),
+  };
+}
+
+/** Marks where a value of a statement compiled once goes (a parameter Kysely passes through as is). */
+const SLOT_PREFIX = '\u0000slot:';
+
+function slot<T>(name: string): T {
+  return `${SLOT_PREFIX}${name}` as T;
+}
+
+/** A statement compiled once; each call gives it with the named values in their slots. */
+function compiledOnce<Row, Name extends string>(query: Compilable<Row>): (values: Record<Name, unknown>) => CompiledQuery<Row> {
+  const compiled = query.compile();
+  const slots = compiled.parameters.map((value) => (typeof value === 'string' && value.startsWith(SLOT_PREFIX) ? (value.slice(SLOT_PREFIX.length) as Name) : null));
+  return (values) => ({ ...compiled, parameters: slots.map((name, index) => (name === null ? compiled.parameters[index] : values[name])) });
 }

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { blockedAddressCause, createOutboundDispatcher } from '../outbound/dispatcher.ts';
 
 export interface WebhookRequest {
@@ -27,7 +27,9 @@ export interface SenderOptions {
 /**
  * POSTs a delivery with a hard timeout, never following redirects, reading at most
  * `maxResponseBytes` of the answer, through the outbound dispatcher (src/outbound/), which checks
- * the address of every connection it makes.
+ * the address of every connection it makes. It drives the dispatcher with a handler of its own, not
+ * undici's `request`, which makes a Readable stream and an abort signal for every answer: about a
+ * tenth of a delivery's CPU (docs/performance.md, "Webhook deliveries").
  */
 export function createWebhookSender(options: SenderOptions): WebhookSender {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -38,32 +40,58 @@ export function createWebhookSender(options: SenderOptions): WebhookSender {
     bodyTimeoutMs: timeoutMs,
   });
 
-  return async ({ url, body, headers }) => {
-    try {
-      const response = await request(url, { method: 'POST', body, headers, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
-      return { kind: 'response', status: response.statusCode, body: await readLimited(response.body, maxBytes) };
-    } catch (error) {
-      const blocked = blockedAddressCause(error);
-      if (blocked) return { kind: 'blocked', message: blocked.message };
-      const err = error as Error & { code?: string };
-      if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') {
-        return { kind: 'timeout' };
+  return ({ url, body, headers }) =>
+    new Promise<WebhookResponse>((resolve) => {
+      let controller: Dispatcher.DispatchController | null = null;
+      let settled = false;
+      let status = 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const settle = (response: WebhookResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(response);
+        // Whatever is still under way (a connection, an answer past maxBytes) is not waited for.
+        if (controller && !controller.aborted) controller.abort(new Error('The delivery has its answer.'));
+      };
+      const answered = () => ({ kind: 'response' as const, status, body: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') });
+      const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
+      try {
+        const target = new URL(url);
+        dispatcher.dispatch(
+          { origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', body, headers },
+          {
+            onRequestStart(started) {
+              controller = started;
+              if (settled) started.abort(new Error('The delivery timed out.'));
+            },
+            onResponseStart(_, statusCode) {
+              status = statusCode;
+            },
+            onResponseData(_, chunk) {
+              chunks.push(chunk);
+              size += chunk.length;
+              if (size >= maxBytes) settle(answered());
+            },
+            onResponseEnd() {
+              settle(answered());
+            },
+            onResponseError(_, error) {
+              settle(failure(error));
+            },
+          },
+        );
+      } catch (error) {
+        settle(failure(error));
       }
-      return { kind: 'network_error', message: err.code ? `${err.code}: ${err.message}` : err.message };
-    }
-  };
+    });
 }
 
-async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= maxBytes) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+function failure(error: unknown): WebhookResponse {
+  const blocked = blockedAddressCause(error);
+  if (blocked) return { kind: 'blocked', message: blocked.message };
+  const err = error as Error & { code?: string };
+  if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout' };
+  return { kind: 'network_error', message: err.code ? `${err.code}: ${err.message}` : err.message };
 }

@@ -12,9 +12,10 @@ export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('base64url')}`;
 }
 
-export function activeSecrets(stored: SigningSecrets, now: Date): string[] {
+/** The secrets that still sign at `now` (as stored, or as the KeyObjects made of them). */
+export function activeSecrets<Secret>(secrets: ReadonlyArray<{ secret: Secret; expiresAt: string | null }>, now: Date): Secret[] {
   const at = now.toISOString();
-  return stored.secrets.filter((s) => s.expiresAt === null || s.expiresAt > at).map((s) => s.secret);
+  return secrets.filter((s) => s.expiresAt === null || s.expiresAt > at).map((s) => s.secret);
 }
 
 export function rotate(stored: SigningSecrets, fresh: string, now: Date): SigningSecrets {
