@@ -24,15 +24,37 @@ export function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
 }
 
 function wrapStatement(statement: StatementSync): SqliteStatement {
-  return {
-    reader: statement.columns().length > 0,
-    all: (parameters) => statement.all(...toSqliteValues(parameters)),
-    run(parameters) {
-      const { changes, lastInsertRowid } = statement.run(...toSqliteValues(parameters));
-      return { changes, lastInsertRowid };
-    },
-    iterate: (parameters) => statement.iterate(...toSqliteValues(parameters)),
+  const columnNames = statement.columns().map((column) => column.name);
+  if (columnNames.length === 0) {
+    return {
+      reader: false,
+      all: (parameters) => statement.all(...toSqliteValues(parameters)),
+      run: (parameters) => changesOf(statement, parameters),
+      iterate: (parameters) => statement.iterate(...toSqliteValues(parameters)),
+    };
+  }
+  // A row as an array, made an object here: node:sqlite builds an object row with a new string per
+  // column name per row, into an object V8 keeps as a dictionary, so building and then reading a page
+  // of 50 rows cost about twice this (docs/performance.md). Same keys, a later duplicate name winning.
+  statement.setReturnArrays(true);
+  const toRow = (values: unknown): Record<string, unknown> => {
+    const row: Record<string, unknown> = {};
+    for (let index = 0; index < columnNames.length; index++) row[columnNames[index] as string] = (values as unknown[])[index];
+    return row;
   };
+  return {
+    reader: true,
+    all: (parameters) => statement.all(...toSqliteValues(parameters)).map(toRow),
+    run: (parameters) => changesOf(statement, parameters),
+    *iterate(parameters) {
+      for (const values of statement.iterate(...toSqliteValues(parameters))) yield toRow(values);
+    },
+  };
+}
+
+function changesOf(statement: StatementSync, parameters: ReadonlyArray<unknown>) {
+  const { changes, lastInsertRowid } = statement.run(...toSqliteValues(parameters));
+  return { changes, lastInsertRowid };
 }
 
 /** node:sqlite binds neither booleans nor undefined; SQLite itself stores booleans as 0/1. */
