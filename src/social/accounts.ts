@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../db/prepared-query.ts';
 import type { Database, SocialAccountsTable, SocialAccountStatus } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import { mediaUrl } from '../media/media-store.ts';
@@ -41,14 +42,43 @@ export async function listAccounts(
   query: AccountListQuery,
   publicBaseUrl: string,
 ): Promise<{ items: SocialAccountView[]; nextCursor: string | null }> {
-  let select = db.selectFrom('social_accounts').select(ACCOUNT_VIEW_COLUMNS).where('project_id', '=', projectId);
-  if (query.platform) select = select.where('platform', '=', query.platform);
-  if (query.status) select = select.where('status', '=', query.status);
-  if (query.leased !== undefined) select = select.where('leased', '=', query.leased ? 1 : 0);
-  if (query.cursor) select = select.where(after<Database, 'social_accounts'>(query.cursor, 'connected_at'));
-  const rows = await select.orderBy('connected_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const rows = await accountPageQuery(query)(db, {
+    projectId,
+    platform: query.platform,
+    status: query.status,
+    leased: query.leased ? 1 : 0,
+    cursorAt: query.cursor?.at,
+    cursorId: query.cursor?.id,
+    limit: query.limit + 1,
+  });
   return toPage(rows, query.limit, (row) => ({ at: row.connected_at, id: row.id }), (row) => toAccountView(row, publicBaseUrl));
 }
+
+const accountPageQueries = new Map<string, ReturnType<typeof buildAccountPageQuery>>();
+
+/** The page query for this combination of filters, built once (src/db/prepared-query.ts). */
+function accountPageQuery(query: AccountListQuery) {
+  const shape = { platform: !!query.platform, status: !!query.status, leased: query.leased !== undefined, cursor: !!query.cursor };
+  const key = JSON.stringify(shape);
+  let prepared = accountPageQueries.get(key);
+  if (!prepared) accountPageQueries.set(key, (prepared = buildAccountPageQuery(shape)));
+  return prepared;
+}
+
+function buildAccountPageQuery(shape: { platform: boolean; status: boolean; leased: boolean; cursor: boolean }) {
+  const names = ['projectId', 'limit'] as const;
+  const used = [...names, ...(shape.platform ? ['platform'] : []), ...(shape.status ? ['status'] : []), ...(shape.leased ? ['leased'] : []), ...(shape.cursor ? ['cursorAt', 'cursorId'] : [])] as AccountPageParameter[];
+  return preparedQuery(used, (db, p) => {
+    let select = db.selectFrom('social_accounts').select(ACCOUNT_VIEW_COLUMNS).where('project_id', '=', p('projectId'));
+    if (shape.platform) select = select.where('platform', '=', p('platform'));
+    if (shape.status) select = select.where('status', '=', p('status'));
+    if (shape.leased) select = select.where('leased', '=', p('leased'));
+    if (shape.cursor) select = select.where(after<Database, 'social_accounts'>({ at: p('cursorAt'), id: p('cursorId') }, 'connected_at'));
+    return select.orderBy('connected_at', 'desc').orderBy('id', 'desc').limit(p('limit'));
+  });
+}
+
+type AccountPageParameter = 'projectId' | 'limit' | 'platform' | 'status' | 'leased' | 'cursorAt' | 'cursorId';
 
 /**
  * What an account's view is made of. A listed page reads only these: node:sqlite builds every
