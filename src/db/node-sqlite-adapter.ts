@@ -35,13 +35,11 @@ function wrapStatement(statement: StatementSync): SqliteStatement {
   }
   // A row as an array, made an object here: node:sqlite builds an object row with a new string per
   // column name per row, into an object V8 keeps as a dictionary, so building and then reading a page
-  // of 50 rows cost about twice this (docs/performance.md). Same keys, a later duplicate name winning.
+  // of 50 rows cost about twice this (docs/performance.md). The object is an object literal compiled
+  // once per statement: assigning the names in a loop made every store look up the object's shape.
+  // Same keys as node:sqlite's, a later duplicate name winning.
   statement.setReturnArrays(true);
-  const toRow = (values: unknown): Record<string, unknown> => {
-    const row: Record<string, unknown> = {};
-    for (let index = 0; index < columnNames.length; index++) row[columnNames[index] as string] = (values as unknown[])[index];
-    return row;
-  };
+  const toRow = rowBuilder(columnNames);
   return {
     reader: true,
     all: (parameters) => statement.all(...toSqliteValues(parameters)).map(toRow),
@@ -50,6 +48,14 @@ function wrapStatement(statement: StatementSync): SqliteStatement {
       for (const values of statement.iterate(...toSqliteValues(parameters))) yield toRow(values);
     },
   };
+}
+
+function rowBuilder(columnNames: string[]): (values: unknown) => Record<string, unknown> {
+  if (columnNames.includes('__proto__')) {
+    return (values) => Object.fromEntries(columnNames.map((name, index) => [name, (values as unknown[])[index]]));
+  }
+  const fields = columnNames.map((name, index) => `${JSON.stringify(name)}: values[${index}]`).join(', ');
+  return new Function('values', `return { ${fields} };`) as (values: unknown) => Record<string, unknown>;
 }
 
 function changesOf(statement: StatementSync, parameters: ReadonlyArray<unknown>) {
