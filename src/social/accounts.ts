@@ -14,6 +14,19 @@ export interface AccountListQuery {
   cursor?: Cursor;
 }
 
+const selectAccount = preparedQuery(['socialAccountId', 'organizationId'], (db, p) =>
+  db.selectFrom('social_accounts').selectAll().where('id', '=', p('socialAccountId')).where('organization_id', '=', p('organizationId')),
+);
+
+const selectProjectAccount = preparedQuery(['socialAccountId', 'organizationId', 'projectId'], (db, p) =>
+  db
+    .selectFrom('social_accounts')
+    .selectAll()
+    .where('id', '=', p('socialAccountId'))
+    .where('organization_id', '=', p('organizationId'))
+    .where('project_id', '=', p('projectId')),
+);
+
 /**
  * An account of the caller's organization, or 404: another organization's account is reported
  * absent, never forbidden. `live` also treats disconnected accounts as absent (docs/reference/conventions.md, "Errors").
@@ -24,13 +37,9 @@ export async function findAccount(
   socialAccountId: string,
   options: { live: boolean; projectId?: string },
 ): Promise<SocialAccountsTable> {
-  let query = db
-    .selectFrom('social_accounts')
-    .selectAll()
-    .where('id', '=', socialAccountId)
-    .where('organization_id', '=', organizationId);
-  if (options.projectId) query = query.where('project_id', '=', options.projectId);
-  const row = await query.executeTakeFirst();
+  const [row] = options.projectId
+    ? await selectProjectAccount(db, { socialAccountId, organizationId, projectId: options.projectId })
+    : await selectAccount(db, { socialAccountId, organizationId });
   if (!row || (options.live && row.status === 'disconnected')) throw notFound(`Social account ${socialAccountId}`);
   return row;
 }
