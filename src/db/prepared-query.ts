@@ -11,8 +11,9 @@ export type Placeholder<Name extends string> = (name: Name) => never;
  * A query built and compiled once per database engine, then executed with each call's values.
  * Kysely builds a query's operation tree and compiles it to SQL on every call, which was 8–14 % of
  * the hot routes' time (docs/performance.md); the SQL of a query whose shape is fixed never changes,
- * only its parameter values do. `build` gets a placeholder per name (`p('projectId')`); each
- * must end up a bound parameter (not inlined in the SQL), which is checked when it is compiled.
+ * only its parameter values do. `build` gets a placeholder per name (`p('projectId')`); each one it
+ * uses must end up a bound parameter (not inlined in the SQL), which is checked when it is compiled.
+ * Values of names the query does not use are ignored.
  */
 export function preparedQuery<Row, Name extends string>(
   names: readonly Name[],
@@ -22,9 +23,14 @@ export function preparedQuery<Row, Name extends string>(
   const compiledByAdapter = new WeakMap<object, { compiled: CompiledQuery<Row>; slots: Array<Name | null> }>();
   const compile = (db: Kysely<Database>) => {
     const markers = new Map<string, Name>(names.map((name) => [`\u0000placeholder:${name}\u0000`, name]));
-    const compiled = build(db, (name: Name) => `\u0000placeholder:${name}\u0000` as never).compile();
+    const used = new Set<Name>();
+    const placeholder = (name: Name) => {
+      used.add(name);
+      return `\u0000placeholder:${name}\u0000` as never;
+    };
+    const compiled = build(db, placeholder).compile();
     const slots = compiled.parameters.map((value) => (typeof value === 'string' ? (markers.get(value) ?? null) : null));
-    if (new Set(slots.filter((slot) => slot !== null)).size !== names.length || compiled.sql.includes('\u0000placeholder:')) {
+    if (new Set(slots.filter((slot) => slot !== null)).size !== used.size || compiled.sql.includes('\u0000placeholder:')) {
       throw new Error(`preparedQuery: not every placeholder is a bound parameter of ${compiled.sql}`);
     }
     return { compiled, slots };
@@ -40,5 +46,19 @@ export function preparedQuery<Row, Name extends string>(
     });
     const result = await db.executeQuery<Row>({ ...compiled, parameters });
     return result.rows;
+  };
+}
+
+/**
+ * One prepared query per combination of a list's optional filters (which filters are present, not
+ * their values), each built when first asked for.
+ */
+export function preparedPerShape<Shape extends Record<string, boolean>, Query>(build: (shape: Shape) => Query): (shape: Shape) => Query {
+  const byShape = new Map<string, Query>();
+  return (shape) => {
+    const key = JSON.stringify(shape);
+    let query = byShape.get(key);
+    if (!query) byShape.set(key, (query = build(shape)));
+    return query;
   };
 }

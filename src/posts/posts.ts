@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Principal } from '../api-keys/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, ScheduledPostsTable } from '../db/schema.ts';
-import { preparedQuery } from '../db/prepared-query.ts';
+import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { after, mergeNewestFirst, toPage, type Cursor } from '../http/pagination.ts';
 import { parsePathId } from '../ids.ts';
@@ -51,22 +51,10 @@ const POST_VIEW_COLUMNS = [
 type PostViewRow = Pick<ScheduledPostsTable, (typeof POST_VIEW_COLUMNS)[number]>;
 
 type PostPageShape = { status: boolean; socialAccountId: boolean; containerId: boolean; since: boolean; until: boolean; cursor: boolean };
-type PostPageParameter = 'projectId' | 'limit' | 'status' | 'socialAccountId' | 'containerId' | 'since' | 'until' | 'cursorAt' | 'cursorId';
 
-const postPageQueries = new Map<string, ReturnType<typeof buildPostPageQuery>>();
-
-/** The page query for this combination of filters, built once (src/db/prepared-query.ts). */
-function postPageQuery(shape: PostPageShape) {
-  const key = JSON.stringify(shape);
-  let prepared = postPageQueries.get(key);
-  if (!prepared) postPageQueries.set(key, (prepared = buildPostPageQuery(shape)));
-  return prepared;
-}
-
-function buildPostPageQuery(shape: PostPageShape) {
-  const filters = (['status', 'socialAccountId', 'containerId', 'since', 'until'] as const).filter((name) => shape[name]);
-  const used: PostPageParameter[] = ['projectId', 'limit', ...filters, ...(shape.cursor ? (['cursorAt', 'cursorId'] as const) : [])];
-  return preparedQuery(used, (db, p) => {
+/** The page query for a combination of filters, built once (src/db/prepared-query.ts). */
+const postPageQuery = preparedPerShape((shape: PostPageShape) =>
+  preparedQuery(['projectId', 'limit', 'status', 'socialAccountId', 'containerId', 'since', 'until', 'cursorAt', 'cursorId'], (db, p) => {
     let select = db.selectFrom('scheduled_posts').select(POST_VIEW_COLUMNS).where('project_id', '=', p('projectId'));
     if (shape.status) select = select.where('status', '=', p('status'));
     if (shape.socialAccountId) select = select.where('social_account_id', '=', p('socialAccountId'));
@@ -75,8 +63,8 @@ function buildPostPageQuery(shape: PostPageShape) {
     if (shape.until) select = select.where('scheduled_for', '<=', p('until'));
     if (shape.cursor) select = select.where(after<Database, 'scheduled_posts'>({ at: p('cursorAt'), id: p('cursorId') }, 'scheduled_for'));
     return select.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(p('limit'));
-  });
-}
+  }),
+);
 
 export function toPostView(row: PostViewRow): ScheduledPostView {
   const settings = JSON.parse(row.settings) as Record<string, unknown>;

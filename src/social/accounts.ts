@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { preparedQuery } from '../db/prepared-query.ts';
+import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
 import type { Database, SocialAccountsTable, SocialAccountStatus } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import { mediaUrl } from '../media/media-store.ts';
@@ -51,7 +51,8 @@ export async function listAccounts(
   query: AccountListQuery,
   publicBaseUrl: string,
 ): Promise<{ items: SocialAccountView[]; nextCursor: string | null }> {
-  const rows = await accountPageQuery(query)(db, {
+  const shape = { platform: !!query.platform, status: !!query.status, leased: query.leased !== undefined, cursor: !!query.cursor };
+  const rows = await accountPageQuery(shape)(db, {
     projectId,
     platform: query.platform,
     status: query.status,
@@ -63,31 +64,17 @@ export async function listAccounts(
   return toPage(rows, query.limit, (row) => ({ at: row.connected_at, id: row.id }), (row) => toAccountView(row, publicBaseUrl));
 }
 
-const accountPageQueries = new Map<string, ReturnType<typeof buildAccountPageQuery>>();
-
-/** The page query for this combination of filters, built once (src/db/prepared-query.ts). */
-function accountPageQuery(query: AccountListQuery) {
-  const shape = { platform: !!query.platform, status: !!query.status, leased: query.leased !== undefined, cursor: !!query.cursor };
-  const key = JSON.stringify(shape);
-  let prepared = accountPageQueries.get(key);
-  if (!prepared) accountPageQueries.set(key, (prepared = buildAccountPageQuery(shape)));
-  return prepared;
-}
-
-function buildAccountPageQuery(shape: { platform: boolean; status: boolean; leased: boolean; cursor: boolean }) {
-  const names = ['projectId', 'limit'] as const;
-  const used = [...names, ...(shape.platform ? ['platform'] : []), ...(shape.status ? ['status'] : []), ...(shape.leased ? ['leased'] : []), ...(shape.cursor ? ['cursorAt', 'cursorId'] : [])] as AccountPageParameter[];
-  return preparedQuery(used, (db, p) => {
+/** The page query for a combination of filters, built once (src/db/prepared-query.ts). */
+const accountPageQuery = preparedPerShape((shape: { platform: boolean; status: boolean; leased: boolean; cursor: boolean }) =>
+  preparedQuery(['projectId', 'limit', 'platform', 'status', 'leased', 'cursorAt', 'cursorId'], (db, p) => {
     let select = db.selectFrom('social_accounts').select(ACCOUNT_VIEW_COLUMNS).where('project_id', '=', p('projectId'));
     if (shape.platform) select = select.where('platform', '=', p('platform'));
     if (shape.status) select = select.where('status', '=', p('status'));
     if (shape.leased) select = select.where('leased', '=', p('leased'));
     if (shape.cursor) select = select.where(after<Database, 'social_accounts'>({ at: p('cursorAt'), id: p('cursorId') }, 'connected_at'));
     return select.orderBy('connected_at', 'desc').orderBy('id', 'desc').limit(p('limit'));
-  });
-}
-
-type AccountPageParameter = 'projectId' | 'limit' | 'platform' | 'status' | 'leased' | 'cursorAt' | 'cursorId';
+  }),
+);
 
 /**
  * What an account's view is made of. A listed page reads only these: node:sqlite builds every
