@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { newUlidId, parsePathId } from '../ids.ts';
+import { preparedQuery } from '../db/prepared-query.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,6 +11,22 @@ declare module 'fastify' {
     auditProjectId: string | null;
   }
 }
+
+const insertAuditRow = preparedQuery(
+  ['id', 'at', 'requestId', 'apiKeyId', 'organizationId', 'projectId', 'method', 'route', 'statusCode'],
+  (db, p) =>
+    db.insertInto('audit_log').values({
+      id: p('id'),
+      at: p('at'),
+      request_id: p('requestId'),
+      api_key_id: p('apiKeyId'),
+      organization_id: p('organizationId'),
+      project_id: p('projectId'),
+      method: p('method'),
+      route: p('route'),
+      status_code: p('statusCode'),
+    }),
+);
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -29,20 +46,17 @@ export function installAuditLog(app: FastifyInstance, deps: { db: Kysely<Databas
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const projectId = request.auditProjectId ?? (params.projectId ? parsePathId(params.projectId, 'prj') : null);
     try {
-      await deps.db
-        .insertInto('audit_log')
-        .values({
-          id: newUlidId('aud'),
-          at: deps.clock.now().toISOString(),
-          request_id: request.id,
-          api_key_id: principal.apiKeyId,
-          organization_id: principal.organizationId,
-          project_id: projectId,
-          method: request.method,
-          route,
-          status_code: reply.statusCode,
-        })
-        .execute();
+      await insertAuditRow(deps.db, {
+        id: newUlidId('aud'),
+        at: deps.clock.now().toISOString(),
+        requestId: request.id,
+        apiKeyId: principal.apiKeyId,
+        organizationId: principal.organizationId,
+        projectId,
+        method: request.method,
+        route,
+        statusCode: reply.statusCode,
+      });
     } catch (error) {
       request.log.error({ err: error }, 'could not write the audit log');
     }

@@ -6,7 +6,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerApiKeyRoutes } from '../api-keys/routes.ts';
 import { registerContentRoutes } from '../content/routes.ts';
 import { registerUploadRoute } from '../content/upload-route.ts';
@@ -28,6 +28,7 @@ import { logRedaction, requestSerializer } from './logging.ts';
 import { installOrganizationHeader } from './organization-header.ts';
 import { installMetrics } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
+import { responseSerializerCompiler } from './response-serializer.ts';
 import { registerSystemRoutes } from './system-routes.ts';
 import { zodValidatorCompiler } from './validation.ts';
 
@@ -40,6 +41,8 @@ export interface AppOptions {
   /** When set, GET /metrics asks for this bearer token (METRICS_TOKEN). */
   metricsToken?: string | null;
   timeouts?: HttpTimeouts;
+  /** Also check every response against its Zod schema, and the bytes written against the Zod path's (the tests). */
+  checkResponses?: boolean;
 }
 
 /**
@@ -107,7 +110,7 @@ export async function buildApp(deps: Services, options: AppOptions): Promise<Fas
   app.removeContentTypeParser('text/plain');
   installJsonBodyParser(app);
   app.setValidatorCompiler(zodValidatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler({ checkResponses: options.checkResponses ?? false }));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Principal } from '../api-keys/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, ScheduledPostsTable } from '../db/schema.ts';
+import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { after, mergeNewestFirst, toPage, type Cursor } from '../http/pagination.ts';
 import { parsePathId } from '../ids.ts';
@@ -12,7 +13,60 @@ import { PLATFORM_TARGET_FIELDS, type ScheduledPostView } from './schemas.ts';
 /** The statuses a post can still leave; the others are final. */
 export const OPEN_STATUSES = ['queued', 'publishing'] as const;
 
-export function toPostView(row: ScheduledPostsTable): ScheduledPostView {
+/**
+ * What a post's view is made of. A listed page reads only these: node:sqlite builds every selected
+ * value, and `publish_state` (the platform steps reached) is the largest and never shown.
+ */
+const POST_VIEW_COLUMNS = [
+  'id',
+  'project_id',
+  'container_id',
+  'social_account_id',
+  'platform',
+  'mode',
+  'status',
+  'scheduled_for',
+  'caption',
+  'first_comment',
+  'settings',
+  'external_id',
+  'external_url',
+  'attempts',
+  'next_attempt_at',
+  'attempted_at',
+  'published_at',
+  'publish_warning',
+  'canceled_at',
+  'cancel_reason',
+  'hold_since',
+  'hold_until',
+  'last_error_code',
+  'last_error_message',
+  'last_error_platform_code',
+  'last_error_at',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<keyof ScheduledPostsTable>;
+
+type PostViewRow = Pick<ScheduledPostsTable, (typeof POST_VIEW_COLUMNS)[number]>;
+
+type PostPageShape = { status: boolean; socialAccountId: boolean; containerId: boolean; since: boolean; until: boolean; cursor: boolean };
+
+/** The page query for a combination of filters, built once (src/db/prepared-query.ts). */
+const postPageQuery = preparedPerShape((shape: PostPageShape) =>
+  preparedQuery(['projectId', 'limit', 'status', 'socialAccountId', 'containerId', 'since', 'until', 'cursorAt', 'cursorId'], (db, p) => {
+    let select = db.selectFrom('scheduled_posts').select(POST_VIEW_COLUMNS).where('project_id', '=', p('projectId'));
+    if (shape.status) select = select.where('status', '=', p('status'));
+    if (shape.socialAccountId) select = select.where('social_account_id', '=', p('socialAccountId'));
+    if (shape.containerId) select = select.where('container_id', '=', p('containerId'));
+    if (shape.since) select = select.where('scheduled_for', '>=', p('since'));
+    if (shape.until) select = select.where('scheduled_for', '<=', p('until'));
+    if (shape.cursor) select = select.where(after<Database, 'scheduled_posts'>({ at: p('cursorAt'), id: p('cursorId') }, 'scheduled_for'));
+    return select.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(p('limit'));
+  }),
+);
+
+export function toPostView(row: PostViewRow): ScheduledPostView {
   const settings = JSON.parse(row.settings) as Record<string, unknown>;
   return {
     id: row.id,
@@ -119,17 +173,19 @@ export async function listPosts(db: Kysely<Database>, principal: Principal, proj
     });
   }
   // Each status is its own walk down (project, status, scheduled_for, id), merged: the cost follows the page size, never the project's size.
-  const page = (status: ScheduledPostsTable['status'] | null) => {
-    let select = db.selectFrom('scheduled_posts').selectAll().where('project_id', '=', project.id);
-    if (status) select = select.where('status', '=', status);
-    if (query.socialAccountId) select = select.where('social_account_id', '=', query.socialAccountId);
-    if (containerId) select = select.where('container_id', '=', containerId);
-    if (query.since) select = select.where('scheduled_for', '>=', query.since);
-    if (query.until) select = select.where('scheduled_for', '<=', query.until);
-    if (query.cursor) select = select.where(after<Database, 'scheduled_posts'>(query.cursor, 'scheduled_for'));
-    return select.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
-  };
-  const keyOf = (row: ScheduledPostsTable) => ({ at: row.scheduled_for, id: row.id });
+  const page = (status: ScheduledPostsTable['status'] | null) =>
+    postPageQuery({ status: !!status, socialAccountId: !!query.socialAccountId, containerId: !!containerId, since: !!query.since, until: !!query.until, cursor: !!query.cursor })(db, {
+      projectId: project.id,
+      status,
+      socialAccountId: query.socialAccountId,
+      containerId,
+      since: query.since,
+      until: query.until,
+      cursorAt: query.cursor?.at,
+      cursorId: query.cursor?.id,
+      limit: query.limit + 1,
+    });
+  const keyOf = (row: PostViewRow) => ({ at: row.scheduled_for, id: row.id });
   const distinct = [...new Set(statuses)];
   const rows = distinct.length <= 1 ? await page(distinct[0] ?? null) : await mergeNewestFirst(distinct.map(page), query.limit, keyOf);
   return toPage(rows, query.limit, keyOf, toPostView);

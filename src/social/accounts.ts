@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
 import type { Database, SocialAccountsTable, SocialAccountStatus } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import { mediaUrl } from '../media/media-store.ts';
@@ -13,6 +14,19 @@ export interface AccountListQuery {
   cursor?: Cursor;
 }
 
+const selectAccount = preparedQuery(['socialAccountId', 'organizationId'], (db, p) =>
+  db.selectFrom('social_accounts').selectAll().where('id', '=', p('socialAccountId')).where('organization_id', '=', p('organizationId')),
+);
+
+const selectProjectAccount = preparedQuery(['socialAccountId', 'organizationId', 'projectId'], (db, p) =>
+  db
+    .selectFrom('social_accounts')
+    .selectAll()
+    .where('id', '=', p('socialAccountId'))
+    .where('organization_id', '=', p('organizationId'))
+    .where('project_id', '=', p('projectId')),
+);
+
 /**
  * An account of the caller's organization, or 404: another organization's account is reported
  * absent, never forbidden. `live` also treats disconnected accounts as absent (docs/reference/conventions.md, "Errors").
@@ -23,13 +37,9 @@ export async function findAccount(
   socialAccountId: string,
   options: { live: boolean; projectId?: string },
 ): Promise<SocialAccountsTable> {
-  let query = db
-    .selectFrom('social_accounts')
-    .selectAll()
-    .where('id', '=', socialAccountId)
-    .where('organization_id', '=', organizationId);
-  if (options.projectId) query = query.where('project_id', '=', options.projectId);
-  const row = await query.executeTakeFirst();
+  const [row] = options.projectId
+    ? await selectProjectAccount(db, { socialAccountId, organizationId, projectId: options.projectId })
+    : await selectAccount(db, { socialAccountId, organizationId });
   if (!row || (options.live && row.status === 'disconnected')) throw notFound(`Social account ${socialAccountId}`);
   return row;
 }
@@ -41,14 +51,30 @@ export async function listAccounts(
   query: AccountListQuery,
   publicBaseUrl: string,
 ): Promise<{ items: SocialAccountView[]; nextCursor: string | null }> {
-  let select = db.selectFrom('social_accounts').select(ACCOUNT_VIEW_COLUMNS).where('project_id', '=', projectId);
-  if (query.platform) select = select.where('platform', '=', query.platform);
-  if (query.status) select = select.where('status', '=', query.status);
-  if (query.leased !== undefined) select = select.where('leased', '=', query.leased ? 1 : 0);
-  if (query.cursor) select = select.where(after<Database, 'social_accounts'>(query.cursor, 'connected_at'));
-  const rows = await select.orderBy('connected_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const shape = { platform: !!query.platform, status: !!query.status, leased: query.leased !== undefined, cursor: !!query.cursor };
+  const rows = await accountPageQuery(shape)(db, {
+    projectId,
+    platform: query.platform,
+    status: query.status,
+    leased: query.leased ? 1 : 0,
+    cursorAt: query.cursor?.at,
+    cursorId: query.cursor?.id,
+    limit: query.limit + 1,
+  });
   return toPage(rows, query.limit, (row) => ({ at: row.connected_at, id: row.id }), (row) => toAccountView(row, publicBaseUrl));
 }
+
+/** The page query for a combination of filters, built once (src/db/prepared-query.ts). */
+const accountPageQuery = preparedPerShape((shape: { platform: boolean; status: boolean; leased: boolean; cursor: boolean }) =>
+  preparedQuery(['projectId', 'limit', 'platform', 'status', 'leased', 'cursorAt', 'cursorId'], (db, p) => {
+    let select = db.selectFrom('social_accounts').select(ACCOUNT_VIEW_COLUMNS).where('project_id', '=', p('projectId'));
+    if (shape.platform) select = select.where('platform', '=', p('platform'));
+    if (shape.status) select = select.where('status', '=', p('status'));
+    if (shape.leased) select = select.where('leased', '=', p('leased'));
+    if (shape.cursor) select = select.where(after<Database, 'social_accounts'>({ at: p('cursorAt'), id: p('cursorId') }, 'connected_at'));
+    return select.orderBy('connected_at', 'desc').orderBy('id', 'desc').limit(p('limit'));
+  }),
+);
 
 /**
  * What an account's view is made of. A listed page reads only these: node:sqlite builds every

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../api-keys/authenticate.ts';
+import { preparedQuery } from '../db/prepared-query.ts';
 import type { OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { REAUTH_ELIGIBLE } from '../platforms/registry.ts';
@@ -115,6 +116,33 @@ export interface StateRequest {
   reconnectLinkId: string | null;
 }
 
+const insertState = preparedQuery(
+  ['id', 'apiKeyId', 'organizationId', 'projectId', 'kind', 'platform', 'sandbox', 'socialAccountId', 'returnUrl', 'requestedScopes', 'usageNote', 'verifierEntryId', 'now', 'expiresAt', 'reconnectLinkId'],
+  (db, p) =>
+    db.insertInto('oauth_states').values({
+      id: p('id'),
+      api_key_id: p('apiKeyId'),
+      organization_id: p('organizationId'),
+      project_id: p('projectId'),
+      kind: p('kind'),
+      platform: p('platform'),
+      sandbox: p('sandbox'),
+      social_account_id: p('socialAccountId'),
+      return_url: p('returnUrl'),
+      requested_scopes: p('requestedScopes'),
+      usage_note: p('usageNote'),
+      verifier_entry_id: p('verifierEntryId'),
+      status: 'pending',
+      error_code: null,
+      error_message: null,
+      created_at: p('now'),
+      expires_at: p('expiresAt'),
+      completed_at: null,
+      updated_at: p('now'),
+      reconnect_link_id: p('reconnectLinkId'),
+    }),
+);
+
 export async function mintState(deps: SocialDeps, principal: Principal, request: StateRequest): Promise<AuthorizeUrl> {
   const now = deps.clock.now();
   const state = newSecretUlid('st');
@@ -130,31 +158,23 @@ export async function mintState(deps: SocialDeps, principal: Principal, request:
   });
   await deps.db.transaction().execute(async (trx) => {
     await deps.vault.put(trx, verifierEntryId, { codeVerifier });
-    await trx
-      .insertInto('oauth_states')
-      .values({
-        id: state,
-        api_key_id: principal.apiKeyId,
-        organization_id: principal.organizationId,
-        project_id: request.projectId,
-        kind: request.kind,
-        platform: request.platform,
-        sandbox: request.sandbox ? 1 : 0,
-        social_account_id: request.socialAccountId,
-        return_url: request.returnUrl,
-        requested_scopes: JSON.stringify(request.scopes),
-        usage_note: request.usageNote,
-        verifier_entry_id: verifierEntryId,
-        status: 'pending',
-        error_code: null,
-        error_message: null,
-        created_at: now.toISOString(),
-        expires_at: expiresAt,
-        completed_at: null,
-        updated_at: now.toISOString(),
-        reconnect_link_id: request.reconnectLinkId,
-      })
-      .execute();
+    await insertState(trx, {
+      id: state,
+      apiKeyId: principal.apiKeyId,
+      organizationId: principal.organizationId,
+      projectId: request.projectId,
+      kind: request.kind,
+      platform: request.platform,
+      sandbox: request.sandbox ? 1 : 0,
+      socialAccountId: request.socialAccountId,
+      returnUrl: request.returnUrl,
+      requestedScopes: JSON.stringify(request.scopes),
+      usageNote: request.usageNote,
+      verifierEntryId,
+      now: now.toISOString(),
+      expiresAt,
+      reconnectLinkId: request.reconnectLinkId,
+    });
   });
   return { authorizeUrl, state, expiresAt };
 }

@@ -1,12 +1,20 @@
 import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
+import { preparedQuery } from '../db/prepared-query.ts';
 import type { Database } from '../db/schema.ts';
 import { deriveKey } from '../secrets/master-key.ts';
 import { seal, unseal } from './envelope.ts';
 
 /** A database handle or an open transaction, for reads. */
 export type Executor = Kysely<Database>;
+
+const upsertEntry = preparedQuery(['entryId', 'dataKeyId', 'ciphertext', 'now'], (db, p) =>
+  db
+    .insertInto('vault_entries')
+    .values({ id: p('entryId'), data_key_id: p('dataKeyId'), ciphertext: p('ciphertext'), created_at: p('now'), updated_at: p('now') })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ data_key_id: p('dataKeyId'), ciphertext: p('ciphertext'), updated_at: p('now') })),
+);
 
 /**
  * Encrypted storage for credentials (platform tokens, PKCE verifiers, webhook secrets), and
@@ -120,11 +128,7 @@ export function createVault(options: VaultOptions): Vault {
       const { id: dataKeyId, key } = await activeDataKey(db);
       const ciphertext = seal(key, Buffer.from(JSON.stringify(value)), entryId);
       const now = options.clock.now().toISOString();
-      await db
-        .insertInto('vault_entries')
-        .values({ id: entryId, data_key_id: dataKeyId, ciphertext, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.column('id').doUpdateSet({ data_key_id: dataKeyId, ciphertext, updated_at: now }))
-        .execute();
+      await upsertEntry(db, { entryId, dataKeyId, ciphertext, now });
     },
 
     async get<T>(db: Executor, entryId: string): Promise<T | null> {

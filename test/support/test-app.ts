@@ -70,7 +70,7 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
     webhookSender: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: false, timeoutMs: 2_000 }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const app = await buildApp(services, { logger: false });
+  const app = await buildApp(services, { logger: false, checkResponses: true });
   await app.ready();
   const { db, vault, platforms, publicBaseUrl, fetch: fetchImpl, blobs } = services;
   return {
