@@ -14,6 +14,7 @@ import {
   freePorts,
   killAllChildren,
   runCli,
+  START_NODE_FLAGS,
   startProcess,
   startServerProcess,
   type ServerProcess,
@@ -203,7 +204,7 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
   );
   const [port] = (await freePorts(1)) as [number];
   const server = PROFILE_DIR
-    ? await startProcess(['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz')
+    ? await startProcess([...START_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz')
     : await startServerProcess(port, env);
   cleanups.push(() => server.stop());
   const pinned = pin(server.pid, SERVER_CPU);
@@ -370,7 +371,7 @@ async function main(): Promise<void> {
   for (const row of rows) row.ratioToBaseline = base > 0 ? row.reqPerSec / base : 0;
   console.log('');
   printTable(rows);
-  console.log('\nserver RSS (target: idle ≤ 150 MB, under the bench ≤ 300 MB)');
+  console.log(`\nserver RSS, Node flags as npm start: ${START_NODE_FLAGS.join(' ')} (target: idle ≤ 150 MB, under the bench ≤ 300 MB)`);
   for (const m of memory) console.log(`${m.engine.padEnd(8)}  idle ${m.idleMb ?? '?'} MB  under load ${m.underLoadMb} MB${m.pinned ? '' : '  (not pinned)'}`);
 
   const webhooks = process.env['BENCH_WEBHOOKS'] === '0' ? [] : await benchWebhookThroughput();

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,6 +13,16 @@ import pg from 'pg';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
+
+/**
+ * The Node flags `npm start` gives the server (package.json's start script, e.g. `--max-semi-space-size=2`):
+ * server processes run with them, so what tests and benchmarks see (memory above all) is what `npm start` runs.
+ */
+export const START_NODE_FLAGS: readonly string[] = (
+  JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -82,7 +93,8 @@ export interface ServerProcess {
 }
 
 /**
- * Spawns `node src/cli/main.ts serve` on `port` and resolves once GET /readyz answers 200.
+ * Spawns `node src/cli/main.ts serve` on `port` with `npm start`'s Node flags (in NODE_OPTIONS, unless
+ * `env` gives its own) and resolves once GET /readyz answers 200.
  * `onOutput` sees everything it prints (output() keeps only the end).
  */
 export async function startServerProcess(
@@ -91,7 +103,14 @@ export async function startServerProcess(
   readyTimeoutMs = 30_000,
   onOutput?: (text: string) => void,
 ): Promise<ServerProcess> {
-  return startProcess([CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz', readyTimeoutMs, onOutput);
+  return startProcess(
+    [CLI, 'serve'],
+    port,
+    { NODE_OPTIONS: START_NODE_FLAGS.join(' '), ...env, HOST: '127.0.0.1', PORT: String(port) },
+    '/readyz',
+    readyTimeoutMs,
+    onOutput,
+  );
 }
 
 /** Spawns any `node <args>` that listens on `port` and resolves once GET `readyPath` answers 200. */
