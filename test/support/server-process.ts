@@ -12,7 +12,8 @@ import pg from 'pg';
  */
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
+/** The `layers` command (bin/layers.js), as `npx layers` runs it. */
+const CLI = path.join(REPO_ROOT, 'bin/layers.js');
 
 /** package.json's start script, `node <flags> <entry> serve`, split into its words after `node`. */
 const START_WORDS = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
