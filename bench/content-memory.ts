@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
-import { api, freePorts, killAllChildren, runCli, startServerProcess, type ServerProcess } from '../test/support/server-process.ts';
+import { api, freePorts, killAllChildren, runCli, START_NODE_FLAGS, startServerProcess, type ServerProcess } from '../test/support/server-process.ts';
 
 /**
  * `npm run bench:content-memory`: a real server process (SQLite, filesystem store) receives a
@@ -13,8 +13,9 @@ import { api, freePorts, killAllChildren, runCli, startServerProcess, type Serve
  * up by a small file, and its resident memory (VmRSS, sampled every 20 ms) is compared with what it
  * used just before. Uploads stream to disk, so nothing holds the file; what RSS shows is the 64 KB
  * socket buffers already read but not yet collected (V8 collects them on its external-memory
- * trigger, about 64 MB), which a smaller young generation lowers: run it again with
- * NODE_OPTIONS=--max-semi-space-size=2 to compare (passed on to the server). Not part of
+ * trigger, about 64 MB), which a smaller young generation lowers. The server runs with `npm start`'s
+ * Node flags (--max-semi-space-size=2); NODE_OPTIONS, when set, replaces them (`NODE_OPTIONS= npm run
+ * bench:content-memory` measures Node's defaults). Not part of
  * `npm test`: it generates the video with ffmpeg once (cached in the OS temp directory).
  */
 
@@ -69,12 +70,12 @@ async function main(): Promise<void> {
     const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Bench'], env);
     const key = (await runCli<{ key: string }>(['admin', 'key', 'create', '--org', org.id, '--scopes', '*', '--tier', 'internal'], env)).key;
     const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
-    console.log(`file: ${mb(size)} MB; NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}`);
+    console.log(`file: ${mb(size)} MB; server Node flags: ${process.env['NODE_OPTIONS'] ?? START_NODE_FLAGS.join(' ')}`);
     let worst = 0;
     // Each transport in a fresh process, warmed up by a small file through the same path first.
     for (const transport of ['url', 'put'] as const) {
       const [port] = (await freePorts(1)) as [number];
-      server = await startServerProcess(port, { ...env, ...(process.env['NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['NODE_OPTIONS'] } : {}) });
+      server = await startServerProcess(port, { ...env, ...(process.env['NODE_OPTIONS'] !== undefined ? { NODE_OPTIONS: process.env['NODE_OPTIONS'] } : {}) });
       const running = server;
       const projectId = (await api<{ id: string }>(running.url, 'POST', '/v1/projects', key, { name: 'Bench', timezone: 'UTC' }, 201)).id;
       const upload = async (file: string, bytes: number) => {

@@ -14,6 +14,8 @@ import {
   freePorts,
   killAllChildren,
   runCli,
+  START_ENTRY,
+  START_NODE_FLAGS,
   startProcess,
   startServerProcess,
   type ServerProcess,
@@ -41,7 +43,6 @@ const RESULTS_FILE = path.join(import.meta.dirname, 'results', 'latest.json');
 const ONLY_CASES = process.env['BENCH_CASES']?.split(',') ?? null;
 /** BENCH_CPU_PROFILE=<dir>: the servers run under `node --cpu-prof` and write their profiles there (bench/profile-summary.ts reads them). */
 const PROFILE_DIR = process.env['BENCH_CPU_PROFILE'] ? path.resolve(process.env['BENCH_CPU_PROFILE']) : null;
-const CLI = path.join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
 /** Items in each listed page: the issue's "50 items". */
 const LIST_ITEMS = 50;
 
@@ -203,7 +204,7 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
   );
   const [port] = (await freePorts(1)) as [number];
   const server = PROFILE_DIR
-    ? await startProcess(['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz')
+    ? await startProcess([...START_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, START_ENTRY, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz')
     : await startServerProcess(port, env);
   cleanups.push(() => server.stop());
   const pinned = pin(server.pid, SERVER_CPU);
@@ -370,7 +371,7 @@ async function main(): Promise<void> {
   for (const row of rows) row.ratioToBaseline = base > 0 ? row.reqPerSec / base : 0;
   console.log('');
   printTable(rows);
-  console.log('\nserver RSS (target: idle ≤ 150 MB, under the bench ≤ 300 MB)');
+  console.log(`\nserver RSS, Node flags as npm start: ${START_NODE_FLAGS.join(' ')} (target: idle ≤ 150 MB, under the bench ≤ 300 MB)`);
   for (const m of memory) console.log(`${m.engine.padEnd(8)}  idle ${m.idleMb ?? '?'} MB  under load ${m.underLoadMb} MB${m.pinned ? '' : '  (not pinned)'}`);
 
   const webhooks = process.env['BENCH_WEBHOOKS'] === '0' ? [] : await benchWebhookThroughput();

@@ -1,3 +1,4 @@
+import { flushCompileCache } from 'node:module';
 import type { Config } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -23,6 +24,9 @@ export async function runServe(config: Config): Promise<number> {
     console.log(`LAYERS_SECRET_KEY is not set: using the development key in ${config.generatedSecretKeyPath} (production refuses to start without one).`);
   }
   const server = await startServer(config);
+  // Every module is loaded by now: write the compile cache bin/layers.js turned on (Node otherwise writes
+  // it at exit, which a killed server never reaches), so the next start skips type stripping.
+  flushCompileCache();
   console.log(`Layers social server listening on ${server.url} (database ${describeDatabase(config.databaseUrl)})`);
   console.log(`API reference: ${config.publicBaseUrl}/docs`);
   if (server.demoTenant) {

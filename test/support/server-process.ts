@@ -1,17 +1,31 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 
 /**
- * Real `layers` processes for tests and benchmarks: `node src/cli/main.ts serve` (which a test may
+ * Real `layers` processes for tests and benchmarks: `layers serve` as `npm start` runs it (which a test may
  * SIGKILL), the admin CLI, each spawned with an explicit environment, plus the scratch Postgres
  * database they run on and a few helpers for driving them over HTTP.
  */
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
+/** The `layers` command (bin/layers.js), as `npx layers` runs it. */
+const CLI = path.join(REPO_ROOT, 'bin/layers.js');
+
+/** package.json's start script, `node <flags> <entry> serve`, split into its words after `node`. */
+const START_WORDS = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .slice(1);
+/**
+ * The Node flags `npm start` gives the server (e.g. `--max-semi-space-size=2`) and the entry it runs
+ * (bin/layers.js, which turns on Node's compile cache): server processes run the same way, so what
+ * tests and benchmarks see (memory above all) is what `npm start` runs.
+ */
+export const START_NODE_FLAGS: readonly string[] = START_WORDS.filter((word) => word.startsWith('--'));
+export const START_ENTRY = path.join(REPO_ROOT, START_WORDS.find((word) => !word.startsWith('--')) as string);
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -82,7 +96,8 @@ export interface ServerProcess {
 }
 
 /**
- * Spawns `node src/cli/main.ts serve` on `port` and resolves once GET /readyz answers 200.
+ * Spawns `layers serve` on `port` as `npm start` does (its entry, and its Node flags in NODE_OPTIONS
+ * unless `env` gives its own) and resolves once GET /readyz answers 200.
  * `onOutput` sees everything it prints (output() keeps only the end).
  */
 export async function startServerProcess(
@@ -91,7 +106,14 @@ export async function startServerProcess(
   readyTimeoutMs = 30_000,
   onOutput?: (text: string) => void,
 ): Promise<ServerProcess> {
-  return startProcess([CLI, 'serve'], port, { ...env, HOST: '127.0.0.1', PORT: String(port) }, '/readyz', readyTimeoutMs, onOutput);
+  return startProcess(
+    [START_ENTRY, 'serve'],
+    port,
+    { NODE_OPTIONS: START_NODE_FLAGS.join(' '), ...env, HOST: '127.0.0.1', PORT: String(port) },
+    '/readyz',
+    readyTimeoutMs,
+    onOutput,
+  );
 }
 
 /** Spawns any `node <args>` that listens on `port` and resolves once GET `readyPath` answers 200. */
