@@ -55,6 +55,7 @@ export async function receiveFile(source: AsyncIterable<Buffer | Uint8Array> | R
     type = await sniff(Buffer.concat(head), limits.declaredType ?? null);
     head = [];
   };
+  const out = createWriteStream(file, { flags: 'wx' });
   try {
     await pipeline(
       source,
@@ -75,7 +76,7 @@ export async function receiveFile(source: AsyncIterable<Buffer | Uint8Array> | R
           yield chunk;
         }
       },
-      createWriteStream(file, { flags: 'wx' }),
+      out,
     );
     if (!type) await sniffHead();
     if (limits.exactBytes !== undefined && size !== limits.exactBytes) {
@@ -83,6 +84,10 @@ export async function receiveFile(source: AsyncIterable<Buffer | Uint8Array> | R
     }
     return { file, size, sha256: hash.digest('hex'), type: type as unknown as AcceptedType };
   } catch (error) {
+    // A pipeline can fail before the file is even open; the stream then opens it anyway and closes
+    // it. Removing the file before that 'close' would leave it behind.
+    out.destroy();
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     await rm(file, { force: true });
     throw error;
   }
