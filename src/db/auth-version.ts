@@ -1,5 +1,4 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type pg from 'pg';
 
 /**
  * The version of the authentication tables (api_keys, organizations, global_switches), which
@@ -28,20 +27,47 @@ export function sqliteAuthVersion(database: DatabaseSync): AuthVersion {
   };
 }
 
+/** What the Postgres version read needs of a `pg.Pool`. */
+export interface VersionSource {
+  query(text: string): Promise<{ rows: Array<{ version: number }> }>;
+}
+
 /**
- * Postgres: one primary-key read of the version per request, on the pool. A NOTIFY would arrive
- * after the commit, not with it, so a request racing a kill could still be served from the cache;
- * the read cannot lose that race and costs one round trip of a one-row table.
+ * Postgres: a primary-key read of the version, shared by the requests that wait for it. A NOTIFY
+ * would arrive after the commit, not with it, so a request racing a kill could still be served
+ * from the cache; a read cannot lose that race as long as it is sent after the request arrived.
+ * So a request never joins a read already sent: it waits for the next one, which is sent once the
+ * read in flight has answered and serves every request that arrived meanwhile. Under load that is
+ * one round trip per batch of requests instead of one each (docs/performance.md), and every
+ * request still sees each change committed before it arrived.
  */
-export function postgresAuthVersion(pool: pg.Pool): AuthVersion {
+export function postgresAuthVersion(pool: VersionSource): AuthVersion {
+  let sent: Promise<number | null> | null = null;
+  let next: Promise<number | null> | null = null;
+  const read = async (): Promise<number | null> => {
+    try {
+      const result = await pool.query('select version from auth_version where id = 1');
+      return result.rows[0]?.version ?? null;
+    } catch {
+      return null;
+    }
+  };
+  const send = (): Promise<number | null> => {
+    const reading = read();
+    sent = reading;
+    void reading.then(() => {
+      if (sent === reading) sent = null;
+    });
+    return reading;
+  };
   return {
-    async current() {
-      try {
-        const result = await pool.query<{ version: number }>('select version from auth_version where id = 1');
-        return result.rows[0]?.version ?? null;
-      } catch {
-        return null;
-      }
+    current() {
+      if (sent === null) return send();
+      next ??= sent.then(() => {
+        next = null;
+        return send();
+      });
+      return next;
     },
   };
 }

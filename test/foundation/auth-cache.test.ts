@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
+import { postgresAuthVersion } from '../../src/db/auth-version.ts';
 import { GLOBAL_KILL_SWITCH } from '../../src/organizations/global-kill-switch.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
@@ -60,3 +61,49 @@ for (const engine of engines) {
     });
   });
 }
+
+describe('the Postgres version read is shared, never stale', () => {
+  /** A pool whose reads answer when the test says, with the version the test gives. */
+  function controlledPool() {
+    const pending: Array<(version: number) => void> = [];
+    return {
+      pending,
+      pool: { query: () => new Promise<{ rows: Array<{ version: number }> }>((resolve) => pending.push((version) => resolve({ rows: [{ version }] }))) },
+    };
+  }
+
+  test('a request that arrives while a read is in flight waits for the next read, which the waiting requests share', async () => {
+    const { pool, pending } = controlledPool();
+    const authVersion = postgresAuthVersion(pool);
+    const first = authVersion.current();
+    assert.equal(pending.length, 1);
+    // These arrive after the first read was sent: a change committed just before them may be missing from its answer.
+    const second = authVersion.current();
+    const third = authVersion.current();
+    assert.equal(pending.length, 1, 'nothing is sent while a read is in flight');
+    pending[0]?.(1);
+    assert.equal(await first, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(pending.length, 2, 'one read, sent after the first answered, for both waiting requests');
+    pending[1]?.(2);
+    assert.deepEqual(await Promise.all([second, third]), [2, 2]);
+    // Nothing in flight: the next request sends its own read at once.
+    const fourth = authVersion.current();
+    assert.equal(pending.length, 3);
+    pending[2]?.(3);
+    assert.equal(await fourth, 3);
+  });
+
+  test('a failed read trusts nothing, and the next request reads again', async () => {
+    let calls = 0;
+    const authVersion = postgresAuthVersion({
+      query: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('connection reset');
+        return { rows: [{ version: 7 }] };
+      },
+    });
+    assert.equal(await authVersion.current(), null);
+    assert.equal(await authVersion.current(), 7);
+  });
+});
