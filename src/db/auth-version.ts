@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { sharedReads } from './shared-reads.ts';
 
 /**
  * The version of the authentication tables (api_keys, organizations, global_switches), which
@@ -33,41 +34,23 @@ export interface VersionSource {
 }
 
 /**
- * Postgres: a primary-key read of the version, shared by the requests that wait for it. A NOTIFY
- * would arrive after the commit, not with it, so a request racing a kill could still be served
- * from the cache; a read cannot lose that race as long as it is sent after the request arrived.
- * So a request never joins a read already sent: it waits for the next one, which is sent once the
- * read in flight has answered and serves every request that arrived meanwhile. Under load that is
- * one round trip per batch of requests instead of one each (docs/performance.md), and every
- * request still sees each change committed before it arrived.
+ * Postgres: one primary-key read of the version, shared by the requests waiting for it
+ * (src/db/shared-reads.ts: a request never joins a read sent before it arrived). A NOTIFY would
+ * arrive after the commit, not with it, so a request racing a kill could still be served from the
+ * cache; a read sent after the request arrived cannot lose that race. Under load that is one round
+ * trip per batch of requests instead of one each (docs/performance.md).
  */
 export function postgresAuthVersion(pool: VersionSource): AuthVersion {
-  let sent: Promise<number | null> | null = null;
-  let next: Promise<number | null> | null = null;
-  const read = async (): Promise<number | null> => {
+  const read = sharedReads(async () => {
     try {
       const result = await pool.query('select version from auth_version where id = 1');
-      return result.rows[0]?.version ?? null;
+      return new Map([[VERSION_KEY, result.rows[0]?.version ?? null]]);
     } catch {
-      return null;
+      return new Map([[VERSION_KEY, null]]);
     }
-  };
-  const send = (): Promise<number | null> => {
-    const reading = read();
-    sent = reading;
-    void reading.then(() => {
-      if (sent === reading) sent = null;
-    });
-    return reading;
-  };
-  return {
-    current() {
-      if (sent === null) return send();
-      next ??= sent.then(() => {
-        next = null;
-        return send();
-      });
-      return next;
-    },
-  };
+  });
+  return { current: async () => (await read(VERSION_KEY)) ?? null };
 }
+
+/** The version read has one value; sharedReads keys its answers. */
+const VERSION_KEY = 'version';

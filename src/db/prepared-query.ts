@@ -51,9 +51,9 @@ export function preparedQuery<Row, Name extends string>(
 
 /**
  * One prepared query per combination of a list's optional filters (which filters are present, not
- * their values), each built when first asked for.
+ * their values), or per number of values in a list, each built when first asked for.
  */
-export function preparedPerShape<Shape extends Record<string, boolean>, Query>(build: (shape: Shape) => Query): (shape: Shape) => Query {
+export function preparedPerShape<Shape extends Record<string, boolean | number>, Query>(build: (shape: Shape) => Query): (shape: Shape) => Query {
   const byShape = new Map<string, Query>();
   return (shape) => {
     const key = JSON.stringify(shape);

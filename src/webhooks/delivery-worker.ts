@@ -1,10 +1,12 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Engine } from '../db/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../db/schema.ts';
 import { claimDue, renewLease } from '../jobs/lease.ts';
 import type { Queue } from '../jobs/runner.ts';
+import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
+import { sharedReads } from '../db/shared-reads.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { WebhookResponse, WebhookSender } from './http-sender.ts';
 import { AUTO_PAUSE_AFTER_FAILURES, isRetryableStatus, nextAttemptAt } from './retry-schedule.ts';
@@ -42,7 +44,7 @@ const CLAIMED_PER_ENDPOINT = 32;
  * X-Layers-Event-Id.
  */
 export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<WebhookDeliveriesTable> {
-  const worker: Worker = { ...deps, statements: compileStatements(deps.db) };
+  const worker: Worker = { ...deps, sendableLeases: sendableLeases(deps.db) };
   // How many endpoints the last claim found due work for. A claim leases one endpoint's share for
   // each of them (at most one per free slot), not one per free slot: a single long queue would
   // otherwise be leased whole by one process (none left for the others) and mostly given back.
@@ -194,12 +196,41 @@ class OutcomeBatch {
  * Read right before each attempt, not once per chain: the delivery still holds this lease and is
  * pending, and its endpoint is still active and not deleted. A DELETE (which cancels the queue and
  * clears leases) or a pause that committed before this read stops the chain here, so nothing is
- * sent to an endpoint after its DELETE answered.
+ * sent to an endpoint after its DELETE answered. Chains share the read (src/db/shared-reads.ts):
+ * each gets an answer read after it asked, so the guarantee holds, in one query per batch.
  */
 async function stillSendable(deps: Worker, delivery: WebhookDeliveriesTable): Promise<boolean> {
-  const { rows } = await deps.db.executeQuery(deps.statements.stillSendable({ id: delivery.id, lease: delivery.locked_until }));
-  return rows.length > 0;
+  const lease = await deps.sendableLeases(delivery.id);
+  return lease !== undefined && lease === delivery.locked_until;
 }
+
+/** The leases of those of the given deliveries that may still be sent (pending, endpoint active and not deleted). */
+function sendableLeases(db: Kysely<Database>): (id: string) => Promise<string | null | undefined> {
+  return sharedReads(async (ids) => {
+    const leases = new Map<string, string | null>();
+    for (let start = 0; start < ids.length; start += CONCURRENCY) {
+      const batch = ids.slice(start, start + CONCURRENCY);
+      const values = Object.fromEntries(batch.map((id, index) => [ID_SLOTS[index], id]));
+      for (const row of await sendableQuery({ size: batch.length })(db, values)) leases.set(row.id, row.locked_until);
+    }
+    return leases;
+  });
+}
+
+/** A batch holds at most one delivery per chain, so at most CONCURRENCY ids; one prepared query per batch size. */
+const ID_SLOTS = Array.from({ length: CONCURRENCY }, (_, index) => `id${index}`);
+const sendableQuery = preparedPerShape(({ size }: { size: number }) =>
+  preparedQuery(ID_SLOTS.slice(0, size), (db, p) =>
+    db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+      .select(['d.id', 'd.locked_until'])
+      .where('d.id', 'in', ID_SLOTS.slice(0, size).map((slot) => p(slot)))
+      .where('d.status', '=', 'pending')
+      .where('e.deleted_at', 'is', null)
+      .where('e.status', '=', 'active'),
+  ),
+);
 
 /** Gives a delivery that will not be sent now back to the queue (a paused endpoint keeps its queue). */
 async function releaseLease(deps: DeliveryWorkerDeps, delivery: WebhookDeliveriesTable): Promise<void> {
@@ -275,12 +306,14 @@ function outcomeOf(response: WebhookResponse, delivery: WebhookDeliveriesTable, 
 }
 
 /**
- * Writes attempts' outcomes in one transaction, in order, each only while its lease still holds.
- * A success resets the endpoint's failure count (once, before the next failure or at the end);
- * a failure counts against it and pauses it at the threshold.
+ * Writes attempts' outcomes in one transaction, each only while its lease still holds (one
+ * statement for them all: a statement each cost a round trip each on Postgres). Then, in order, a
+ * success resets the endpoint's failure count (once, before the next failure or at the end); a
+ * failure counts against it and pauses it at the threshold.
  */
-async function record(deps: Worker, attempts: Attempted[]): Promise<void> {
+async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
+    const written = await writeOutcomes(trx, attempts);
     let resetFailures = false;
     const reset = async (endpointId: string) => {
       if (!resetFailures) return;
@@ -288,21 +321,7 @@ async function record(deps: Worker, attempts: Attempted[]): Promise<void> {
       await trx.updateTable('webhook_endpoints').set({ consecutive_failures: 0 }).where('id', '=', endpointId).where('consecutive_failures', '>', 0).execute();
     };
     for (const { delivery, outcome, at } of attempts) {
-      const updated = await trx.executeQuery(
-        deps.statements.recordOutcome({
-          status: outcome.status,
-          attempts: delivery.attempts + (outcome.status === 'canceled' ? 0 : 1),
-          nextAttemptAt: outcome.status === 'pending' ? (outcome.retryAt as Date).toISOString() : null,
-          lastAttemptAt: outcome.status === 'canceled' ? delivery.last_attempt_at : at,
-          responseStatus: outcome.response?.status ?? null,
-          responseBody: outcome.response ? outcome.response.body.slice(0, RESPONSE_BODY_LIMIT) : null,
-          error: outcome.error,
-          at,
-          id: delivery.id,
-          lease: delivery.locked_until,
-        }),
-      );
-      if (Number(updated.numAffectedRows) !== 1 || outcome.endpointFailed === null) continue;
+      if (!written.has(delivery.id) || outcome.endpointFailed === null) continue;
       if (!outcome.endpointFailed) {
         resetFailures = true;
         continue;
@@ -326,59 +345,32 @@ async function record(deps: Worker, attempts: Attempted[]): Promise<void> {
   });
 }
 
-/** The deps, with the statements a delivery runs every time, compiled once. */
-interface Worker extends DeliveryWorkerDeps {
-  statements: ReturnType<typeof compileStatements>;
-}
-
 /**
- * The two statements every delivery runs (its pre-attempt check and its outcome), built and
- * compiled once: Kysely's build of a statement cost about as much as SQLite's run of it
- * (docs/performance.md, "Webhook deliveries").
+ * The outcomes as one `UPDATE … FROM (VALUES …)`, each row only where the delivery still holds
+ * the lease the attempt was made under; answers the ids written. Kysely has no VALUES list, so
+ * this one statement is SQL; a VALUES list's columns are `column1`, `column2`… on both engines,
+ * and the integer columns are cast, since Postgres reads an untyped parameter there as text.
  */
-function compileStatements(db: Kysely<Database>) {
-  return {
-    stillSendable: compiledOnce<{ id: string }, 'id' | 'lease'>(
-      db
-        .selectFrom('webhook_deliveries as d')
-        .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-        .select('d.id')
-        .where('d.id', '=', slot<string>('id'))
-        .where('d.status', '=', 'pending')
-        .where('d.locked_until', '=', slot<string>('lease'))
-        .where('e.deleted_at', 'is', null)
-        .where('e.status', '=', 'active'),
-    ),
-    recordOutcome: compiledOnce<unknown, 'status' | 'attempts' | 'nextAttemptAt' | 'lastAttemptAt' | 'responseStatus' | 'responseBody' | 'error' | 'at' | 'id' | 'lease'>(
-      db
-        .updateTable('webhook_deliveries')
-        .set({
-          status: slot('status'),
-          attempts: slot('attempts'),
-          next_attempt_at: slot('nextAttemptAt'),
-          last_attempt_at: slot('lastAttemptAt'),
-          last_response_status: slot('responseStatus'),
-          last_response_body: slot('responseBody'),
-          last_error: slot('error'),
-          locked_until: null,
-          updated_at: slot('at'),
-        })
-        .where('id', '=', slot<string>('id'))
-        .where('locked_until', '=', slot<string>('lease')),
-    ),
-  };
+async function writeOutcomes(trx: Transaction<Database>, attempts: Attempted[]): Promise<Set<string>> {
+  const rows = attempts.map(({ delivery, outcome, at }) => {
+    const attemptsMade = delivery.attempts + (outcome.status === 'canceled' ? 0 : 1);
+    const nextAttemptAt = outcome.status === 'pending' ? (outcome.retryAt as Date).toISOString() : null;
+    const lastAttemptAt = outcome.status === 'canceled' ? delivery.last_attempt_at : at;
+    const responseBody = outcome.response ? outcome.response.body.slice(0, RESPONSE_BODY_LIMIT) : null;
+    return sql`(${delivery.id}, ${delivery.locked_until}, ${outcome.status}, cast(${attemptsMade} as integer), ${nextAttemptAt}, ${lastAttemptAt}, cast(${outcome.response?.status ?? null} as integer), ${responseBody}, ${outcome.error}, ${at})`;
+  });
+  const { rows: written } = await sql<{ id: string }>`
+    update webhook_deliveries set
+      status = v.column3, attempts = v.column4, next_attempt_at = v.column5, last_attempt_at = v.column6,
+      last_response_status = v.column7, last_response_body = v.column8, last_error = v.column9,
+      locked_until = null, updated_at = v.column10
+    from (values ${sql.join(rows)}) as v
+    where webhook_deliveries.id = v.column1 and webhook_deliveries.locked_until = v.column2
+    returning webhook_deliveries.id`.execute(trx);
+  return new Set(written.map((row) => row.id));
 }
 
-/** Marks where a value of a statement compiled once goes (a parameter Kysely passes through as is). */
-const SLOT_PREFIX = '\u0000slot:';
-
-function slot<T>(name: string): T {
-  return `${SLOT_PREFIX}${name}` as T;
-}
-
-/** A statement compiled once; each call gives it with the named values in their slots. */
-function compiledOnce<Row, Name extends string>(query: Compilable<Row>): (values: Record<Name, unknown>) => CompiledQuery<Row> {
-  const compiled = query.compile();
-  const slots = compiled.parameters.map((value) => (typeof value === 'string' && value.startsWith(SLOT_PREFIX) ? (value.slice(SLOT_PREFIX.length) as Name) : null));
-  return (values) => ({ ...compiled, parameters: slots.map((name, index) => (name === null ? compiled.parameters[index] : values[name])) });
+/** The deps, with the pre-attempt check the worker's chains share. */
+interface Worker extends DeliveryWorkerDeps {
+  sendableLeases: ReturnType<typeof sendableLeases>;
 }
