@@ -54,8 +54,12 @@ type PostPageShape = { status: boolean; socialAccountId: boolean; containerId: b
 
 /** The page query for a combination of filters, built once (src/db/prepared-query.ts). */
 const postPageQuery = preparedPerShape((shape: PostPageShape) =>
-  preparedQuery(['projectId', 'limit', 'status', 'socialAccountId', 'containerId', 'since', 'until', 'cursorAt', 'cursorId'], (db, p) => {
-    let select = db.selectFrom('scheduled_posts').select(POST_VIEW_COLUMNS).where('project_id', '=', p('projectId'));
+  preparedQuery(['organizationId', 'projectId', 'limit', 'status', 'socialAccountId', 'containerId', 'since', 'until', 'cursorAt', 'cursorId'], (db, p) => {
+    let select = db
+      .selectFrom('scheduled_posts')
+      .select(POST_VIEW_COLUMNS)
+      .where('project_id', '=', p('projectId'))
+      .where('organization_id', '=', p('organizationId'));
     if (shape.status) select = select.where('status', '=', p('status'));
     if (shape.socialAccountId) select = select.where('social_account_id', '=', p('socialAccountId'));
     if (shape.containerId) select = select.where('container_id', '=', p('containerId'));
@@ -164,10 +168,11 @@ export interface PostListQuery {
 
 /** Newest `scheduledFor` first, keyset-paginated on (scheduled_for, id); `since` and `until` are inclusive. */
 export async function listPosts(db: Kysely<Database>, principal: Principal, projectId: string, query: PostListQuery) {
-  const project = await getProject(db, principal.organizationId, projectId);
   const statuses = query.status === undefined ? [] : [query.status].flat();
   const containerId = query.containerId === undefined ? undefined : parsePathId(query.containerId, 'cnt');
   if (query.containerId !== undefined && containerId === null) {
+    // A project of another organization answers 404 before anything is said about the query.
+    await getProject(db, principal.organizationId, projectId);
     throw new ApiError(422, 'VALIDATION', 'The request failed validation.', {
       issues: [{ path: 'containerId', code: 'custom', message: 'Expected cnt_<uuid> or a bare UUID.' }],
     });
@@ -175,7 +180,8 @@ export async function listPosts(db: Kysely<Database>, principal: Principal, proj
   // Each status is its own walk down (project, status, scheduled_for, id), merged: the cost follows the page size, never the project's size.
   const page = (status: ScheduledPostsTable['status'] | null) =>
     postPageQuery({ status: !!status, socialAccountId: !!query.socialAccountId, containerId: !!containerId, since: !!query.since, until: !!query.until, cursor: !!query.cursor })(db, {
-      projectId: project.id,
+      organizationId: principal.organizationId,
+      projectId,
       status,
       socialAccountId: query.socialAccountId,
       containerId,
@@ -188,5 +194,7 @@ export async function listPosts(db: Kysely<Database>, principal: Principal, proj
   const keyOf = (row: PostViewRow) => ({ at: row.scheduled_for, id: row.id });
   const distinct = [...new Set(statuses)];
   const rows = distinct.length <= 1 ? await page(distinct[0] ?? null) : await mergeNewestFirst(distinct.map(page), query.limit, keyOf);
+  // The pages are read with the caller's organization as a condition; only an empty one needs the project looked up, to tell 404 from empty.
+  if (rows.length === 0) await getProject(db, principal.organizationId, projectId);
   return toPage(rows, query.limit, keyOf, toPostView);
 }

@@ -4,7 +4,6 @@ import { principalOf } from '../http/access.ts';
 import { errorResponses } from '../http/openapi.ts';
 import { paginationQuery } from '../http/pagination.ts';
 import { pathId, projectIdParam } from '../http/path-params.ts';
-import { getProject } from '../projects/projects.ts';
 import { PLATFORM_MODULES, PLATFORMS } from '../platforms/registry.ts';
 import { listAccounts } from './accounts.ts';
 import { mintConnectUrl, mintReauthUrl } from './authorize-url.ts';
@@ -165,10 +164,7 @@ export function registerSocialRoutes(app: RouteApp, deps: ReconnectLinkDeps & { 
       },
       config: { access: { scope: 'social:read', endpointClass: 'read' } },
     },
-    async (request) => {
-      const project = await getProject(deps.db, principalOf(request).organizationId, request.params.projectId);
-      return listAccounts(deps.db, project.id, request.query, deps.publicBaseUrl);
-    },
+    async (request) => listAccounts(deps.db, principalOf(request).organizationId, request.params.projectId, request.query, deps.publicBaseUrl),
   );
 
   app.get(

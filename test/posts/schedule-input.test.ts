@@ -337,6 +337,14 @@ for (const engine of engines) {
       expectIssuePaths(await api(ctx, 'GET', `/v1/projects/${project}/scheduled-posts?limit=101`));
       const other = await ctx.tenant({ orgName: 'List snoop' });
       expectError(await api(ctx, 'GET', `/v1/projects/${project}/scheduled-posts`, undefined, undefined, other.secret), 404, 'NOT_FOUND');
+      expectError(await api(ctx, 'GET', `/v1/projects/${project}/scheduled-posts?status=queued&status=canceled`, undefined, undefined, other.secret), 404, 'NOT_FOUND');
+      expectError(await api(ctx, 'GET', `/v1/projects/${project}/scheduled-posts?containerId=cnt_nope`, undefined, undefined, other.secret), 404, 'NOT_FOUND');
+      // A project of the caller's with no posts is an empty page; the other organization's empty project is 404 all the same.
+      const empty = await newProject(ctx, ctx.tenantOf.secret, 'Nothing scheduled');
+      const emptyPage = await api(ctx, 'GET', `/v1/projects/${empty}/scheduled-posts`);
+      assert.equal(emptyPage.statusCode, 200, emptyPage.body);
+      assert.deepEqual(emptyPage.json(), { items: [], nextCursor: null });
+      expectError(await api(ctx, 'GET', `/v1/projects/${await newProject(ctx, other.secret, 'Theirs, empty')}/scheduled-posts`), 404, 'NOT_FOUND');
     });
   });
 }

@@ -182,6 +182,12 @@ for (const engine of engines) {
       expectError(await list('', theirs), 404, 'NOT_FOUND');
       expectError(await list('', projectId, other.secret), 404, 'NOT_FOUND');
       expectError(await list('', `prj_${randomUUID()}`), 404, 'NOT_FOUND');
+      expectError(await list('status=reauth_required', projectId, other.secret), 404, 'NOT_FOUND');
+      // The caller's own project with no accounts is an empty page, not a 404.
+      const empty = await newProject(ctx, tenant.secret, 'No accounts yet');
+      const emptyPage = await list('', empty);
+      assert.equal(emptyPage.statusCode, 200, emptyPage.body);
+      assert.deepEqual(emptyPage.json(), { items: [], nextCursor: null });
       expectError(await list('', 'prj_nope'), 400, 'VALIDATION');
       assert.equal((await items('', projectId.slice('prj_'.length))).length, 5);
       const writer = await ctx.key(tenant.organizationId, { scopes: ['social:write'] });
