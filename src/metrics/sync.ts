@@ -258,14 +258,7 @@ async function store(
       .insertInto('metric_post_hours')
       .values(moved.map(({ series, deltas }) => ({ series, hour, ...addDeltas(earlierBySeries.get(series), deltas) })))
       .onConflict((oc) =>
-        oc.columns(['series', 'hour']).doUpdateSet((eb) => ({
-          views: eb.ref('excluded.views'),
-          reach: eb.ref('excluded.reach'),
-          likes: eb.ref('excluded.likes'),
-          comments: eb.ref('excluded.comments'),
-          shares: eb.ref('excluded.shares'),
-          saves: eb.ref('excluded.saves'),
-        })),
+        oc.columns(['series', 'hour']).doUpdateSet((eb) => countsOf((column) => eb.ref(column))),
       )
       .execute();
   }
@@ -288,13 +281,20 @@ async function store(
       oc.columns(['social_account_id', 'hour']).doUpdateSet((eb) => ({
         followers: eb.ref('excluded.followers'),
         follower_delta: eb.ref('excluded.follower_delta'),
-        views: eb.ref('excluded.views'),
-        reach: eb.ref('excluded.reach'),
-        likes: eb.ref('excluded.likes'),
-        comments: eb.ref('excluded.comments'),
-        shares: eb.ref('excluded.shares'),
-        saves: eb.ref('excluded.saves'),
+        ...countsOf((column) => eb.ref(column)),
       })),
     )
     .execute();
+}
+
+/** On a conflicting hour, the six counts just computed replace the stored ones (both hour tables carry them). */
+function countsOf<Value>(excluded: (column: `excluded.${PostMetric}`) => Value): Record<PostMetric, Value> {
+  return {
+    views: excluded('excluded.views'),
+    reach: excluded('excluded.reach'),
+    likes: excluded('excluded.likes'),
+    comments: excluded('excluded.comments'),
+    shares: excluded('excluded.shares'),
+    saves: excluded('excluded.saves'),
+  };
 }
