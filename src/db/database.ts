@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { postgresAuthVersion, sqliteAuthVersion, type AuthVersion } from './auth-version.ts';
 import { adaptNodeSqlite } from './node-sqlite-adapter.ts';
+import { ImmediateTransactionsSqliteDialect } from './sqlite-dialect.ts';
 import type { Database } from './schema.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -30,13 +31,18 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
   return url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
 }
 
+/** How long a SQLite statement waits for another process's lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
 function openSqlite(file: string): DatabaseHandle {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const database = new DatabaseSync(file);
   // WAL lets the operator CLI read and write while the server runs; the busy timeout makes the
-  // two wait for each other instead of failing with SQLITE_BUSY.
-  database.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: adaptNodeSqlite(database) }) });
+  // two wait for each other instead of failing with SQLITE_BUSY. It is set when the file is opened,
+  // before the first statement: even setting the journal mode reads the file, and a process that
+  // is closing holds it exclusively for a moment (docs/operations.md).
+  const database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
+  database.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
+  const db = new Kysely<Database>({ dialect: new ImmediateTransactionsSqliteDialect({ database: adaptNodeSqlite(database) }) });
   return { db, engine: 'sqlite', authVersion: sqliteAuthVersion(database), destroy: () => db.destroy() };
 }
 
