@@ -20,6 +20,12 @@ declare module 'autocannon' {
     body?: string;
     timeout?: number;
     warmup?: { connections?: number; duration?: number };
+    /** Requests a connection sends in turn; `setupRequest` rewrites each one as it is sent. */
+    requests?: Array<{ setupRequest?: (request: Request) => Request }>;
+  }
+  interface Request {
+    path: string;
+    [field: string]: unknown;
   }
   interface Result {
     duration: number;
@@ -33,5 +39,5 @@ declare module 'autocannon' {
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;
-  export type { Options, Result };
+  export type { Options, Request, Result };
 }

@@ -1,4 +1,4 @@
-import autocannon, { type Options } from 'autocannon';
+import autocannon, { type Options, type Request } from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -193,6 +193,12 @@ async function connectAccount(server: ServerProcess, secret: string, projectId: 
   return status.socialAccountId;
 }
 
+/** Requests for the given paths in turn, one turn shared by every connection, so concurrent requests ask for different paths. */
+function inTurn(paths: string[]): Options['requests'] {
+  let next = 0;
+  return [{ setupRequest: (request: Request) => ({ ...request, path: paths[next++ % paths.length] as string }) }];
+}
+
 /** One engine's cases, with their targets (docs/performance.md) and what they need seeded. */
 async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string, memory: MemoryRow[]): Promise<Row[]> {
   const env = { DATABASE_URL: databaseUrl, LAYERS_SECRET_KEY: SECRET_KEY, DATA_DIR: dataDir, LOG_LEVEL: 'silent', EMULATOR_URL: emulatorUrl };
@@ -220,12 +226,15 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
     } finally {
       await database.destroy();
     }
-    const postId = 'sp_be0c0000-0000-4000-8000-000000000001';
     const reauthRoute = `/v1/projects/${project.id}/social/reauth-url`;
     const reauthBody = { socialAccountId, returnUrl: RETURN_URL };
-    const { state } = await api<{ state: string }>(server.url, 'POST', reauthRoute, key, reauthBody);
+    // The single-row reads ask for LIST_ITEMS different rows in turn, so concurrent requests ask
+    // for different rows: on Postgres they share queries (docs/performance.md, "Shared reads"), and
+    // one row asked for by every connection would make each shared query read a single row.
+    const states: string[] = [];
+    for (let minted = 0; minted < LIST_ITEMS; minted++) states.push((await api<{ state: string }>(server.url, 'POST', reauthRoute, key, reauthBody)).state);
     const listed = await api<{ items: unknown[] }>(server.url, 'GET', `/v1/projects/${project.id}/social-accounts`, key);
-    const posts = await api<{ items: unknown[] }>(server.url, 'GET', `/v1/projects/${project.id}/scheduled-posts`, key);
+    const posts = await api<{ items: Array<{ id: string }> }>(server.url, 'GET', `/v1/projects/${project.id}/scheduled-posts`, key);
     if (listed.items.length !== LIST_ITEMS || posts.items.length !== LIST_ITEMS) {
       throw new Error(`expected ${LIST_ITEMS} accounts and posts listed, got ${listed.items.length} and ${posts.items.length}`);
     }
@@ -242,8 +251,9 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
     };
     const cases: Array<[string, () => Promise<Row>]> = [
       ['whoami', () => run('GET /v1/whoami', '/v1/whoami', { ratio: 0.5, p99Ms: 10 }, { url: `${server.url}/v1/whoami`, headers: auth })],
-      ['oauth-status', () => run('GET oauth-status', '/v1/social/oauth-status/:state', { ratio: 0.5, p99Ms: 10 }, {
-        url: `${server.url}/v1/social/oauth-status/${state}`,
+      ['oauth-status', () => run(`GET oauth-status (${LIST_ITEMS} in turn)`, '/v1/social/oauth-status/:state', { ratio: 0.5, p99Ms: 10 }, {
+        url: server.url,
+        requests: inTurn(states.map((state) => `/v1/social/oauth-status/${state}`)),
         headers: auth,
       })],
       ['social-accounts', () => run(`GET social-accounts (${LIST_ITEMS})`, '/v1/projects/:projectId/social-accounts', { ratio: 0.25, p99Ms: 10 }, {
@@ -256,8 +266,9 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify(reauthBody),
       })],
-      ['scheduled-post', () => run('GET scheduled-post', '/v1/scheduled-posts/:scheduledPostId', { ratio: 0.4, p99Ms: 10 }, {
-        url: `${server.url}/v1/scheduled-posts/${postId}`,
+      ['scheduled-post', () => run(`GET scheduled-post (${LIST_ITEMS} in turn)`, '/v1/scheduled-posts/:scheduledPostId', { ratio: 0.4, p99Ms: 10 }, {
+        url: server.url,
+        requests: inTurn(posts.items.map((post) => `/v1/scheduled-posts/${post.id}`)),
         headers: auth,
       })],
       ['scheduled-posts', () => run(`GET scheduled-posts (${LIST_ITEMS})`, '/v1/projects/:projectId/scheduled-posts', { ratio: 0.2, p99Ms: 15 }, {

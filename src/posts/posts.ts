@@ -3,6 +3,7 @@ import type { Principal } from '../api-keys/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, ScheduledPostsTable } from '../db/schema.ts';
 import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
+import { readsById } from '../db/reads-by-id.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { after, mergeNewestFirst, toPage, type Cursor } from '../http/pagination.ts';
 import { parsePathId } from '../ids.ts';
@@ -149,10 +150,12 @@ export async function openPostIdsOfContainer(trx: Transaction<Database>, contain
   return rows.map((row) => row.id);
 }
 
+const postsById = readsById((db, ids) => db.selectFrom('scheduled_posts').selectAll().where('id', 'in', ids));
+
 /** A post of the caller's organization, or 404 (another organization's post is reported absent). */
 export async function findPost(db: Kysely<Database>, organizationId: string, postId: string): Promise<ScheduledPostsTable> {
-  const row = await db.selectFrom('scheduled_posts').selectAll().where('id', '=', postId).where('organization_id', '=', organizationId).executeTakeFirst();
-  if (!row) throw notFound(`Scheduled post ${postId}`);
+  const row = await postsById.one(db, postId);
+  if (!row || row.organization_id !== organizationId) throw notFound(`Scheduled post ${postId}`);
   return row;
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, ProjectsTable } from '../db/schema.ts';
-import { preparedQuery } from '../db/prepared-query.ts';
+import { readsById } from '../db/reads-by-id.ts';
 import { isUniqueViolation } from '../db/unique-violation.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { after, toPage, type Cursor } from '../http/pagination.ts';
@@ -120,13 +120,11 @@ function nameContains(search: string) {
   return sql<boolean>`lower(name) like lower(${pattern}) escape '\\'`;
 }
 
-const selectProject = preparedQuery(['id', 'organizationId'], (db, p) =>
-  db.selectFrom('projects').selectAll().where('id', '=', p('id')).where('organization_id', '=', p('organizationId')),
-);
+const projectsById = readsById((db, ids) => db.selectFrom('projects').selectAll().where('id', 'in', ids));
 
 async function findProjectRow(db: Kysely<Database>, organizationId: string, id: string): Promise<ProjectsTable> {
-  const [row] = await selectProject(db, { id, organizationId });
-  if (!row) throw notFound(`Project ${id}`);
+  const row = await projectsById.one(db, id);
+  if (!row || row.organization_id !== organizationId) throw notFound(`Project ${id}`);
   return row;
 }
 

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
+import { readsById } from '../db/reads-by-id.ts';
 import type { Database, SocialAccountsTable, SocialAccountStatus } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import { mediaUrl } from '../media/media-store.ts';
@@ -15,18 +16,7 @@ export interface AccountListQuery {
   cursor?: Cursor;
 }
 
-const selectAccount = preparedQuery(['socialAccountId', 'organizationId'], (db, p) =>
-  db.selectFrom('social_accounts').selectAll().where('id', '=', p('socialAccountId')).where('organization_id', '=', p('organizationId')),
-);
-
-const selectProjectAccount = preparedQuery(['socialAccountId', 'organizationId', 'projectId'], (db, p) =>
-  db
-    .selectFrom('social_accounts')
-    .selectAll()
-    .where('id', '=', p('socialAccountId'))
-    .where('organization_id', '=', p('organizationId'))
-    .where('project_id', '=', p('projectId')),
-);
+const accountsById = readsById((db, ids) => db.selectFrom('social_accounts').selectAll().where('id', 'in', ids));
 
 /**
  * An account of the caller's organization, or 404: another organization's account is reported
@@ -38,10 +28,9 @@ export async function findAccount(
   socialAccountId: string,
   options: { live: boolean; projectId?: string },
 ): Promise<SocialAccountsTable> {
-  const [row] = options.projectId
-    ? await selectProjectAccount(db, { socialAccountId, organizationId, projectId: options.projectId })
-    : await selectAccount(db, { socialAccountId, organizationId });
-  if (!row || (options.live && row.status === 'disconnected')) throw notFound(`Social account ${socialAccountId}`);
+  const row = await accountsById.one(db, socialAccountId);
+  const visible = row && row.organization_id === organizationId && (options.projectId === undefined || row.project_id === options.projectId);
+  if (!visible || (options.live && row.status === 'disconnected')) throw notFound(`Social account ${socialAccountId}`);
   return row;
 }
 

@@ -1,23 +1,21 @@
 import type { Principal } from '../api-keys/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Kysely } from 'kysely';
-import { preparedQuery } from '../db/prepared-query.ts';
+import { readsById } from '../db/reads-by-id.ts';
 import type { Database } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import type { OAuthStatusView } from './schemas.ts';
 import { settledStatus } from './state-settlement.ts';
 
-const selectState = preparedQuery(['stateId', 'apiKeyId'], (db, p) =>
-  db.selectFrom('oauth_states').selectAll().where('id', '=', p('stateId')).where('api_key_id', '=', p('apiKeyId')),
-);
+const statesById = readsById((db, ids) => db.selectFrom('oauth_states').selectAll().where('id', 'in', ids));
 
 /**
  * oauth-status (docs/reference/social-accounts.md). Visible only to the key that minted the state: any other key,
  * even of the same organization, gets 404.
  */
 export async function readOAuthStatus(db: Kysely<Database>, clock: Clock, principal: Principal, stateId: string): Promise<OAuthStatusView> {
-  const [state] = await selectState(db, { stateId, apiKeyId: principal.apiKeyId });
-  if (!state) throw notFound(`OAuth state ${stateId}`);
+  const state = await statesById.one(db, stateId);
+  if (!state || state.api_key_id !== principal.apiKeyId) throw notFound(`OAuth state ${stateId}`);
   const { status, error } = settledStatus(state, clock.now());
   return {
     state: state.id,

@@ -5,7 +5,7 @@ import type { Engine } from '../db/database.ts';
 import type { Database, WebhookDeliveriesTable } from '../db/schema.ts';
 import { claimDue, renewLease } from '../jobs/lease.ts';
 import type { Queue } from '../jobs/runner.ts';
-import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
+import { readsById } from '../db/reads-by-id.ts';
 import { sharedReads } from '../db/shared-reads.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { WebhookResponse, WebhookSender } from './http-sender.ts';
@@ -206,30 +206,19 @@ async function stillSendable(deps: Worker, delivery: WebhookDeliveriesTable): Pr
 
 /** The leases of those of the given deliveries that may still be sent (pending, endpoint active and not deleted). */
 function sendableLeases(db: Kysely<Database>): (id: string) => Promise<string | null | undefined> {
-  return sharedReads(async (ids) => {
-    const leases = new Map<string, string | null>();
-    for (let start = 0; start < ids.length; start += CONCURRENCY) {
-      const batch = ids.slice(start, start + CONCURRENCY);
-      const values = Object.fromEntries(batch.map((id, index) => [ID_SLOTS[index], id]));
-      for (const row of await sendableQuery({ size: batch.length })(db, values)) leases.set(row.id, row.locked_until);
-    }
-    return leases;
-  });
+  const read = sharedReads((ids: readonly string[]) => sendableById.many(db, ids));
+  return async (id) => (await read(id))?.locked_until;
 }
 
-/** A batch holds at most one delivery per chain, so at most CONCURRENCY ids; one prepared query per batch size. */
-const ID_SLOTS = Array.from({ length: CONCURRENCY }, (_, index) => `id${index}`);
-const sendableQuery = preparedPerShape(({ size }: { size: number }) =>
-  preparedQuery(ID_SLOTS.slice(0, size), (db, p) =>
-    db
-      .selectFrom('webhook_deliveries as d')
-      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-      .select(['d.id', 'd.locked_until'])
-      .where('d.id', 'in', ID_SLOTS.slice(0, size).map((slot) => p(slot)))
-      .where('d.status', '=', 'pending')
-      .where('e.deleted_at', 'is', null)
-      .where('e.status', '=', 'active'),
-  ),
+const sendableById = readsById((db, ids) =>
+  db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .select(['d.id', 'd.locked_until'])
+    .where('d.id', 'in', ids)
+    .where('d.status', '=', 'pending')
+    .where('e.deleted_at', 'is', null)
+    .where('e.status', '=', 'active'),
 );
 
 /** Gives a delivery that will not be sent now back to the queue (a paused endpoint keeps its queue). */
