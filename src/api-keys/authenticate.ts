@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuthVersion } from '../db/auth-version.ts';
 import type { Database } from '../db/schema.ts';
@@ -158,7 +158,7 @@ export function createAuthenticator(db: Kysely<Database>, hashKeys: ApiKeyHashKe
   return async (authorization) => {
     const version = await authVersion.current();
     if (version === null || !authorization) return authenticate(db, hashKeys, authorization);
-    const key = createHash('sha256').update(authorization).digest('base64');
+    const key = hash('sha256', authorization, 'base64');
     const cached = cache.get(key);
     if (cached?.version === version) return cached.principal;
     const principal = await authenticate(db, hashKeys, authorization);
