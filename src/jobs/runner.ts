@@ -10,6 +10,11 @@ export interface Queue<Row> {
   readonly name: string;
   /** Groups worked at once in one process. */
   readonly concurrency: number;
+  /**
+   * While groups are being worked, new work is claimed once this many slots are free (default 1):
+   * one claim for several groups can cost what a claim for one does.
+   */
+  readonly claimWhenFree?: number;
   /** How often an idle process looks for due rows. */
   readonly pollMs: number;
   /** Leases up to `limit` due rows outside `busyGroups`, in due order. */
@@ -17,6 +22,8 @@ export interface Queue<Row> {
   groupOf(row: Row): string;
   /** Works one group's claimed rows in order, writing each outcome only while its lease holds. */
   work(rows: Row[]): Promise<void>;
+  /** Writes what `work` left to be written with other groups' outcomes; called when a run ends. */
+  settle?(): Promise<void>;
 }
 
 export interface QueueRunner {
@@ -33,7 +40,8 @@ export function queueRunner<Row>(queue: Queue<Row>): QueueRunner {
       let failure: unknown = null;
       for (;;) {
         const room = queue.concurrency - chains.size;
-        const claimed = room > 0 && failure === null ? await queue.claim(room, [...chains.keys()]) : [];
+        const worthClaiming = chains.size === 0 || room >= (queue.claimWhenFree ?? 1);
+        const claimed = worthClaiming && failure === null ? await queue.claim(room, [...chains.keys()]) : [];
         for (const [group, rows] of groupRows(queue, claimed)) {
           const chain: Promise<void> = queue
             .work(rows)
@@ -47,6 +55,9 @@ export function queueRunner<Row>(queue: Queue<Row>): QueueRunner {
         if (chains.size === 0) break;
         if (claimed.length === 0 || chains.size >= queue.concurrency) await Promise.race(chains.values());
       }
+      await queue.settle?.().catch((error: unknown) => {
+        failure ??= error;
+      });
       if (failure !== null) throw failure;
       return worked;
     },

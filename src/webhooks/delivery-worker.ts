@@ -44,7 +44,7 @@ const CLAIMED_PER_ENDPOINT = 32;
  * X-Layers-Event-Id.
  */
 export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<WebhookDeliveriesTable> {
-  const worker: Worker = { ...deps, sendableLeases: sendableLeases(deps.db) };
+  const worker: Worker = { ...deps, sendableLeases: sendableLeases(deps.db), successes: new SuccessBatch(deps) };
   // How many endpoints the last claim found due work for. A claim leases one endpoint's share for
   // each of them (at most one per free slot), not one per free slot: a single long queue would
   // otherwise be leased whole by one process (none left for the others) and mostly given back.
@@ -54,6 +54,7 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
   return {
     name: 'webhook deliveries',
     concurrency: CONCURRENCY,
+    claimWhenFree: CONCURRENCY / 2,
     pollMs,
     claim: async (limit, busyEndpoints) => {
       const claimed = await claimDue(deps.db, deps.engine, deps.clock, {
@@ -62,6 +63,7 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
           eb.and([
             eb('status', '=', 'pending'),
             eb('next_attempt_at', '<=', deps.clock.now().toISOString()),
+            ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
             // A paused endpoint keeps its queue; it flows again once the endpoint is active.
             eb.exists(
               eb
@@ -70,7 +72,6 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
                 .whereRef('e.id', '=', 'webhook_deliveries.endpoint_id')
                 .where('e.status', '=', 'active'),
             ),
-            ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
           ]),
         orderBy: ['next_attempt_at', 'event_id'],
         limit: Math.min(limit, endpointsDue) * CLAIMED_PER_ENDPOINT,
@@ -81,6 +82,7 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
     },
     groupOf: (delivery) => delivery.endpoint_id,
     work: (deliveries) => sendInOrder(worker, deliveries),
+    settle: () => worker.successes.flush(),
   };
 }
 
@@ -113,8 +115,9 @@ async function firstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveri
 /**
  * One endpoint's claimed deliveries, one after another. A delivery that waited behind others
  * first renews its lease (compare-and-set), so it is never sent on a lease that may have lapsed.
- * Successes are recorded together (`OutcomeBatch`); any other outcome is recorded before the
- * next attempt, so a failure counts against the endpoint (and may pause it) at once.
+ * Successes are recorded together with those of the other chains (`SuccessBatch`); any other
+ * outcome is recorded before the next attempt, after every success so far, so a failure counts
+ * against the endpoint (and may pause it) at once.
  */
 async function sendInOrder(deps: Worker, deliveries: WebhookDeliveriesTable[]): Promise<void> {
   const claimedAt = deps.clock.now().getTime();
@@ -130,7 +133,6 @@ async function sendInOrder(deps: Worker, deliveries: WebhookDeliveriesTable[]): 
     .where('id', 'in', deliveries.map((d) => d.event_id))
     .execute();
   const payloads = new Map(events.map((event) => [event.id, event.payload]));
-  const successes = new OutcomeBatch(deps);
   for (const [index, claimed] of deliveries.entries()) {
     let delivery = claimed;
     if (index > 0 && deps.clock.now().getTime() - claimedAt > LEASE_MS / 2) {
@@ -149,46 +151,68 @@ async function sendInOrder(deps: Worker, deliveries: WebhookDeliveriesTable[]): 
     }
     const attempted = await attempt(deps, delivery, endpoint.url, secrets, payload);
     if (attempted.outcome.status === 'succeeded') {
-      await successes.add(attempted);
+      await deps.successes.add(attempted);
     } else {
-      await successes.flush();
+      await deps.successes.flush();
       await record(deps, [attempted]);
     }
   }
-  await successes.flush();
 }
 
-/** Successes are written once the oldest has waited this long (checked as each one is added) or once this many wait. */
+/** Successes are written once the oldest has waited this long, or once this many wait. */
 const SUCCESS_BATCH_MS = 250;
-const SUCCESS_BATCH_SIZE = 32;
+const SUCCESS_BATCH_SIZE = 256;
 
 /**
- * Successful attempts of a chain, written in one transaction per `SUCCESS_BATCH_SIZE` (or after
- * `SUCCESS_BATCH_MS`, and at the end of the chain) instead of one each: the per-delivery
- * transaction was most of a delivery's cost (docs/performance.md, "Webhook deliveries"). A process
- * that dies before writing them sends them again once their leases lapse: delivery stays at least
- * once, as a death between sending and writing always made it.
+ * Successful attempts of every chain of the process, written in one transaction per
+ * `SUCCESS_BATCH_SIZE` or per `SUCCESS_BATCH_MS` (and before any other outcome, and when a run of
+ * the queue ends) instead of one each. Written together, the chains' outcomes share their pages:
+ * events reach every endpoint, so the deliveries the chains send at the same time lie side by side
+ * (docs/performance.md, "Webhook deliveries"). A process that dies before writing them sends them
+ * again once their leases lapse: delivery stays at least once, as a death between sending and
+ * writing always made it. A failed write is reported by the next `flush`.
  */
-class OutcomeBatch {
-  private attempts: Attempted[] = [];
-  private startedAt = 0;
-  private readonly deps: Worker;
+class SuccessBatch {
+  #attempts: Attempted[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  /** The writes, one after another; never rejects (a failure is kept for `flush`). */
+  #writing: Promise<void> = Promise.resolve();
+  #failure: unknown = null;
+  readonly #deps: DeliveryWorkerDeps;
 
-  constructor(deps: Worker) {
-    this.deps = deps;
+  constructor(deps: DeliveryWorkerDeps) {
+    this.#deps = deps;
   }
 
+  /** Adds a success; the chain that fills the batch waits for its write, so writes that fall behind slow the chains down. */
   async add(attempted: Attempted): Promise<void> {
-    if (this.attempts.length === 0) this.startedAt = this.deps.clock.now().getTime();
-    this.attempts.push(attempted);
-    if (this.attempts.length >= SUCCESS_BATCH_SIZE || this.deps.clock.now().getTime() - this.startedAt >= SUCCESS_BATCH_MS) await this.flush();
+    this.#attempts.push(attempted);
+    if (this.#attempts.length >= SUCCESS_BATCH_SIZE) return this.#write();
+    if (this.#timer === null) this.#timer = setTimeout(() => void this.#write(), SUCCESS_BATCH_MS);
   }
 
+  /** Writes every success added so far; rejects if that or an earlier write failed. */
   async flush(): Promise<void> {
-    if (this.attempts.length === 0) return;
-    const attempts = this.attempts;
-    this.attempts = [];
-    await record(this.deps, attempts);
+    await this.#write();
+    const failure = this.#failure;
+    this.#failure = null;
+    if (failure !== null) throw failure;
+  }
+
+  #write(): Promise<void> {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const attempts = this.#attempts;
+    this.#attempts = [];
+    this.#writing = this.#writing.then(async () => {
+      if (attempts.length === 0) return;
+      try {
+        await record(this.#deps, attempts);
+      } catch (error) {
+        this.#failure ??= error;
+      }
+    });
+    return this.#writing;
   }
 }
 
@@ -297,25 +321,24 @@ function outcomeOf(response: WebhookResponse, delivery: WebhookDeliveriesTable, 
 /**
  * Writes attempts' outcomes in one transaction, each only while its lease still holds (one
  * statement for them all: a statement each cost a round trip each on Postgres). Then, in order, a
- * success resets the endpoint's failure count (once, before the next failure or at the end); a
- * failure counts against it and pauses it at the threshold.
+ * success resets its endpoint's failure count (once, before that endpoint's next failure or at the
+ * end); a failure counts against it and pauses it at the threshold.
  */
 async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const written = await writeOutcomes(trx, attempts);
-    let resetFailures = false;
-    const reset = async (endpointId: string) => {
-      if (!resetFailures) return;
-      resetFailures = false;
-      await trx.updateTable('webhook_endpoints').set({ consecutive_failures: 0 }).where('id', '=', endpointId).where('consecutive_failures', '>', 0).execute();
+    const resetFailures = async (endpointIds: string[]) => {
+      if (endpointIds.length === 0) return;
+      await trx.updateTable('webhook_endpoints').set({ consecutive_failures: 0 }).where('id', 'in', endpointIds).where('consecutive_failures', '>', 0).execute();
     };
+    const succeeded = new Set<string>();
     for (const { delivery, outcome, at } of attempts) {
       if (!written.has(delivery.id) || outcome.endpointFailed === null) continue;
       if (!outcome.endpointFailed) {
-        resetFailures = true;
+        succeeded.add(delivery.endpoint_id);
         continue;
       }
-      await reset(delivery.endpoint_id);
+      if (succeeded.delete(delivery.endpoint_id)) await resetFailures([delivery.endpoint_id]);
       await trx
         .updateTable('webhook_endpoints')
         .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', 1) }))
@@ -329,8 +352,7 @@ async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<
         .where('consecutive_failures', '>=', AUTO_PAUSE_AFTER_FAILURES)
         .execute();
     }
-    const last = attempts.at(-1);
-    if (last) await reset(last.delivery.endpoint_id);
+    await resetFailures([...succeeded]);
   });
 }
 
@@ -359,7 +381,8 @@ async function writeOutcomes(trx: Transaction<Database>, attempts: Attempted[]):
   return new Set(written.map((row) => row.id));
 }
 
-/** The deps, with the pre-attempt check the worker's chains share. */
+/** The deps, with what the worker's chains share: the pre-attempt check and the successes to write. */
 interface Worker extends DeliveryWorkerDeps {
   sendableLeases: ReturnType<typeof sendableLeases>;
+  successes: SuccessBatch;
 }

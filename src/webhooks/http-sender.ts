@@ -44,6 +44,8 @@ export function createWebhookSender(options: SenderOptions): WebhookSender {
     new Promise<WebhookResponse>((resolve) => {
       let controller: Dispatcher.DispatchController | null = null;
       let settled = false;
+      /** The exchange is over (answered in full, or failed): nothing is left to abort. */
+      let finished = false;
       let status = 0;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -53,7 +55,7 @@ export function createWebhookSender(options: SenderOptions): WebhookSender {
         clearTimeout(timer);
         resolve(response);
         // Whatever is still under way (a connection, an answer past maxBytes) is not waited for.
-        if (controller && !controller.aborted) controller.abort(new Error('The delivery has its answer.'));
+        if (!finished && controller && !controller.aborted) controller.abort(new Error('The delivery has its answer.'));
       };
       const answered = () => ({ kind: 'response' as const, status, body: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') });
       const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
@@ -75,9 +77,11 @@ export function createWebhookSender(options: SenderOptions): WebhookSender {
               if (size >= maxBytes) settle(answered());
             },
             onResponseEnd() {
+              finished = true;
               settle(answered());
             },
             onResponseError(_, error) {
+              finished = true;
               settle(failure(error));
             },
           },

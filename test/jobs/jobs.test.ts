@@ -143,3 +143,67 @@ for (const engine of engines) {
     });
   });
 }
+
+describe('queue runner', () => {
+  /** A queue of one-row groups whose work ends when the test says so. */
+  function controlledQueue(groups: string[], options: { concurrency: number; claimWhenFree?: number; settle?: () => Promise<void> }) {
+    const waiting = [...groups];
+    const claims: Array<{ limit: number; busy: readonly string[] }> = [];
+    const finish = new Map<string, () => void>();
+    const started: string[] = [];
+    const queue = {
+      name: 'controlled',
+      pollMs: 1000,
+      ...options,
+      async claim(limit: number, busy: readonly string[]) {
+        claims.push({ limit, busy });
+        return waiting.splice(0, limit);
+      },
+      groupOf: (row: string) => row,
+      work: ([row]: string[]) =>
+        new Promise<void>((resolve) => {
+          started.push(row as string);
+          finish.set(row as string, resolve);
+        }),
+    };
+    return { queue, claims, started, finish: (group: string) => finish.get(group)?.() };
+  }
+  /** Lets the runner go as far as it can: every step of a controlled queue is a microtask. */
+  const aMoment = () => new Promise((resolve) => setImmediate(resolve));
+
+  test('with claimWhenFree, a run claims again once that many slots are free, not at each finished group', async () => {
+    const { queue, claims, started, finish } = controlledQueue(['a', 'b', 'c', 'd', 'e', 'f', 'g'], { concurrency: 4, claimWhenFree: 2 });
+    const run = queueRunner(queue).runOnce();
+    await aMoment();
+    assert.deepEqual(started, ['a', 'b', 'c', 'd']);
+    finish('a');
+    await aMoment();
+    assert.equal(claims.length, 1, 'one free slot of four: no claim yet');
+    finish('b');
+    await aMoment();
+    assert.deepEqual(claims.at(-1), { limit: 2, busy: ['c', 'd'] });
+    assert.deepEqual(started, ['a', 'b', 'c', 'd', 'e', 'f']);
+    for (const group of ['c', 'd', 'e', 'f']) finish(group);
+    await aMoment();
+    assert.deepEqual(started.at(-1), 'g', 'the last group is claimed once two slots are free');
+    finish('g');
+    assert.equal(await run, 7);
+  });
+
+  test('settle runs once the run has no more work, and its failure fails the run', async () => {
+    let settled = 0;
+    const { queue, finish } = controlledQueue(['a'], {
+      concurrency: 2,
+      settle: async () => {
+        settled++;
+        throw new Error('the batched outcomes could not be written');
+      },
+    });
+    const run = queueRunner(queue).runOnce();
+    await aMoment();
+    assert.equal(settled, 0, 'not while a group is being worked');
+    finish('a');
+    await assert.rejects(run, /could not be written/);
+    assert.equal(settled, 1);
+  });
+});

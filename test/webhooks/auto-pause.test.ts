@@ -79,6 +79,22 @@ for (const engine of engines) {
       }
     });
 
+    test("successes of several endpoints, written together, reset each endpoint's count", async () => {
+      status = 500;
+      const endpoints = await Promise.all([1, 2, 3].map(async () => (await createEndpoint(ctx, tenant.secret, { url: receiver.url, events: ['test.ping'] })).endpoint));
+      for (const endpoint of endpoints) await sendTestPing(ctx, tenant.secret, endpoint.id);
+      await ctx.deliveries.runOnce();
+      for (const endpoint of endpoints) assert.equal((await getEndpoint(ctx, tenant.secret, endpoint.id)).consecutiveFailures, 1);
+
+      status = 200;
+      for (const endpoint of endpoints) await sendTestPing(ctx, tenant.secret, endpoint.id);
+      assert.equal(await ctx.deliveries.runOnce(), 3, 'the failed ones are not due yet; the new ones are');
+      for (const endpoint of endpoints) {
+        assert.equal((await getEndpoint(ctx, tenant.secret, endpoint.id)).consecutiveFailures, 0, `endpoint ${endpoint.id}`);
+        assert.equal((await listDeliveries(ctx, tenant.secret, endpoint.id, 'status=succeeded')).length, 1);
+      }
+    });
+
     test('a paused endpoint (by the partner) keeps its queue until it is made active', async () => {
       const { endpoint } = await createEndpoint(ctx, tenant.secret, { url: receiver.url, events: ['test.ping'] });
       await patchEndpoint(ctx, tenant.secret, endpoint.id, { status: 'paused' });
