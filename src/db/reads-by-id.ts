@@ -22,7 +22,9 @@ export interface ReadsById<Row> {
 
 /**
  * Reads of rows by id. `build` makes the query for a list of ids (`… where id in ids`), each id a
- * placeholder; it is prepared once per number of ids (src/db/prepared-query.ts).
+ * placeholder; it is prepared once per number of ids (src/db/prepared-query.ts). Other conditions
+ * on the rows are better compared on the rows read: SQLite's planner has no statistics, and beside
+ * an indexed condition it may walk that index instead of looking the ids up.
  */
 export function readsById<Row extends { id: string }>(build: (db: Kysely<Database>, ids: never[]) => Compilable<Row>): ReadsById<Row> {
   const queryOf = preparedPerShape(({ size }: { size: number }) =>

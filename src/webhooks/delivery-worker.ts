@@ -231,16 +231,21 @@ async function stillSendable(deps: Worker, delivery: WebhookDeliveriesTable): Pr
 /** The leases of those of the given deliveries that may still be sent (pending, endpoint active and not deleted). */
 function sendableLeases(db: Kysely<Database>): (id: string) => Promise<string | null | undefined> {
   const read = sharedReads((ids: readonly string[]) => sendableById.many(db, ids));
-  return async (id) => (await read(id))?.locked_until;
+  return async (id) => {
+    const delivery = await read(id);
+    return delivery?.status === 'pending' ? delivery.locked_until : undefined;
+  };
 }
 
+// The delivery's status is compared on the row, not in the query: beside `id in (…)` of several
+// ids, `status = 'pending'` led SQLite's planner to walk the due index over every pending delivery
+// (2 ms a check with 16,000 pending) instead of looking the ids up (docs/performance.md).
 const sendableById = readsById((db, ids) =>
   db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-    .select(['d.id', 'd.locked_until'])
+    .select(['d.id', 'd.locked_until', 'd.status'])
     .where('d.id', 'in', ids)
-    .where('d.status', '=', 'pending')
     .where('e.deleted_at', 'is', null)
     .where('e.status', '=', 'active'),
 );
