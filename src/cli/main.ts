@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import { isDatabaseBusy } from '../db/busy.ts';
 import { VaultKeyUnavailableError } from '../vault/vault.ts';
 import { runAdminCommand } from './admin-commands.ts';
 import { CliUsageError, type CliOutput } from './output.ts';
@@ -82,7 +83,11 @@ async function main(argv: string[]): Promise<number> {
 function reportFailure(error: unknown, json: boolean): number {
   const usage = error instanceof CliUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   const known = usage || error instanceof ConfigError || error instanceof ApiError || error instanceof VaultKeyUnavailableError;
-  const message = known ? (error as Error).message : `unexpected failure: ${(error as Error).message ?? String(error)}`;
+  const message = isDatabaseBusy(error)
+    ? 'the database is busy: another process (the server, another command) held its write lock for more than 5 s; run the command again'
+    : known
+      ? (error as Error).message
+      : `unexpected failure: ${(error as Error).message ?? String(error)}`;
   const code =
     error instanceof ApiError ? error.code : usage ? 'USAGE' : error instanceof ConfigError || error instanceof VaultKeyUnavailableError ? 'CONFIG' : 'INTERNAL';
   if (json) console.log(JSON.stringify({ error: { code, message } }));

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseBusy } from '../db/busy.ts';
 import { ApiError, type ErrorCode } from '../errors.ts';
 import { newUlidId } from '../ids.ts';
 import { SchemaValidationError } from './validation.ts';
@@ -33,6 +34,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (isDatabaseBusy(error)) reply.header('retry-after', BUSY_RETRY_AFTER_SECONDS);
     return sendError(request, reply, apiError);
   });
 }
@@ -75,8 +77,16 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   );
 }
 
-function toApiError(error: FastifyError): ApiError {
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/** The answer to a failed request: its own ApiError, the framework's errors in the envelope, or a 503 or 500. */
+export function toApiError(error: FastifyError): ApiError {
   if (error instanceof ApiError) return error;
+  if (isDatabaseBusy(error)) {
+    return new ApiError(503, 'INTERNAL', 'The database is busy: another process held its write lock for more than 5 s. Retry in a moment.', {
+      retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
+    });
+  }
   if (error instanceof SchemaValidationError) {
     // A malformed path id is a bad address (400); a body or query that fails the schema is 422.
     const status = error.validationContext === 'params' ? 400 : 422;

@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { toApiError } from '../../src/http/error-handler.ts';
 
 /**
  * The server and the operator CLI share one SQLite file (docs/operations.md, "The CLI beside a
@@ -78,6 +80,36 @@ describe('SQLite shared with another process', () => {
       const ids = await database.db.selectFrom('organizations').select('id').orderBy('id').execute();
       assert.deepEqual(ids.map((row) => row.id), ['org_other_process', 'org_server']);
     } finally {
+      await worker.terminate();
+    }
+  });
+
+  test('a lock held past the busy timeout is answered 503 with a retry hint, not 500', async () => {
+    const worker = otherProcess(file, `
+      database.exec('BEGIN IMMEDIATE');
+      parentPort.once('message', () => { database.exec('ROLLBACK'); parentPort.postMessage({ step: 'released', ok: true }); });
+      parentPort.postMessage({ step: 'ready', ok: true });`);
+    const impatient = new DatabaseSync(file, { timeout: 0 });
+    try {
+      await nextMessage(worker);
+      const busy = (() => {
+        try {
+          impatient.exec('BEGIN IMMEDIATE');
+        } catch (error) {
+          return error;
+        }
+        return null;
+      })();
+      assert.ok(busy, 'the write lock was free');
+      const answer = toApiError(busy as never);
+      assert.equal(answer.status, 503);
+      assert.equal(answer.code, 'INTERNAL');
+      assert.match(answer.message, /database is busy/);
+      assert.deepEqual(answer.details, { retryAfterSeconds: 1 });
+      worker.postMessage('release');
+      await nextMessage(worker);
+    } finally {
+      impatient.close();
       await worker.terminate();
     }
   });
