@@ -6,7 +6,6 @@ import type { Database, WebhookDeliveriesTable } from '../db/schema.ts';
 import { claimDue, renewLease } from '../jobs/lease.ts';
 import type { Queue } from '../jobs/runner.ts';
 import { readsById } from '../db/reads-by-id.ts';
-import { sharedReads } from '../db/shared-reads.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { WebhookResponse, WebhookSender } from './http-sender.ts';
 import { AUTO_PAUSE_AFTER_FAILURES, isRetryableStatus, nextAttemptAt } from './retry-schedule.ts';
@@ -44,7 +43,7 @@ const CLAIMED_PER_ENDPOINT = 32;
  * X-Layers-Event-Id.
  */
 export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<WebhookDeliveriesTable> {
-  const worker: Worker = { ...deps, sendableLeases: sendableLeases(deps.db), successes: new SuccessBatch(deps) };
+  const worker: Worker = { ...deps, successes: new SuccessBatch(deps) };
   // How many endpoints the last claim found due work for. A claim leases one endpoint's share for
   // each of them (at most one per free slot), not one per free slot: a single long queue would
   // otherwise be leased whole by one process (none left for the others) and mostly given back.
@@ -220,21 +219,13 @@ class SuccessBatch {
  * Read right before each attempt, not once per chain: the delivery still holds this lease and is
  * pending, and its endpoint is still active and not deleted. A DELETE (which cancels the queue and
  * clears leases) or a pause that committed before this read stops the chain here, so nothing is
- * sent to an endpoint after its DELETE answered. Chains share the read (src/db/shared-reads.ts):
- * each gets an answer read after it asked, so the guarantee holds, in one query per batch.
+ * sent to an endpoint after its DELETE answered. On Postgres the chains share the read
+ * (`readsById`): each gets an answer read after it asked, so the guarantee holds, in one query per
+ * batch.
  */
 async function stillSendable(deps: Worker, delivery: WebhookDeliveriesTable): Promise<boolean> {
-  const lease = await deps.sendableLeases(delivery.id);
-  return lease !== undefined && lease === delivery.locked_until;
-}
-
-/** The leases of those of the given deliveries that may still be sent (pending, endpoint active and not deleted). */
-function sendableLeases(db: Kysely<Database>): (id: string) => Promise<string | null | undefined> {
-  const read = sharedReads((ids: readonly string[]) => sendableById.many(db, ids));
-  return async (id) => {
-    const delivery = await read(id);
-    return delivery?.status === 'pending' ? delivery.locked_until : undefined;
-  };
+  const current = await sendableById.one(deps.db, delivery.id);
+  return current?.status === 'pending' && current.locked_until === delivery.locked_until;
 }
 
 // The delivery's status is compared on the row, not in the query: beside `id in (…)` of several
@@ -386,8 +377,7 @@ async function writeOutcomes(trx: Transaction<Database>, attempts: Attempted[]):
   return new Set(written.map((row) => row.id));
 }
 
-/** The deps, with what the worker's chains share: the pre-attempt check and the successes to write. */
+/** The deps, with the successes the worker's chains write together. */
 interface Worker extends DeliveryWorkerDeps {
-  sendableLeases: ReturnType<typeof sendableLeases>;
   successes: SuccessBatch;
 }
