@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { sharedReads } from './shared-reads.ts';
+import { readsPerTurn, sharedReads } from './shared-reads.ts';
 
 /**
  * The version of the authentication tables (api_keys, organizations, global_switches), which
@@ -11,21 +11,23 @@ export interface AuthVersion {
   current(): Promise<number | null>;
 }
 
-/** SQLite: one indexed read of one row per request, on the process's own connection (a few µs). */
+/**
+ * SQLite: one indexed read of one row on the process's own connection, shared by the requests of
+ * one turn of the event loop (src/db/shared-reads.ts, `readsPerTurn`: made after each of them asked).
+ */
 export function sqliteAuthVersion(database: DatabaseSync): AuthVersion {
   let statement: StatementSync | null = null;
-  return {
-    async current() {
-      try {
-        statement ??= database.prepare('select version from auth_version where id = 1');
-        const row = statement.get() as { version: number } | undefined;
-        return row?.version ?? null;
-      } catch {
-        // Before the migrations have run, or on a closed database: no version, no cache.
-        return null;
-      }
-    },
-  };
+  const read = readsPerTurn(async () => {
+    try {
+      statement ??= database.prepare('select version from auth_version where id = 1');
+      const row = statement.get() as { version: number } | undefined;
+      return new Map([[VERSION_KEY, row?.version ?? null]]);
+    } catch {
+      // Before the migrations have run, or on a closed database: no version, no cache.
+      return new Map([[VERSION_KEY, null]]);
+    }
+  });
+  return { current: async () => (await read(VERSION_KEY)) ?? null };
 }
 
 /** What the Postgres version read needs of a `pg.Pool`. */

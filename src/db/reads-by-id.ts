@@ -1,7 +1,7 @@
 import { PostgresAdapter, type Compilable, type Kysely } from 'kysely';
 import { preparedPerShape, preparedQuery } from './prepared-query.ts';
 import type { Database } from './schema.ts';
-import { sharedReads } from './shared-reads.ts';
+import { readsPerTurn, sharedReads } from './shared-reads.ts';
 
 /** Ids one query carries at most; a larger batch is read in several queries. */
 const IDS_PER_QUERY = 64;
@@ -11,11 +11,10 @@ export interface ReadsById<Row> {
   /** The rows of the given ids (an absent id has none), one prepared query per 64 ids. */
   many(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, Row>>;
   /**
-   * The row of one id. On Postgres, outside a transaction, concurrent callers share one query
-   * (src/db/shared-reads.ts: each caller's answer is still read after it asked), because there a
-   * query's cost is mostly its round trip, paid once per batch instead of once per request. On
-   * SQLite a read costs microseconds and nothing waits on it, so each call reads its own row
-   * (docs/performance.md, "Shared reads").
+   * The row of one id. Outside a transaction, concurrent callers share one query, and each caller's
+   * answer is still read after it asked (src/db/shared-reads.ts): on Postgres the callers waiting
+   * for a round trip, on SQLite the callers of one turn of the event loop, because there the read
+   * transaction a lone statement begins costs more than the read (docs/performance.md, "Shared reads").
    */
   one(db: Kysely<Database>, id: string): Promise<Row | undefined>;
 }
@@ -42,17 +41,20 @@ export function readsById<Row extends { id: string }>(build: (db: Kysely<Databas
     return rows;
   };
   // One shared reader per database. A transaction reads alone: its queries run one at a time on
-  // its own connection, so there is nothing to share.
+  // its own connection, inside its own read transaction, so there is nothing to share.
   const sharedOf = new WeakMap<Kysely<Database>, (id: string) => Promise<Row | undefined>>();
   return {
     many,
     async one(db, id) {
-      if (db.isTransaction || !(db.getExecutor().adapter instanceof PostgresAdapter)) {
+      if (db.isTransaction) {
         const [row] = await byOneId(db, { id0: id });
         return row;
       }
       let shared = sharedOf.get(db);
-      if (!shared) sharedOf.set(db, (shared = sharedReads((ids) => many(db, ids))));
+      if (!shared) {
+        const share = db.getExecutor().adapter instanceof PostgresAdapter ? sharedReads : readsPerTurn;
+        sharedOf.set(db, (shared = share((ids: readonly string[]) => many(db, ids))));
+      }
       return shared(id);
     },
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { sharedReads } from '../../src/db/shared-reads.ts';
+import { readsPerTurn, sharedReads } from '../../src/db/shared-reads.ts';
 
 /** A read whose answers the test gives: each call records its keys and waits. */
 function controlledRead() {
@@ -46,5 +46,37 @@ describe('shared reads (docs/performance.md, "Shared reads")', () => {
     assert.equal(calls.length, 3);
     calls[2]?.answer({ z: 6 });
     assert.equal(await later, 6);
+  });
+});
+
+describe('reads per turn of the event loop (docs/performance.md, "Shared reads")', () => {
+  test('the callers of one turn share one read, made after the turn; a caller of a later turn gets a read of its own', async () => {
+    const { calls, readMany } = controlledRead();
+    const read = readsPerTurn(readMany);
+    const a = read('a');
+    const b = read('b');
+    assert.equal(calls.length, 0, 'nothing is read before the turn ends');
+    await settle();
+    assert.deepEqual(calls.map((call) => call.keys), [['a', 'b']]);
+    const c = read('c');
+    calls[0]?.answer({ a: 1, b: 2, c: 1 });
+    assert.deepEqual([await a, await b], [1, 2]);
+    await settle();
+    assert.deepEqual(calls.map((call) => call.keys), [['a', 'b'], ['c']], 'c asked after the first read was made: it does not join it');
+    calls[1]?.answer({ c: 3 });
+    assert.equal(await c, 3);
+  });
+
+  test('a failed read fails its own batch only', async () => {
+    const { calls, readMany } = controlledRead();
+    const read = readsPerTurn(readMany);
+    const failed = read('x');
+    await settle();
+    const later = read('y');
+    calls[0]?.fail(new Error('disk I/O error'));
+    await assert.rejects(failed, /disk I\/O error/);
+    await settle();
+    calls[1]?.answer({ y: 5 });
+    assert.equal(await later, 5);
   });
 });
