@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import Fastify from 'fastify';
 
 /**
  * The benchmark's yardsticks, each in its own process: a bare Fastify route returning a constant
  * JSON body (BASELINE=fastify, the default) or the same answer from node:http alone (BASELINE=http).
+ * With BASELINE_BODY_FILE the Fastify route answers that file's JSON instead (a listed page, so the
+ * bench can show what bare Fastify makes of a body that size), serialized on every request as any
+ * route's answer is.
  */
 const port = Number(process.env['PORT'] ?? 0);
 let close: () => Promise<void>;
@@ -17,7 +21,9 @@ if (process.env['BASELINE'] === 'http') {
   close = () => new Promise((resolve) => server.close(() => resolve()));
 } else {
   const app = Fastify({ logger: false });
-  app.get('/', async () => ({ status: 'ok' }));
+  const bodyFile = process.env['BASELINE_BODY_FILE'];
+  const answer: unknown = bodyFile ? JSON.parse(readFileSync(bodyFile, 'utf8')) : { status: 'ok' };
+  app.get('/', async () => answer);
   await app.listen({ host: '127.0.0.1', port });
   close = () => app.close();
 }

@@ -1,6 +1,6 @@
 import autocannon, { type Options, type Request } from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/db/database.ts';
@@ -200,7 +200,13 @@ function inTurn(paths: string[]): Options['requests'] {
 }
 
 /** One engine's cases, with their targets (docs/performance.md) and what they need seeded. */
-async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string, memory: MemoryRow[]): Promise<Row[]> {
+async function benchEngine(
+  engine: Engine,
+  databaseUrl: string,
+  dataDir: string,
+  emulatorUrl: string,
+  memory: MemoryRow[],
+): Promise<{ rows: Row[]; pages: ListedPage[] }> {
   const env = { DATABASE_URL: databaseUrl, LAYERS_SECRET_KEY: SECRET_KEY, DATA_DIR: dataDir, LOG_LEVEL: 'silent', EMULATOR_URL: emulatorUrl };
   const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Bench'], env);
   const project = await runCli<{ id: string }>(['admin', 'project', 'create', '--org', org.id, '--name', 'Bench app'], env);
@@ -237,6 +243,13 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
     const posts = await api<{ items: Array<{ id: string }> }>(server.url, 'GET', `/v1/projects/${project.id}/scheduled-posts`, key);
     if (listed.items.length !== LIST_ITEMS || posts.items.length !== LIST_ITEMS) {
       throw new Error(`expected ${LIST_ITEMS} accounts and posts listed, got ${listed.items.length} and ${posts.items.length}`);
+    }
+    const pages: ListedPage[] = [];
+    for (const [id, name, page] of [['social-accounts', 'the accounts page', listed], ['scheduled-posts', 'the posts page', posts]] as const) {
+      if (ONLY_CASES && !ONLY_CASES.includes(id)) continue;
+      const file = path.join(dataDir, `${id}.json`);
+      writeFileSync(file, JSON.stringify(page));
+      pages.push({ name, file });
     }
     const idleRss = rssMb(server.pid);
     const auth = { authorization: `Bearer ${key}` };
@@ -279,7 +292,7 @@ async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string,
     const rows: Row[] = [];
     for (const [id, measureCase] of cases) if (!ONLY_CASES || ONLY_CASES.includes(id)) rows.push(await measureCase());
     memory.push({ engine, pinned, idleMb: idleRss, underLoadMb: Math.max(...rows.map((row) => row.rssMb ?? 0)) });
-    return rows;
+    return { rows, pages };
   } finally {
     await server.stop();
   }
@@ -322,12 +335,22 @@ function printTable(rows: Row[]): void {
   for (const line of lines) console.log(format(line));
 }
 
-async function measureBaseline(kind: 'http' | 'fastify'): Promise<Row> {
+/** A listed page as one engine's server answered it, for a baseline answering the same bytes. */
+interface ListedPage {
+  name: string;
+  file: string;
+}
+
+async function measureBaseline(kind: 'http' | 'fastify', page?: ListedPage): Promise<Row> {
   const [port] = (await freePorts(1)) as [number];
-  const baseline = await startProcess([path.join(import.meta.dirname, 'baseline-server.ts')], port, { PORT: String(port), BASELINE: kind }, '/');
+  const env = { PORT: String(port), BASELINE: kind, ...(page ? { BASELINE_BODY_FILE: page.file } : {}) };
+  const baseline = await startProcess([path.join(import.meta.dirname, 'baseline-server.ts')], port, env, '/');
   cleanups.push(() => baseline.stop());
   pin(baseline.pid, SERVER_CPU);
-  const row = await measure(`baseline: bare ${kind === 'http' ? 'node:http' : 'Fastify'} GET /`, null, '/', null, baseline.pid, { url: `${baseline.url}/` });
+  const name = page
+    ? `baseline: bare Fastify, ${page.name} (${Math.round(statSync(page.file).size / 1024)} KB)`
+    : `baseline: bare ${kind === 'http' ? 'node:http' : 'Fastify'} GET /`;
+  const row = await measure(name, null, '/', null, baseline.pid, { url: `${baseline.url}/` });
   row.rssMb = null;
   if (baseline.exit()) throw new Error(`the baseline server ended during its run:\n${baseline.output()}`);
   await baseline.stop();
@@ -359,7 +382,10 @@ async function main(): Promise<void> {
 
   const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',');
   if (engines.includes('sqlite')) {
-    rows.push(...(await benchEngine('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url, memory)));
+    const sqlite = await benchEngine('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url, memory);
+    rows.push(...sqlite.rows);
+    // What bare Fastify makes of a body the size of a listed page: the lists' ceiling on this machine.
+    for (const page of sqlite.pages) rows.push(await measureBaseline('fastify', page));
   }
 
   let database: Awaited<ReturnType<typeof createScratchDatabase>> | null = null;
@@ -375,7 +401,7 @@ async function main(): Promise<void> {
   if (database) {
     const db = database;
     cleanups.push(() => db.drop());
-    rows.push(...(await benchEngine('postgres', db.url, path.join(tmp, 'postgres'), emulator.url, memory)));
+    rows.push(...(await benchEngine('postgres', db.url, path.join(tmp, 'postgres'), emulator.url, memory)).rows);
   }
 
   const base = (rows[0] as Row).reqPerSec;
