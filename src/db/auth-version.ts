@@ -1,4 +1,5 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
 import { readsPerTurn, sharedReads } from './shared-reads.ts';
 
 /**
@@ -12,15 +13,15 @@ export interface AuthVersion {
 }
 
 /**
- * SQLite: one indexed read of one row on the process's own connection, shared by the requests of
- * one turn of the event loop (src/db/shared-reads.ts, `readsPerTurn`: made after each of them asked).
+ * SQLite: one indexed read of one row, shared by the requests of one turn of the event loop
+ * (src/db/shared-reads.ts, `readsPerTurn`: made after each of them asked). It goes through Kysely
+ * like every other statement, so it never reads inside a group of transactions that has not yet
+ * committed (src/db/sqlite-dialect.ts).
  */
-export function sqliteAuthVersion(database: DatabaseSync): AuthVersion {
-  let statement: StatementSync | null = null;
+export function sqliteAuthVersion(db: Kysely<Database>): AuthVersion {
   const read = readsPerTurn(async () => {
     try {
-      statement ??= database.prepare('select version from auth_version where id = 1');
-      const row = statement.get() as { version: number } | undefined;
+      const row = await db.selectFrom('auth_version').select('version').where('id', '=', 1).executeTakeFirst();
       return new Map([[VERSION_KEY, row?.version ?? null]]);
     } catch {
       // Before the migrations have run, or on a closed database: no version, no cache.

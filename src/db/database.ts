@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { postgresAuthVersion, sqliteAuthVersion, type AuthVersion } from './auth-version.ts';
 import { adaptNodeSqlite } from './node-sqlite-adapter.ts';
-import { ImmediateTransactionsSqliteDialect } from './sqlite-dialect.ts';
+import { GroupCommitSqliteDialect } from './sqlite-dialect.ts';
 import type { Database } from './schema.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -42,8 +42,8 @@ function openSqlite(file: string): DatabaseHandle {
   // is closing holds it exclusively for a moment (docs/operations.md).
   const database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
   database.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
-  const db = new Kysely<Database>({ dialect: new ImmediateTransactionsSqliteDialect({ database: adaptNodeSqlite(database) }) });
-  return { db, engine: 'sqlite', authVersion: sqliteAuthVersion(database), destroy: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: adaptNodeSqlite(database) }) });
+  return { db, engine: 'sqlite', authVersion: sqliteAuthVersion(db), destroy: () => db.destroy() };
 }
 
 function openPostgres(connectionString: string, options: OpenDatabaseOptions): DatabaseHandle {
