@@ -21,7 +21,7 @@ const ROWS_PER_STATEMENT = 256;
  * have run (`setImmediate`); each caller learns when its row is written. A write request's own
  * commit is most of its cost on SQLite (about 70 µs: a WAL frame per page the row touches), and one
  * round trip on Postgres, so a turn's rows cost one of each instead of one per request
- * (docs/performance.md, "Audit rows").
+ * (docs/performance.md, "Fifth round": audit rows).
  */
 function auditWriter(db: Kysely<Database>): (row: AuditRow) => Promise<void> {
   let gathering: { rows: AuditRow[]; written: Promise<void> } | null = null;

@@ -47,9 +47,9 @@ export function sharedReads<K, V>(readMany: (keys: readonly K[]) => Promise<Read
  *
  * Each caller is answered in an immediate of its own (`setImmediate`; Node runs the microtasks
  * between two immediates), the first of a batch making the read. So one request goes on as far as
- * it can before the next is answered, as if each had read alone; answering the whole batch at once
- * would have every request of the turn hold its page of rows at the same time (64 pages of 50 rows
- * under the bench: the server's memory under load went from 150 to 260 MB).
+ * it can before the next is answered, as if each had read alone. Answering the whole batch at once
+ * had every request of the turn build its page of rows before any page was written, and the
+ * server's memory under the list benches grew with it (docs/performance.md, "Fifth round").
  */
 export function readsPerTurn<K, V>(readMany: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>): (key: K) => Promise<V | undefined> {
   let gathering: { keys: K[]; answer: Promise<ReadonlyMap<K, V>> | null } | null = null;

@@ -9,7 +9,8 @@ import {
 } from 'kysely';
 
 /**
- * Kysely's SqliteDialect with two changes to its transactions (docs/performance.md, "Group commit"):
+ * Kysely's SqliteDialect with two changes to its transactions (docs/performance.md, "Fifth
+ * round": group commit):
  *
  * - **They take the write lock when they begin.** Kysely begins a SQLite transaction DEFERRED: it
  *   becomes a writer at its first write. In WAL mode, if another process (the operator CLI, a second
@@ -86,9 +87,7 @@ class GroupCommitDriver extends SqliteDriver {
     const holder = connection as Acquisition;
     if (this.#group === null) {
       await holder.inner.executeQuery(CompiledQuery.raw('begin immediate'));
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const committed = new Promise<void>((ok, fail) => ((resolve = ok), (reject = fail)));
+      const { promise: committed, resolve, reject } = Promise.withResolvers<void>();
       // A group whose members all failed has nobody waiting for it.
       committed.catch(() => {});
       this.#group = { committed, resolve, reject };
