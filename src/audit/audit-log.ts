@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Insertable, Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { AuditLogTable, Database } from '../db/schema.ts';
+import { sharedPerTurn } from '../db/shared-reads.ts';
 import { newUlidId, parsePathId } from '../ids.ts';
 
 declare module 'fastify' {
@@ -18,30 +19,18 @@ const ROWS_PER_STATEMENT = 256;
 
 /**
  * The audit rows of one turn of the event loop, written in one statement once the turn's callbacks
- * have run (`setImmediate`); each caller learns when its row is written. A write request's own
- * commit is most of its cost on SQLite (about 70 µs: a WAL frame per page the row touches), and one
- * round trip on Postgres, so a turn's rows cost one of each instead of one per request
- * (docs/performance.md, "Fifth round": audit rows).
+ * have run (src/db/shared-reads.ts, `sharedPerTurn`); each caller learns when its row is written.
+ * A write request's own commit is most of its cost on SQLite (about 70 µs: a WAL frame per page
+ * the row touches), and one round trip on Postgres, so a turn's rows cost one of each instead of
+ * one per request (docs/performance.md, "Fifth round": audit rows).
  */
-function auditWriter(db: Kysely<Database>): (row: AuditRow) => Promise<void> {
-  let gathering: { rows: AuditRow[]; written: Promise<void> } | null = null;
-  return (row) => {
-    if (gathering === null || gathering.rows.length >= ROWS_PER_STATEMENT) {
-      const rows: AuditRow[] = [];
-      const batch = {
-        rows,
-        written: new Promise<void>((resolve, reject) => {
-          setImmediate(() => {
-            if (gathering === batch) gathering = null;
-            db.insertInto('audit_log').values(rows).execute().then(() => resolve(), reject);
-          });
-        }),
-      };
-      gathering = batch;
+function auditWriter(db: Kysely<Database>): (row: AuditRow) => Promise<unknown> {
+  return sharedPerTurn(async (rows: readonly AuditRow[]) => {
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      await db.insertInto('audit_log').values(rows.slice(start, start + ROWS_PER_STATEMENT)).execute();
     }
-    gathering.rows.push(row);
-    return gathering.written;
-  };
+    return new Map<AuditRow, never>();
+  });
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -1,7 +1,7 @@
 import { PostgresAdapter, type Compilable, type Kysely } from 'kysely';
 import { preparedPerShape, preparedQuery } from './prepared-query.ts';
 import type { Database } from './schema.ts';
-import { readsPerTurn, sharedReads } from './shared-reads.ts';
+import { sharedPerTurn, sharedReads } from './shared-reads.ts';
 
 /** Ids one query carries at most; a larger batch is read in several queries. */
 const IDS_PER_QUERY = 64;
@@ -52,7 +52,7 @@ export function readsById<Row extends { id: string }>(build: (db: Kysely<Databas
       }
       let shared = sharedOf.get(db);
       if (!shared) {
-        const share = db.getExecutor().adapter instanceof PostgresAdapter ? sharedReads : readsPerTurn;
+        const share = db.getExecutor().adapter instanceof PostgresAdapter ? sharedReads : sharedPerTurn;
         sharedOf.set(db, (shared = share((ids: readonly string[]) => many(db, ids))));
       }
       return shared(id);

@@ -43,7 +43,8 @@ export function sharedReads<K, V>(readMany: (keys: readonly K[]) => Promise<Read
  * the event loop (the requests whose bytes arrived in it) share one read, made once the turn's I/O
  * callbacks have run. It is still made after each of them asked, so each sees everything committed
  * before it asked, as a read of its own would (docs/performance.md, "Shared reads"). A failed read
- * fails its own batch only.
+ * fails its own batch only. Writes that may wait for the end of a turn share it the same way: the
+ * audit rows of a turn are one statement (src/audit/audit-log.ts).
  *
  * Each caller is answered in an immediate of its own (`setImmediate`; Node runs the microtasks
  * between two immediates), the first of a batch making the read. So one request goes on as far as
@@ -51,7 +52,7 @@ export function sharedReads<K, V>(readMany: (keys: readonly K[]) => Promise<Read
  * had every request of the turn build its page of rows before any page was written, and the
  * server's memory under the list benches grew with it (docs/performance.md, "Fifth round").
  */
-export function readsPerTurn<K, V>(readMany: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>): (key: K) => Promise<V | undefined> {
+export function sharedPerTurn<K, V>(runMany: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>): (key: K) => Promise<V | undefined> {
   let gathering: { keys: K[]; answer: Promise<ReadonlyMap<K, V>> | null } | null = null;
   return (key) => {
     gathering ??= { keys: [], answer: null };
@@ -62,7 +63,7 @@ export function readsPerTurn<K, V>(readMany: (keys: readonly K[]) => Promise<Rea
         if (batch.answer === null) {
           // Whoever asks from now on waits for the next turn's read.
           if (gathering === batch) gathering = null;
-          batch.answer = readMany(batch.keys);
+          batch.answer = runMany(batch.keys);
         }
         batch.answer.then((values) => resolve(values.get(key)), reject);
       });

@@ -91,6 +91,8 @@ class GroupCommitDriver extends SqliteDriver {
       // A group whose members all failed has nobody waiting for it.
       committed.catch(() => {});
       this.#group = { committed, resolve, reject };
+      // The end of the turn: once the transactions of this turn have had the connection.
+      setImmediate(() => void this.#commitWhenFree());
     }
     await holder.inner.executeQuery(CompiledQuery.raw(`savepoint ${MEMBER}`));
     holder.member = true;
@@ -103,7 +105,6 @@ class GroupCommitDriver extends SqliteDriver {
     holder.member = false;
     // The connection is free for the next transaction of this turn; the group commits after it.
     await this.releaseConnection(holder);
-    setImmediate(() => void this.#commitWhenFree());
     await group.committed;
   }
 

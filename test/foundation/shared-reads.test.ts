@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { readsPerTurn, sharedReads } from '../../src/db/shared-reads.ts';
+import { sharedPerTurn, sharedReads } from '../../src/db/shared-reads.ts';
 
 /** A read whose answers the test gives: each call records its keys and waits. */
 function controlledRead() {
@@ -52,7 +52,7 @@ describe('shared reads (docs/performance.md, "Shared reads")', () => {
 describe('reads per turn of the event loop (docs/performance.md, "Shared reads")', () => {
   test('the callers of one turn share one read, made after the turn; a caller of a later turn gets a read of its own', async () => {
     const { calls, readMany } = controlledRead();
-    const read = readsPerTurn(readMany);
+    const read = sharedPerTurn(readMany);
     const a = read('a');
     const b = read('b');
     assert.equal(calls.length, 0, 'nothing is read before the turn ends');
@@ -69,7 +69,7 @@ describe('reads per turn of the event loop (docs/performance.md, "Shared reads")
 
   test('a failed read fails its own batch only', async () => {
     const { calls, readMany } = controlledRead();
-    const read = readsPerTurn(readMany);
+    const read = sharedPerTurn(readMany);
     const failed = read('x');
     await settle();
     const later = read('y');
