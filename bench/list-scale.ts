@@ -12,7 +12,8 @@ import { createScratchDatabase, freePorts, runCli, startServerProcess } from '..
  * scheduled posts, content, webhook deliveries) on a project of 1,000 rows and on one of
  * 1,000,000 (BENCH_SCALE_ROWS), side by side, on SQLite and Postgres (BENCH_ENGINES). The rows
  * go straight into the database (bench/seed.ts); each figure is the median latency of
- * sequential requests for a page of 10 to a `layers serve` child process. Target: the large project within 2×
+ * sequential requests for a page of 10 to a `layers serve` child process that keeps no listed page in
+ * memory (LISTED_PAGES_CACHE_MB=0: each request reads its page). Target: the large project within 2×
  * of the small one (docs/performance.md, "Listing at scale").
  */
 
@@ -121,7 +122,8 @@ async function medianMs(url: string, key: string): Promise<{ ms: number; items: 
 }
 
 async function benchEngine(engine: Engine, databaseUrl: string, dataDir: string): Promise<void> {
-  const env = { DATABASE_URL: databaseUrl, LAYERS_SECRET_KEY: SECRET_KEY, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+  // Listed pages are not kept in memory: every request reads its page, as the first request after a change does.
+  const env = { DATABASE_URL: databaseUrl, LAYERS_SECRET_KEY: SECRET_KEY, DATA_DIR: dataDir, LOG_LEVEL: 'silent', LISTED_PAGES_CACHE_MB: '0' };
   const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Scale'], env);
   const { key } = await runCli<{ key: string }>(['admin', 'key', 'create', '--org', org.id, '--scopes', '*', '--tier', 'internal', '--name', 'scale'], env);
   const seeded: Seeded[] = [];

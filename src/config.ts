@@ -4,6 +4,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './housekeeping.ts';
+import { DEFAULT_LISTED_PAGES_CACHE_MB } from './http/listed-pages.ts';
 import { DEFAULT_ADDRESS_LIMITS, type AddressLimits } from './http/rate-limit.ts';
 import { DEFAULT_METRICS_SYNC_INTERVAL_MS } from './metrics/hours.ts';
 import type { PlatformEndpoints } from './platforms/http-client.ts';
@@ -39,6 +40,8 @@ export interface Config {
   /** When set, GET /metrics asks for `Authorization: Bearer <token>`. */
   metricsToken: string | null;
   auditRetentionDays: number;
+  /** Memory for listed pages served again while unchanged (docs/performance.md, "Listed pages"); 0 keeps none. */
+  listedPagesMaxBytes: number;
   /** How often each connected account's posts and followers are read (docs/reference/metrics.md, "Syncing"). */
   metricsSyncIntervalMs: number;
   /** Where uploaded media and avatars live (docs/reference/content.md). */
@@ -102,6 +105,7 @@ const envSchema = z.object({
   UPLOAD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMITS.upload),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
+  LISTED_PAGES_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(DEFAULT_LISTED_PAGES_CACHE_MB),
   METRICS_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(DEFAULT_METRICS_SYNC_INTERVAL_MS / 1000),
   MEDIA_DIR: z.string().min(1).optional(),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').optional(),
@@ -177,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     addressLimits: { callback: e.CALLBACK_RATE_LIMIT_PER_MINUTE, upload: e.UPLOAD_RATE_LIMIT_PER_MINUTE, public: e.PUBLIC_RATE_LIMIT_PER_MINUTE },
     metricsToken: e.METRICS_TOKEN ?? null,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    listedPagesMaxBytes: e.LISTED_PAGES_CACHE_MB * 1024 * 1024,
     metricsSyncIntervalMs: e.METRICS_SYNC_INTERVAL_SECONDS * 1000,
     storage: storageConfig(e, dataDir),
   };

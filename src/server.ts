@@ -56,6 +56,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     fetch: createOutboundFetch({ blockPrivateAddresses: config.production, trustedOrigins: [emulatorUrl] }),
     addressLimits: config.addressLimits,
     auditRetentionDays: config.auditRetentionDays,
+    listedPagesMaxBytes: config.listedPagesMaxBytes,
     metricsSyncIntervalMs: config.metricsSyncIntervalMs,
     intervals: { webhookPollMs: config.webhookPollIntervalMs, refreshPollMs: config.refreshIntervalMs },
   });

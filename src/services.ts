@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { createAuthenticator, type ApiKeyHashKeys, type Authenticator } from './api-keys/authenticate.ts';
 import type { Clock } from './clock.ts';
 import type { DatabaseHandle, Engine } from './db/database.ts';
+import type { ListVersions } from './db/list-versions.ts';
 import type { Database } from './db/schema.ts';
 import { sweepUploadSessions } from './content/direct-upload.ts';
 import { createMediaFetch, type MediaFetch } from './content/media-fetch.ts';
@@ -10,6 +11,7 @@ import { publishAssets } from './content/publish-assets.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, purgeExpired } from './housekeeping.ts';
 import { periodicQueue, type PeriodicTask } from './jobs/periodic.ts';
 import { queueRunner, startQueues, type Queue, type QueueRunner } from './jobs/runner.ts';
+import { DEFAULT_LISTED_PAGES_CACHE_MB, ListedPages } from './http/listed-pages.ts';
 import { createRateLimiter, type AddressLimits, type RateLimiter } from './http/rate-limit.ts';
 import { DEFAULT_METRICS_SYNC_INTERVAL_MS } from './metrics/hours.ts';
 import { metricsSyncQueue } from './metrics/sync.ts';
@@ -41,6 +43,9 @@ export interface Services {
   reconnectLinkHashKeys: HashKeys;
   /** API-key authentication with its freshness-checked cache (docs/performance.md). */
   authenticate: Authenticator;
+  /** Listed pages served again from memory while their list's version stands (docs/performance.md). */
+  listedPages: ListedPages;
+  listVersions: ListVersions;
   rateLimiter: RateLimiter;
   /** Base of the server's own URLs (OAuth callback, media). */
   publicBaseUrl: string;
@@ -109,6 +114,8 @@ export interface ServiceOptions {
   addressLimits?: AddressLimits;
   /** How long the audit log keeps its rows (AUDIT_RETENTION_DAYS). */
   auditRetentionDays?: number;
+  /** Memory for listed pages served again while unchanged (LISTED_PAGES_CACHE_MB). */
+  listedPagesMaxBytes?: number;
   /** How often each account's metrics are read (METRICS_SYNC_INTERVAL_SECONDS). */
   metricsSyncIntervalMs?: number;
 }
@@ -155,6 +162,8 @@ export function createServices(options: ServiceOptions): Services {
     apiKeyHashKeys,
     reconnectLinkHashKeys: deriveHashKeys('reconnect-link-hash', options.masterSecret, options.previousMasterSecrets),
     authenticate: createAuthenticator(db, apiKeyHashKeys, database.authVersion),
+    listedPages: new ListedPages(options.listedPagesMaxBytes ?? DEFAULT_LISTED_PAGES_CACHE_MB * 1024 * 1024),
+    listVersions: database.listVersions,
     rateLimiter: createRateLimiter(options.redis, options.addressLimits),
     production: options.production,
     fetchMedia: options.fetchMedia ?? createMediaFetch({ production: options.production }),

@@ -4,6 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { postgresAuthVersion, sqliteAuthVersion, type AuthVersion } from './auth-version.ts';
+import { postgresListVersions, sqliteListVersions, type ListVersions } from './list-versions.ts';
 import { adaptNodeSqlite } from './node-sqlite-adapter.ts';
 import { GroupCommitSqliteDialect } from './sqlite-dialect.ts';
 import type { Database } from './schema.ts';
@@ -15,6 +16,8 @@ export interface DatabaseHandle {
   engine: Engine;
   /** The version of the authentication tables, for caches of authenticated keys. */
   authVersion: AuthVersion;
+  /** The versions listed pages are served again from memory under (src/http/listed-pages.ts). */
+  listVersions: ListVersions;
   /** Close every connection. */
   destroy(): Promise<void>;
 }
@@ -43,12 +46,12 @@ function openSqlite(file: string): DatabaseHandle {
   const database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
   database.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
   const db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: adaptNodeSqlite(database) }) });
-  return { db, engine: 'sqlite', authVersion: sqliteAuthVersion(db), destroy: () => db.destroy() };
+  return { db, engine: 'sqlite', authVersion: sqliteAuthVersion(db), listVersions: sqliteListVersions(db), destroy: () => db.destroy() };
 }
 
 function openPostgres(connectionString: string, options: OpenDatabaseOptions): DatabaseHandle {
   const connection = { connectionString, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) };
   const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: 'postgres', authVersion: postgresAuthVersion(pool), destroy: () => db.destroy() };
+  return { db, engine: 'postgres', authVersion: postgresAuthVersion(pool), listVersions: postgresListVersions(), destroy: () => db.destroy() };
 }

@@ -11,6 +11,7 @@ import * as metrics from './migrations/0010_metrics.ts';
 import * as reconnectLinks from './migrations/0011_reconnect_links.ts';
 import * as authVersion from './migrations/0012_auth_version.ts';
 import * as listIndexes from './migrations/0013_list_indexes.ts';
+import * as listVersions from './migrations/0014_list_versions.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0011_reconnect_links': reconnectLinks,
   '0012_auth_version': authVersion,
   '0013_list_indexes': listIndexes,
+  '0014_list_versions': listVersions,
 };
 
 /** Every migration's name, in the order they run. */

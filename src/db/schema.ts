@@ -30,6 +30,8 @@ export interface Database {
   scheduled_posts: ScheduledPostsTable;
   pending_schedules: PendingSchedulesTable;
   auth_version: AuthVersionTable;
+  /** SQLite only (migration 0014). */
+  list_versions: ListVersionsTable;
   metric_accounts: MetricAccountsTable;
   metric_account_hours: MetricAccountHoursTable;
   metric_posts: MetricPostsTable;
@@ -443,6 +445,16 @@ export interface PendingSchedulesTable {
 export interface AuthVersionTable {
   id: number;
   version: number;
+}
+
+/**
+ * SQLite only: per project, a version of each cached list that triggers move on every change of its
+ * rows (migration 0014, src/db/list-versions.ts).
+ */
+export interface ListVersionsTable {
+  project_id: string;
+  social_accounts: Generated<number>;
+  scheduled_posts: Generated<number>;
 }
 
 /**

@@ -131,7 +131,7 @@ export async function buildApp(deps: Services, options: AppOptions): Promise<Fas
   registerMediaRoutes(routes, deps);
   registerWebhookRoutes(routes, deps);
   registerContentRoutes(routes, deps);
-  registerPostRoutes(routes, { db: deps.db, clock: deps.clock, findContainer: findPostableContainer });
+  registerPostRoutes(routes, { db: deps.db, clock: deps.clock, findContainer: findPostableContainer, listedPages: deps.listedPages, listVersions: deps.listVersions });
   registerMetricsRoutes(routes, deps);
   await registerUploadRoute(routes, deps);
   return app;

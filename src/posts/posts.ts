@@ -1,8 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Principal } from '../api-keys/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, ScheduledPostsTable } from '../db/schema.ts';
-import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
+import type { ListVersions } from '../db/list-versions.ts';
+import { preparedPerShape, preparedQuery, type Placeholder } from '../db/prepared-query.ts';
 import { readsById } from '../db/reads-by-id.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { after, mergeNewestFirst, toPage, type Cursor } from '../http/pagination.ts';
@@ -53,22 +54,26 @@ type PostViewRow = Pick<ScheduledPostsTable, (typeof POST_VIEW_COLUMNS)[number]>
 
 type PostPageShape = { status: boolean; socialAccountId: boolean; containerId: boolean; since: boolean; until: boolean; cursor: boolean };
 
+const PAGE_PARAMETERS = ['organizationId', 'projectId', 'limit', 'status', 'socialAccountId', 'containerId', 'since', 'until', 'cursorAt', 'cursorId'] as const;
+
+/** The rows of a page for a combination of filters, before what is selected of them. */
+function postPageRows(db: Kysely<Database>, p: Placeholder<(typeof PAGE_PARAMETERS)[number]>, shape: PostPageShape) {
+  let select = db.selectFrom('scheduled_posts').where('project_id', '=', p('projectId')).where('organization_id', '=', p('organizationId'));
+  if (shape.status) select = select.where('status', '=', p('status'));
+  if (shape.socialAccountId) select = select.where('social_account_id', '=', p('socialAccountId'));
+  if (shape.containerId) select = select.where('container_id', '=', p('containerId'));
+  if (shape.since) select = select.where('scheduled_for', '>=', p('since'));
+  if (shape.until) select = select.where('scheduled_for', '<=', p('until'));
+  if (shape.cursor) select = select.where(after<Database, 'scheduled_posts'>({ at: p('cursorAt'), id: p('cursorId') }, 'scheduled_for'));
+  return select.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(p('limit'));
+}
+
 /** The page query for a combination of filters, built once (src/db/prepared-query.ts). */
-const postPageQuery = preparedPerShape((shape: PostPageShape) =>
-  preparedQuery(['organizationId', 'projectId', 'limit', 'status', 'socialAccountId', 'containerId', 'since', 'until', 'cursorAt', 'cursorId'], (db, p) => {
-    let select = db
-      .selectFrom('scheduled_posts')
-      .select(POST_VIEW_COLUMNS)
-      .where('project_id', '=', p('projectId'))
-      .where('organization_id', '=', p('organizationId'));
-    if (shape.status) select = select.where('status', '=', p('status'));
-    if (shape.socialAccountId) select = select.where('social_account_id', '=', p('socialAccountId'));
-    if (shape.containerId) select = select.where('container_id', '=', p('containerId'));
-    if (shape.since) select = select.where('scheduled_for', '>=', p('since'));
-    if (shape.until) select = select.where('scheduled_for', '<=', p('until'));
-    if (shape.cursor) select = select.where(after<Database, 'scheduled_posts'>({ at: p('cursorAt'), id: p('cursorId') }, 'scheduled_for'));
-    return select.orderBy('scheduled_for', 'desc').orderBy('id', 'desc').limit(p('limit'));
-  }),
+const postPageQuery = preparedPerShape((shape: PostPageShape) => preparedQuery(PAGE_PARAMETERS, (db, p) => postPageRows(db, p, shape).select(POST_VIEW_COLUMNS)));
+
+/** The same page's row versions (Postgres, src/db/list-versions.ts). */
+const postRowVersionsQuery = preparedPerShape((shape: PostPageShape) =>
+  preparedQuery(PAGE_PARAMETERS, (db, p) => postPageRows(db, p, shape).select(['id', sql<string>`xmin::text`.as('row_version')])),
 );
 
 export function toPostView(row: PostViewRow): ScheduledPostView {
@@ -179,7 +184,6 @@ export interface PostListQuery {
 
 /** Newest `scheduledFor` first, keyset-paginated on (scheduled_for, id); `since` and `until` are inclusive. */
 export async function listPosts(db: Kysely<Database>, principal: Principal, projectId: string, query: PostListQuery) {
-  const statuses = query.status === undefined ? [] : [query.status].flat();
   const containerId = query.containerId === undefined ? undefined : parsePathId(query.containerId, 'cnt');
   if (query.containerId !== undefined && containerId === null) {
     // A project of another organization answers 404 before anything is said about the query.
@@ -188,24 +192,46 @@ export async function listPosts(db: Kysely<Database>, principal: Principal, proj
       issues: [{ path: 'containerId', code: 'custom', message: 'Expected cnt_<uuid> or a bare UUID.' }],
     });
   }
-  // Each status is its own walk down (project, status, scheduled_for, id), merged: the cost follows the page size, never the project's size.
-  const page = (status: ScheduledPostsTable['status'] | null) =>
-    postPageQuery({ status: !!status, socialAccountId: !!query.socialAccountId, containerId: !!containerId, since: !!query.since, until: !!query.until, cursor: !!query.cursor })(db, {
-      organizationId: principal.organizationId,
-      projectId,
-      status,
-      socialAccountId: query.socialAccountId,
-      containerId,
-      since: query.since,
-      until: query.until,
-      cursorAt: query.cursor?.at,
-      cursorId: query.cursor?.id,
-      limit: query.limit + 1,
-    });
   const keyOf = (row: PostViewRow) => ({ at: row.scheduled_for, id: row.id });
-  const distinct = [...new Set(statuses)];
-  const rows = distinct.length <= 1 ? await page(distinct[0] ?? null) : await mergeNewestFirst(distinct.map(page), query.limit, keyOf);
+  const walks = statusWalks(query).map((status) => postPageQuery(pageShape(query, status))(db, pageValues(principal, projectId, query, status)));
+  const rows = walks.length === 1 ? await walks[0]! : await mergeNewestFirst(walks, query.limit, keyOf);
   // The pages are read with the caller's organization as a condition; only an empty one needs the project looked up, to tell 404 from empty.
   if (rows.length === 0) await getProject(db, principal.organizationId, projectId);
   return toPage(rows, query.limit, keyOf, toPostView);
+}
+
+/** The version a page of `listPosts`, named `key`, is served again from memory under (src/http/listed-pages.ts). */
+export function postPageVersion(versions: ListVersions, db: Kysely<Database>, key: string, principal: Principal, projectId: string, query: PostListQuery) {
+  return versions.ofPage({ list: 'scheduled_posts', projectId, key }, async () => {
+    const walks = statusWalks(query).map((status) => postRowVersionsQuery(pageShape(query, status))(db, pageValues(principal, projectId, query, status)));
+    return (await Promise.all(walks)).flat();
+  });
+}
+
+/**
+ * Each status is its own walk down (project, status, scheduled_for, id), merged: the cost follows
+ * the page size, never the project's size. No status: one walk over all of them.
+ */
+function statusWalks(query: PostListQuery): Array<ScheduledPostsTable['status'] | null> {
+  const statuses = [...new Set(query.status === undefined ? [] : [query.status].flat())];
+  return statuses.length === 0 ? [null] : statuses;
+}
+
+function pageShape(query: PostListQuery, status: ScheduledPostsTable['status'] | null): PostPageShape {
+  return { status: !!status, socialAccountId: !!query.socialAccountId, containerId: query.containerId !== undefined, since: !!query.since, until: !!query.until, cursor: !!query.cursor };
+}
+
+function pageValues(principal: Principal, projectId: string, query: PostListQuery, status: ScheduledPostsTable['status'] | null) {
+  return {
+    organizationId: principal.organizationId,
+    projectId,
+    status,
+    socialAccountId: query.socialAccountId,
+    containerId: query.containerId === undefined ? undefined : parsePathId(query.containerId, 'cnt'),
+    since: query.since,
+    until: query.until,
+    cursorAt: query.cursor?.at,
+    cursorId: query.cursor?.id,
+    limit: query.limit + 1,
+  };
 }

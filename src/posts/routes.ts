@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { RouteApp } from '../http/app.ts';
+import type { ListVersions } from '../db/list-versions.ts';
 import { principalOf } from '../http/access.ts';
+import type { ListedPages } from '../http/listed-pages.ts';
 import { errorResponses } from '../http/openapi.ts';
 import { pathId, projectIdParam } from '../http/path-params.ts';
 import { cancelPost } from './cancel.ts';
-import { findPost, listPosts, toPostView } from './posts.ts';
+import { findPost, listPosts, postPageVersion, toPostView } from './posts.ts';
 import { reschedulePost } from './reschedule.ts';
 import { publishNow, schedule, type PostsDeps } from './schedule.ts';
 import {
@@ -26,7 +28,7 @@ const postParam = z.object({ scheduledPostId: pathId('sp') });
 const write = { access: { scope: 'publish:write', endpointClass: 'write' } } as const;
 const read = { access: { scope: 'publish:read', endpointClass: 'read' } } as const;
 
-export function registerPostRoutes(app: RouteApp, deps: PostsDeps): void {
+export function registerPostRoutes(app: RouteApp, deps: PostsDeps & { listedPages: ListedPages; listVersions: ListVersions }): void {
   app.post(
     '/v1/content/:containerId/schedule',
     {
@@ -81,7 +83,17 @@ export function registerPostRoutes(app: RouteApp, deps: PostsDeps): void {
       },
       config: read,
     },
-    async (request) => listPosts(deps.db, principalOf(request), request.params.projectId, request.query),
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { projectId } = request.params;
+      const key = `posts\u0000${principal.organizationId}\u0000${projectId}\u0000${JSON.stringify(request.query)}`;
+      await deps.listedPages.serve(
+        reply,
+        key,
+        () => postPageVersion(deps.listVersions, deps.db, key, principal, projectId, request.query),
+        () => listPosts(deps.db, principal, projectId, request.query),
+      );
+    },
   );
 
   app.post(

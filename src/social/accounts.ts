@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import { preparedPerShape, preparedQuery } from '../db/prepared-query.ts';
+import { sql, type Kysely } from 'kysely';
+import type { ListVersions } from '../db/list-versions.ts';
+import { preparedPerShape, preparedQuery, type Placeholder } from '../db/prepared-query.ts';
 import { readsById } from '../db/reads-by-id.ts';
 import type { Database, SocialAccountsTable, SocialAccountStatus } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
@@ -47,8 +48,24 @@ export async function listAccounts(
   query: AccountListQuery,
   publicBaseUrl: string,
 ): Promise<{ items: SocialAccountView[]; nextCursor: string | null }> {
-  const shape = { platform: !!query.platform, status: !!query.status, leased: query.leased !== undefined, cursor: !!query.cursor };
-  const rows = await accountPageQuery(shape)(db, {
+  const rows = await accountPageQuery(pageShape(query))(db, pageValues(organizationId, projectId, query));
+  if (rows.length === 0) await getProject(db, organizationId, projectId);
+  return toPage(rows, query.limit, (row) => ({ at: row.connected_at, id: row.id }), (row) => toAccountView(row, publicBaseUrl));
+}
+
+/** The version a page of `listAccounts`, named `key`, is served again from memory under (src/http/listed-pages.ts). */
+export function accountPageVersion(versions: ListVersions, db: Kysely<Database>, key: string, organizationId: string, projectId: string, query: AccountListQuery) {
+  return versions.ofPage({ list: 'social_accounts', projectId, key }, () => accountRowVersionsQuery(pageShape(query))(db, pageValues(organizationId, projectId, query)));
+}
+
+type AccountPageShape = { platform: boolean; status: boolean; leased: boolean; cursor: boolean };
+
+function pageShape(query: AccountListQuery): AccountPageShape {
+  return { platform: !!query.platform, status: !!query.status, leased: query.leased !== undefined, cursor: !!query.cursor };
+}
+
+function pageValues(organizationId: string, projectId: string, query: AccountListQuery) {
+  return {
     organizationId,
     projectId,
     platform: query.platform,
@@ -57,25 +74,29 @@ export async function listAccounts(
     cursorAt: query.cursor?.at,
     cursorId: query.cursor?.id,
     limit: query.limit + 1,
-  });
-  if (rows.length === 0) await getProject(db, organizationId, projectId);
-  return toPage(rows, query.limit, (row) => ({ at: row.connected_at, id: row.id }), (row) => toAccountView(row, publicBaseUrl));
+  };
+}
+
+const PAGE_PARAMETERS = ['organizationId', 'projectId', 'limit', 'platform', 'status', 'leased', 'cursorAt', 'cursorId'] as const;
+
+/** The rows of a page for a combination of filters, before what is selected of them. */
+function accountPageRows(db: Kysely<Database>, p: Placeholder<(typeof PAGE_PARAMETERS)[number]>, shape: AccountPageShape) {
+  let select = db.selectFrom('social_accounts').where('project_id', '=', p('projectId')).where('organization_id', '=', p('organizationId'));
+  if (shape.platform) select = select.where('platform', '=', p('platform'));
+  if (shape.status) select = select.where('status', '=', p('status'));
+  if (shape.leased) select = select.where('leased', '=', p('leased'));
+  if (shape.cursor) select = select.where(after<Database, 'social_accounts'>({ at: p('cursorAt'), id: p('cursorId') }, 'connected_at'));
+  return select.orderBy('connected_at', 'desc').orderBy('id', 'desc').limit(p('limit'));
 }
 
 /** The page query for a combination of filters, built once (src/db/prepared-query.ts). */
-const accountPageQuery = preparedPerShape((shape: { platform: boolean; status: boolean; leased: boolean; cursor: boolean }) =>
-  preparedQuery(['organizationId', 'projectId', 'limit', 'platform', 'status', 'leased', 'cursorAt', 'cursorId'], (db, p) => {
-    let select = db
-      .selectFrom('social_accounts')
-      .select(ACCOUNT_VIEW_COLUMNS)
-      .where('project_id', '=', p('projectId'))
-      .where('organization_id', '=', p('organizationId'));
-    if (shape.platform) select = select.where('platform', '=', p('platform'));
-    if (shape.status) select = select.where('status', '=', p('status'));
-    if (shape.leased) select = select.where('leased', '=', p('leased'));
-    if (shape.cursor) select = select.where(after<Database, 'social_accounts'>({ at: p('cursorAt'), id: p('cursorId') }, 'connected_at'));
-    return select.orderBy('connected_at', 'desc').orderBy('id', 'desc').limit(p('limit'));
-  }),
+const accountPageQuery = preparedPerShape((shape: AccountPageShape) =>
+  preparedQuery(PAGE_PARAMETERS, (db, p) => accountPageRows(db, p, shape).select(ACCOUNT_VIEW_COLUMNS)),
+);
+
+/** The same page's row versions (Postgres, src/db/list-versions.ts). */
+const accountRowVersionsQuery = preparedPerShape((shape: AccountPageShape) =>
+  preparedQuery(PAGE_PARAMETERS, (db, p) => accountPageRows(db, p, shape).select(['id', sql<string>`xmin::text`.as('row_version')])),
 );
 
 /**

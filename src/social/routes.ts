@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { RouteApp } from '../http/app.ts';
+import type { ListVersions } from '../db/list-versions.ts';
 import { principalOf } from '../http/access.ts';
+import type { ListedPages } from '../http/listed-pages.ts';
 import { errorResponses } from '../http/openapi.ts';
 import { paginationQuery } from '../http/pagination.ts';
 import { pathId, projectIdParam } from '../http/path-params.ts';
 import { PLATFORM_MODULES, PLATFORMS } from '../platforms/registry.ts';
-import { listAccounts } from './accounts.ts';
+import { accountPageVersion, listAccounts } from './accounts.ts';
 import { mintConnectUrl, mintReauthUrl } from './authorize-url.ts';
 import { completeOAuthCallback } from './callback.ts';
 import { renderCallbackErrorPage, renderNoticePage } from './callback-page.ts';
@@ -59,7 +61,10 @@ const callbackQuery = z.object({
   ),
 });
 
-export function registerSocialRoutes(app: RouteApp, deps: ReconnectLinkDeps & { credentials: Credentials }): void {
+export function registerSocialRoutes(
+  app: RouteApp,
+  deps: ReconnectLinkDeps & { credentials: Credentials; listedPages: ListedPages; listVersions: ListVersions },
+): void {
   app.post(
     '/v1/projects/:projectId/social/oauth-url',
     {
@@ -164,7 +169,17 @@ export function registerSocialRoutes(app: RouteApp, deps: ReconnectLinkDeps & { 
       },
       config: { access: { scope: 'social:read', endpointClass: 'read' } },
     },
-    async (request) => listAccounts(deps.db, principalOf(request).organizationId, request.params.projectId, request.query, deps.publicBaseUrl),
+    async (request, reply) => {
+      const { organizationId } = principalOf(request);
+      const { projectId } = request.params;
+      const key = `accounts\u0000${organizationId}\u0000${projectId}\u0000${JSON.stringify(request.query)}`;
+      await deps.listedPages.serve(
+        reply,
+        key,
+        () => accountPageVersion(deps.listVersions, deps.db, key, organizationId, projectId, request.query),
+        () => listAccounts(deps.db, organizationId, projectId, request.query, deps.publicBaseUrl),
+      );
+    },
   );
 
   app.get(

@@ -15,13 +15,17 @@ export interface TestDatabase extends DatabaseHandle {
   schema: string | null;
 }
 
-/** A fresh database, migrated unless told otherwise: in-memory SQLite, or a new schema on the test Postgres. */
-export async function openTestDatabase(engine: Engine, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+/**
+ * A fresh database, migrated unless told otherwise: in-memory SQLite (or `sqliteFile`, which a
+ * second connection can open), or a new schema on the test Postgres.
+ */
+export async function openTestDatabase(engine: Engine, options: { migrate?: boolean; sqliteFile?: string } = {}): Promise<TestDatabase> {
   const migrate = options.migrate ?? true;
   if (engine === 'sqlite') {
-    const handle = openDatabase('sqlite::memory:');
+    const url = `sqlite:${options.sqliteFile ?? ':memory:'}`;
+    const handle = openDatabase(url);
     if (migrate) await migrateToLatest(handle);
-    return { ...handle, url: 'sqlite::memory:', schema: null };
+    return { ...handle, url, schema: null };
   }
   const url = process.env.TEST_DATABASE_URL as string;
   const schema = testSchemaName('t');

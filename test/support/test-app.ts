@@ -124,10 +124,12 @@ export interface TestContextOptions {
   emulator?: boolean;
   publicBaseUrl?: string;
   fetch?: typeof fetch;
+  /** SQLite in this file instead of in memory, so that another connection can open it. */
+  sqliteFile?: string;
 }
 
 export async function createTestContext(engine: Engine, options: TestContextOptions = {}): Promise<TestContext> {
-  const database = await openTestDatabase(engine);
+  const database = await openTestDatabase(engine, options.sqliteFile ? { sqliteFile: options.sqliteFile } : {});
   const clock = new ManualClock(options.clockStart);
   const store = await createTestBlobStore(options.blobBackend ?? 'filesystem', clock);
   const apiKeyHashKey = deriveKey(TEST_MASTER_KEY, 'api-key-hash');
