@@ -55,6 +55,7 @@ export class ListedPages {
       reply.send(page);
       return;
     }
+    // The routes' serializers write strings (src/http/response-serializer.ts).
     const body = reply.serialize(page) as string;
     this.#remember(key, { version: current, body });
     sendJson(reply, body);
