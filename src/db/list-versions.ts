@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { VERSIONED_LISTS } from './migrations/0014_list_versions.ts';
-import type { Database } from './schema.ts';
+import type { Database, ListVersionsTable } from './schema.ts';
 import { sharedPerTurn, sharedReads } from './shared-reads.ts';
 
 /** A list whose pages may be served again from memory (src/http/listed-pages.ts). */
-export type VersionedList = (typeof VERSIONED_LISTS)[number];
+export type VersionedList = Exclude<keyof ListVersionsTable, 'project_id'>;
 
 /** What a cached page is checked against: it differs from the one the page was read under once anything the page shows may have changed. */
 export type PageVersion = number | string;
@@ -42,7 +41,9 @@ export function sqliteListVersions(db: Kysely<Database>): ListVersions {
   const read = sharedPerTurn(async (projectIds: readonly string[]) => {
     try {
       const rows = await db.selectFrom('list_versions').selectAll().where('project_id', 'in', [...new Set(projectIds)]).execute();
-      return new Map(projectIds.map((id) => [id, rows.find((row) => row.project_id === id) ?? { social_accounts: 0, scheduled_posts: 0 }]));
+      const versions = new Map<string, Record<VersionedList, number>>(rows.map((row) => [row.project_id, row]));
+      for (const id of projectIds) if (!versions.has(id)) versions.set(id, { social_accounts: 0, scheduled_posts: 0 });
+      return versions;
     } catch {
       // Before the migrations have run, or on a closed database: no version, no cache.
       return new Map<string, null>();

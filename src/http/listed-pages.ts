@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { PageVersion } from '../db/list-versions.ts';
+import type { PageVersion, VersionedList } from '../db/list-versions.ts';
 
 /** 32 MB: a few hundred pages of 50 items (LISTED_PAGES_CACHE_MB). */
 export const DEFAULT_LISTED_PAGES_CACHE_MB = 32;
@@ -79,6 +79,11 @@ export class ListedPages {
     this.#pages.delete(key);
     this.#bytes -= page.body.length;
   }
+}
+
+/** The name of a page among all a process keeps: its list, the caller's organization, the project and the parsed query. */
+export function pageKey(list: VersionedList, organizationId: string, projectId: string, query: unknown): string {
+  return `${list}\u0000${organizationId}\u0000${projectId}\u0000${JSON.stringify(query)}`;
 }
 
 /** A body already serialized: with its content type set, Fastify writes the string as it is. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RouteApp } from '../http/app.ts';
 import type { ListVersions } from '../db/list-versions.ts';
 import { principalOf } from '../http/access.ts';
-import type { ListedPages } from '../http/listed-pages.ts';
+import { pageKey, type ListedPages } from '../http/listed-pages.ts';
 import { errorResponses } from '../http/openapi.ts';
 import { pathId, projectIdParam } from '../http/path-params.ts';
 import { cancelPost } from './cancel.ts';
@@ -86,7 +86,7 @@ export function registerPostRoutes(app: RouteApp, deps: PostsDeps & { listedPage
     async (request, reply) => {
       const principal = principalOf(request);
       const { projectId } = request.params;
-      const key = `posts\u0000${principal.organizationId}\u0000${projectId}\u0000${JSON.stringify(request.query)}`;
+      const key = pageKey('scheduled_posts', principal.organizationId, projectId, request.query);
       await deps.listedPages.serve(
         reply,
         key,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RouteApp } from '../http/app.ts';
 import type { ListVersions } from '../db/list-versions.ts';
 import { principalOf } from '../http/access.ts';
-import type { ListedPages } from '../http/listed-pages.ts';
+import { pageKey, type ListedPages } from '../http/listed-pages.ts';
 import { errorResponses } from '../http/openapi.ts';
 import { paginationQuery } from '../http/pagination.ts';
 import { pathId, projectIdParam } from '../http/path-params.ts';
@@ -172,7 +172,7 @@ export function registerSocialRoutes(
     async (request, reply) => {
       const { organizationId } = principalOf(request);
       const { projectId } = request.params;
-      const key = `accounts\u0000${organizationId}\u0000${projectId}\u0000${JSON.stringify(request.query)}`;
+      const key = pageKey('social_accounts', organizationId, projectId, request.query);
       await deps.listedPages.serve(
         reply,
         key,

@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 
 /** The lists whose pages are served from a cache while their version stands (src/http/listed-pages.ts). */
-export const VERSIONED_LISTS = ['social_accounts', 'scheduled_posts'] as const;
+const VERSIONED_LISTS = ['social_accounts', 'scheduled_posts'] as const;
 
 /**
  * SQLite: a version per project and list, which triggers move on every insert, update or delete of
