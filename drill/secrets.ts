@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
 import { startEmulator, type RunningEmulator } from '../src/emulator/main.ts';
+import { codeVerifierOf } from '../src/social/authorize-url.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { consent } from '../test/support/consent.ts';
 import { ManualClock } from '../test/support/manual-clock.ts';
@@ -81,9 +82,8 @@ export const secretsDrill: Drill = {
       const consentFlow = async (label: string, route: string, body: Record<string, unknown>, username: string, decision: 'approve' | 'deny' = 'approve') => {
         const minted = await call(`${label} mint`, 'POST', route, { ...body, returnUrl: RETURN_URL });
         const { state, authorizeUrl } = minted.json() as { state: string; authorizeUrl: string };
-        const row = await db.selectFrom('oauth_states').select('verifier_entry_id').where('id', '=', state).executeTakeFirstOrThrow();
-        const verifier = await vault.get<{ codeVerifier: string }>(db, row.verifier_entry_id as string);
-        if (verifier) secrets.push({ kind: 'PKCE verifier', value: verifier.codeVerifier, createdBy: null });
+        const verifier = await codeVerifierOf({ db, vault }, await db.selectFrom('oauth_states').selectAll().where('id', '=', state).executeTakeFirstOrThrow());
+        if (verifier) secrets.push({ kind: 'PKCE verifier', value: verifier, createdBy: null });
         const redirect = await consent(authorizeUrl, { username, decision });
         const code = redirect.searchParams.get('code');
         if (code) secrets.push({ kind: 'authorization code', value: code, createdBy: null });

@@ -39,7 +39,8 @@ export async function purgeExpired(
 
   const stateCutoff = new Date(now - OAUTH_STATE_RETENTION_MS).toISOString();
   const states = await db.transaction().execute(async (trx) => {
-    // A state abandoned before its callback still holds a PKCE verifier in the vault.
+    // The PKCE verifier of an unused state goes with its row; a state minted before migration 0015
+    // holds it in a vault entry of its own instead.
     const verifiers = await trx
       .selectFrom('oauth_states')
       .select('verifier_entry_id')

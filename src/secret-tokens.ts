@@ -24,13 +24,22 @@ export type SecretUuidPrefix = 'med';
  * first character is 0–7, as in every ULID.
  */
 export function newSecretUlid(prefix: SecretUlidPrefix): string {
-  let value = BigInt(`0x${randomBytes(TOKEN_BYTES).toString('hex')}`);
-  const chars = new Array<string>(26);
-  for (let i = 25; i >= 0; i--) {
-    chars[i] = CROCKFORD[Number(value & 31n)] as string;
-    value >>= 5n;
+  const bytes = randomBytes(TOKEN_BYTES);
+  // Five bits per character, most significant first, from the two zero bits on: the bits not yet
+  // spelled stay in `pending` (never more than 12 of them).
+  let text = `${prefix}_`;
+  let pending = 0;
+  let pendingBits = 2;
+  for (const byte of bytes) {
+    pending = (pending << 8) | byte;
+    pendingBits += 8;
+    while (pendingBits >= 5) {
+      pendingBits -= 5;
+      text += CROCKFORD[(pending >> pendingBits) & 31];
+    }
+    pending &= (1 << pendingBits) - 1;
   }
-  return `${prefix}_${chars.join('')}`;
+  return text;
 }
 
 /** `<prefix>_<uuid v4>`: randomUUID draws its 122 random bits from the same CSPRNG. */

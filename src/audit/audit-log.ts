@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { AuditLogTable, Database } from '../db/schema.ts';
-import { sharedPerTurn } from '../db/shared-reads.ts';
+import { everyColumn, preparedQuery } from '../db/prepared-query.ts';
+import { insertsPerTurn } from '../db/writes-per-turn.ts';
 import { newUlidId, parsePathId } from '../ids.ts';
 
 declare module 'fastify' {
@@ -12,26 +13,39 @@ declare module 'fastify' {
   }
 }
 
-type AuditRow = Insertable<AuditLogTable>;
-
-/** Rows one statement carries at most (9 parameters each, far below either engine's limit). */
-const ROWS_PER_STATEMENT = 256;
+const AUDIT_COLUMNS = everyColumn<AuditLogTable>()([
+  'id',
+  'at',
+  'request_id',
+  'api_key_id',
+  'organization_id',
+  'project_id',
+  'method',
+  'route',
+  'status_code',
+]);
 
 /**
- * The audit rows of one turn of the event loop, written in one statement once the turn's callbacks
- * have run (src/db/shared-reads.ts, `sharedPerTurn`); each caller learns when its row is written.
- * A write request's own commit is most of its cost on SQLite (about 70 µs: a WAL frame per page
- * the row touches), and one round trip on Postgres, so a turn's rows cost one of each instead of
- * one per request (docs/performance.md, "Fifth round": audit rows).
+ * The audit rows of one turn of the event loop are written together, after the responses they
+ * record (src/db/writes-per-turn.ts): a write request's own commit is most of its cost on SQLite,
+ * and one round trip on Postgres (docs/performance.md, "Fifth round": audit rows).
  */
-function auditWriter(db: Kysely<Database>): (row: AuditRow) => Promise<unknown> {
-  return sharedPerTurn(async (rows: readonly AuditRow[]) => {
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      await db.insertInto('audit_log').values(rows.slice(start, start + ROWS_PER_STATEMENT)).execute();
-    }
-    return new Map<AuditRow, never>();
-  });
-}
+const insertAuditRow = insertsPerTurn<AuditLogTable>({
+  one: preparedQuery(AUDIT_COLUMNS, (db, p) =>
+    db.insertInto('audit_log').values({
+      id: p('id'),
+      at: p('at'),
+      request_id: p('request_id'),
+      api_key_id: p('api_key_id'),
+      organization_id: p('organization_id'),
+      project_id: p('project_id'),
+      method: p('method'),
+      route: p('route'),
+      status_code: p('status_code'),
+    }),
+  ),
+  many: (db, rows) => db.insertInto('audit_log').values([...rows]).execute(),
+});
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -44,7 +58,6 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function installAuditLog(app: FastifyInstance, deps: { db: Kysely<Database>; clock: Clock }): void {
   app.decorateRequest('auditProjectId', null);
-  const record = auditWriter(deps.db);
   app.addHook('onResponse', async (request, reply) => {
     const principal = request.principal;
     const route = request.routeOptions.url;
@@ -52,7 +65,7 @@ export function installAuditLog(app: FastifyInstance, deps: { db: Kysely<Databas
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const projectId = request.auditProjectId ?? (params.projectId ? parsePathId(params.projectId, 'prj') : null);
     try {
-      await record({
+      await insertAuditRow(deps.db, {
         id: newUlidId('aud'),
         at: deps.clock.now().toISOString(),
         request_id: request.id,

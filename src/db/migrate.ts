@@ -12,6 +12,7 @@ import * as reconnectLinks from './migrations/0011_reconnect_links.ts';
 import * as authVersion from './migrations/0012_auth_version.ts';
 import * as listIndexes from './migrations/0013_list_indexes.ts';
 import * as listVersions from './migrations/0014_list_versions.ts';
+import * as sealedCodeVerifier from './migrations/0015_sealed_code_verifier.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0012_auth_version': authVersion,
   '0013_list_indexes': listIndexes,
   '0014_list_versions': listVersions,
+  '0015_sealed_code_verifier': sealedCodeVerifier,
 };
 
 /** Every migration's name, in the order they run. */

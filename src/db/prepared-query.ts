@@ -62,3 +62,14 @@ export function preparedPerShape<Shape extends Record<string, boolean | number>,
     return query;
   };
 }
+
+/**
+ * Every column of a table, for a prepared insert of whole rows (`everyColumn<T>()([...])`): a column
+ * missing from the list fails to compile, naming the column, so the prepared insert cannot drift
+ * from the table when a column is added.
+ */
+export function everyColumn<Table>() {
+  return <const Columns extends ReadonlyArray<keyof Table & string>>(
+    columns: Columns & ([Exclude<keyof Table, Columns[number]>] extends [never] ? unknown : { missing: Exclude<keyof Table, Columns[number]> }),
+  ): Columns => columns;
+}

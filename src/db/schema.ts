@@ -208,7 +208,12 @@ export interface OAuthStatesTable {
   return_url: string;
   requested_scopes: string;
   usage_note: string | null;
-  /** Vault entry holding the PKCE code verifier; destroyed once the state is used. */
+  /**
+   * The PKCE code verifier, sealed by the vault (`<data key id>.<AES-GCM>`) and bound to this state's
+   * id; cleared once the state is used.
+   */
+  sealed_code_verifier: string | null;
+  /** A vault entry holding the verifier: states minted before migration 0015 only; destroyed once used. */
   verifier_entry_id: string | null;
   status: OAuthStateStatus;
   error_code: string | null;

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../api-keys/authenticate.ts';
-import { preparedQuery } from '../db/prepared-query.ts';
+import { everyColumn, preparedQuery } from '../db/prepared-query.ts';
 import type { OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
+import { insertsPerTurn } from '../db/writes-per-turn.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { REAUTH_ELIGIBLE } from '../platforms/registry.ts';
 import { getProject } from '../projects/projects.ts';
 import { newSecretUlid } from '../secret-tokens.ts';
-import { newVaultEntryId } from '../vault/vault.ts';
 import { findAccount } from './accounts.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
 import { assertReturnUrlAllowed } from './return-url.ts';
@@ -116,39 +116,88 @@ export interface StateRequest {
   reconnectLinkId: string | null;
 }
 
-const insertState = preparedQuery(
-  ['id', 'apiKeyId', 'organizationId', 'projectId', 'kind', 'platform', 'sandbox', 'socialAccountId', 'returnUrl', 'requestedScopes', 'usageNote', 'verifierEntryId', 'now', 'expiresAt', 'reconnectLinkId'],
-  (db, p) =>
+const OAUTH_STATE_COLUMNS = everyColumn<OAuthStatesTable>()([
+  'id',
+  'api_key_id',
+  'organization_id',
+  'project_id',
+  'kind',
+  'platform',
+  'sandbox',
+  'social_account_id',
+  'return_url',
+  'requested_scopes',
+  'usage_note',
+  'sealed_code_verifier',
+  'verifier_entry_id',
+  'status',
+  'error_code',
+  'error_message',
+  'created_at',
+  'expires_at',
+  'completed_at',
+  'updated_at',
+  'reconnect_link_id',
+]);
+
+/**
+ * The states minted in one turn of the event loop are inserted together (src/db/writes-per-turn.ts);
+ * each minting request answers once its own row is stored.
+ */
+const insertState = insertsPerTurn<OAuthStatesTable>({
+  one: preparedQuery(OAUTH_STATE_COLUMNS, (db, p) =>
     db.insertInto('oauth_states').values({
       id: p('id'),
-      api_key_id: p('apiKeyId'),
-      organization_id: p('organizationId'),
-      project_id: p('projectId'),
+      api_key_id: p('api_key_id'),
+      organization_id: p('organization_id'),
+      project_id: p('project_id'),
       kind: p('kind'),
       platform: p('platform'),
       sandbox: p('sandbox'),
-      social_account_id: p('socialAccountId'),
-      return_url: p('returnUrl'),
-      requested_scopes: p('requestedScopes'),
-      usage_note: p('usageNote'),
-      verifier_entry_id: p('verifierEntryId'),
-      status: 'pending',
-      error_code: null,
-      error_message: null,
-      created_at: p('now'),
-      expires_at: p('expiresAt'),
-      completed_at: null,
-      updated_at: p('now'),
-      reconnect_link_id: p('reconnectLinkId'),
+      social_account_id: p('social_account_id'),
+      return_url: p('return_url'),
+      requested_scopes: p('requested_scopes'),
+      usage_note: p('usage_note'),
+      sealed_code_verifier: p('sealed_code_verifier'),
+      verifier_entry_id: p('verifier_entry_id'),
+      status: p('status'),
+      error_code: p('error_code'),
+      error_message: p('error_message'),
+      created_at: p('created_at'),
+      expires_at: p('expires_at'),
+      completed_at: p('completed_at'),
+      updated_at: p('updated_at'),
+      reconnect_link_id: p('reconnect_link_id'),
     }),
-);
+  ),
+  many: (db, rows) => db.insertInto('oauth_states').values([...rows]).execute(),
+});
 
+/** What a state's sealed PKCE verifier is bound to: it opens on this state's row and nowhere else. */
+function codeVerifierIdentity(stateId: string): string {
+  return `oauth_state\n${stateId}\ncode_verifier`;
+}
+
+/**
+ * The state's PKCE verifier, or null once the state was used. A state minted before migration 0015
+ * keeps it in a vault entry of its own, destroyed when the state is used or settled; no such state
+ * outlives housekeeping's purge of states (docs/operations.md).
+ */
+export async function codeVerifierOf(deps: Pick<SocialDeps, 'db' | 'vault'>, state: OAuthStatesTable): Promise<string | null> {
+  if (state.sealed_code_verifier !== null) return deps.vault.open(deps.db, codeVerifierIdentity(state.id), state.sealed_code_verifier);
+  if (state.verifier_entry_id === null) return null;
+  return (await deps.vault.get<{ codeVerifier: string }>(deps.db, state.verifier_entry_id))?.codeVerifier ?? null;
+}
+
+/**
+ * Mints the state: one row, holding everything the callback needs, its PKCE verifier sealed by the
+ * vault (docs/security.md).
+ */
 export async function mintState(deps: SocialDeps, principal: Principal, request: StateRequest): Promise<AuthorizeUrl> {
   const now = deps.clock.now();
   const state = newSecretUlid('st');
   const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
   const codeVerifier = randomBytes(32).toString('base64url');
-  const verifierEntryId = newVaultEntryId();
   const adapter = deps.platforms.adapter(request.platform, request.sandbox);
   const authorizeUrl = adapter.authorizeUrl({
     state,
@@ -156,25 +205,28 @@ export async function mintState(deps: SocialDeps, principal: Principal, request:
     scopes: request.scopes,
     codeVerifier,
   });
-  await deps.db.transaction().execute(async (trx) => {
-    await deps.vault.put(trx, verifierEntryId, { codeVerifier });
-    await insertState(trx, {
-      id: state,
-      apiKeyId: principal.apiKeyId,
-      organizationId: principal.organizationId,
-      projectId: request.projectId,
-      kind: request.kind,
-      platform: request.platform,
-      sandbox: request.sandbox ? 1 : 0,
-      socialAccountId: request.socialAccountId,
-      returnUrl: request.returnUrl,
-      requestedScopes: JSON.stringify(request.scopes),
-      usageNote: request.usageNote,
-      verifierEntryId,
-      now: now.toISOString(),
-      expiresAt,
-      reconnectLinkId: request.reconnectLinkId,
-    });
+  await insertState(deps.db, {
+    id: state,
+    api_key_id: principal.apiKeyId,
+    organization_id: principal.organizationId,
+    project_id: request.projectId,
+    kind: request.kind,
+    platform: request.platform,
+    sandbox: request.sandbox ? 1 : 0,
+    social_account_id: request.socialAccountId,
+    return_url: request.returnUrl,
+    requested_scopes: JSON.stringify(request.scopes),
+    usage_note: request.usageNote,
+    sealed_code_verifier: await deps.vault.seal(deps.db, codeVerifierIdentity(state), codeVerifier),
+    verifier_entry_id: null,
+    status: 'pending',
+    error_code: null,
+    error_message: null,
+    created_at: now.toISOString(),
+    expires_at: expiresAt,
+    completed_at: null,
+    updated_at: now.toISOString(),
+    reconnect_link_id: request.reconnectLinkId,
   });
   return { authorizeUrl, state, expiresAt };
 }

@@ -11,11 +11,12 @@ import type { TokenSet } from '../platforms/tokens.ts';
 import { releaseHolds } from '../posts/holds.ts';
 import { newVaultEntryId } from '../vault/vault.ts';
 import { emitAccountEvent } from './account-events.ts';
+import { codeVerifierOf } from './authorize-url.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
 import { markLinkUsed } from './reconnect-links.ts';
 import { returnUrlWithError } from './return-url.ts';
 import type { OAuthErrorCode } from './schemas.ts';
-import { ABANDONED_PROCESSING_MS, settleAbandonedState } from './state-settlement.ts';
+import { ABANDONED_PROCESSING_MS, NO_VERIFIER, settleAbandonedState } from './state-settlement.ts';
 
 /** What the browser gets: a redirect to the partner's returnUrl, or (no usable state) an error page. */
 export type CallbackOutcome =
@@ -123,12 +124,12 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
   await assertStillAllowed(deps, state);
 
   const adapter = deps.platforms.adapter(state.platform, state.sandbox === 1);
-  const verifier = state.verifier_entry_id ? await deps.vault.get<{ codeVerifier: string }>(deps.db, state.verifier_entry_id) : null;
-  if (!verifier) throw new OAuthFailure('STATE_EXPIRED', 'The consent link was already used.');
+  const codeVerifier = await codeVerifierOf(deps, state);
+  if (codeVerifier === null) throw new OAuthFailure('STATE_EXPIRED', 'The consent link was already used.');
   const tokens = await adapter.exchangeCode({
     code: query.code,
     redirectUri: callbackUrl(deps.publicBaseUrl, state.platform),
-    codeVerifier: verifier.codeVerifier,
+    codeVerifier,
     callbackScopes: adapter.callbackScopes(query),
   });
   // Before the profile: a grant without the scope that reads it fails there with a platform error.
@@ -161,7 +162,7 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
     }
     await trx
       .updateTable('oauth_states')
-      .set({ status: 'completed', social_account_id: accountId, completed_at: deps.clock.now().toISOString(), updated_at: deps.clock.now().toISOString(), verifier_entry_id: null })
+      .set({ status: 'completed', social_account_id: accountId, completed_at: deps.clock.now().toISOString(), updated_at: deps.clock.now().toISOString(), ...NO_VERIFIER })
       .where('id', '=', state.id)
       .execute();
     if (state.verifier_entry_id) await deps.vault.destroy(trx, state.verifier_entry_id);
@@ -312,7 +313,7 @@ async function failState(deps: SocialDeps, state: OAuthStatesTable, failure: OAu
   await deps.db.transaction().execute(async (trx) => {
     await trx
       .updateTable('oauth_states')
-      .set({ status: 'failed', error_code: failure.code, error_message: failure.message, verifier_entry_id: null, updated_at: deps.clock.now().toISOString() })
+      .set({ status: 'failed', error_code: failure.code, error_message: failure.message, ...NO_VERIFIER, updated_at: deps.clock.now().toISOString() })
       .where('id', '=', state.id)
       .where('status', 'in', ['pending', 'processing'])
       .execute();

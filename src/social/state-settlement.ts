@@ -37,6 +37,9 @@ export function settledStatus(state: OAuthStatesTable, now: Date): SettledStatus
   }
 }
 
+/** What a used or settled state keeps of its PKCE verifier: nothing (a pre-0015 vault entry is destroyed beside). */
+export const NO_VERIFIER = { sealed_code_verifier: null, verifier_entry_id: null } as const;
+
 function isAbandoned(state: OAuthStatesTable, now: Date): boolean {
   return now.getTime() - Date.parse(state.updated_at) > ABANDONED_PROCESSING_MS;
 }
@@ -57,7 +60,7 @@ export async function settleAbandonedState(db: Kysely<Database>, state: OAuthSta
         ...(outcome.status === 'expired'
           ? { status: 'pending' as const }
           : { status: 'failed' as const, error_code: INTERRUPTED.code, error_message: INTERRUPTED.message }),
-        verifier_entry_id: null,
+        ...NO_VERIFIER,
         updated_at: now.toISOString(),
       })
       .where('id', '=', state.id)

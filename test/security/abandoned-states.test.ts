@@ -19,11 +19,14 @@ for (const engine of engines) {
     let tenant: Tenant;
     let projectId: string;
 
-    /** What a process killed between claiming the state and binding leaves: `processing`, verifier still in the vault. */
+    /** What a process killed between claiming the state and binding leaves: `processing`, verifier still held. */
     const crashMidCallback = async (state: string) => {
       await ctx.database.db.updateTable('oauth_states').set({ status: 'processing', updated_at: ctx.clock.now().toISOString() }).where('id', '=', state).execute();
-      return (await ctx.database.db.selectFrom('oauth_states').select('verifier_entry_id').where('id', '=', state).executeTakeFirstOrThrow()).verifier_entry_id as string;
+      assert.ok(await heldVerifier(state));
     };
+    /** The state's sealed PKCE verifier, null once destroyed. */
+    const heldVerifier = async (state: string) =>
+      (await ctx.database.db.selectFrom('oauth_states').select('sealed_code_verifier').where('id', '=', state).executeTakeFirstOrThrow()).sealed_code_verifier;
 
     before(async () => {
       ctx = await createTestContext(engine, { emulator: true });
@@ -34,7 +37,7 @@ for (const engine of engines) {
 
     test('within its expiry: pending while a callback could still be running, then failed (interrupted); housekeeping fails it and destroys the verifier', async () => {
       const minted = await mintConnect(ctx, tenant.secret, projectId, 'instagram');
-      const verifier = await crashMidCallback(minted.state);
+      await crashMidCallback(minted.state);
       assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).status, 'pending');
 
       ctx.clock.advance(MINUTE + 1);
@@ -45,9 +48,9 @@ for (const engine of engines) {
       const purged = await purgeExpired(ctx.database.db, ctx.clock);
       assert.equal(purged.abandonedStates, 1);
       assert.deepEqual(await oauthStatus(ctx, tenant.secret, minted.state), read, 'settled exactly as it read');
-      assert.equal(await ctx.vault.get(ctx.database.db, verifier), null, 'the verifier is destroyed');
+      assert.equal(await heldVerifier(minted.state), null, 'the verifier is destroyed');
       const row = await ctx.database.db.selectFrom('oauth_states').selectAll().where('id', '=', minted.state).executeTakeFirstOrThrow();
-      assert.deepEqual([row.status, row.verifier_entry_id], ['failed', null]);
+      assert.deepEqual([row.status, row.sealed_code_verifier, row.verifier_entry_id], ['failed', null, null]);
 
       // The person's browser coming back later gets the same answer.
       const late = await followToCallback(ctx, await consent(minted.authorizeUrl, { username: 'late_arrival' }));
@@ -57,7 +60,7 @@ for (const engine of engines) {
     test('past its expiry: expired, before and after housekeeping; a late callback gets STATE_EXPIRED', async () => {
       const minted = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
       const redirect = await consent(minted.authorizeUrl, { username: 'too_late' });
-      const verifier = await crashMidCallback(minted.state);
+      await crashMidCallback(minted.state);
       ctx.clock.advance(11 * MINUTE);
       const read = await oauthStatus(ctx, tenant.secret, minted.state);
       assert.equal(read.status, 'expired');
@@ -65,7 +68,7 @@ for (const engine of engines) {
 
       assert.equal((await purgeExpired(ctx.database.db, ctx.clock)).abandonedStates, 1);
       assert.deepEqual(await oauthStatus(ctx, tenant.secret, minted.state), read);
-      assert.equal(await ctx.vault.get(ctx.database.db, verifier), null);
+      assert.equal(await heldVerifier(minted.state), null);
       expectErrorRedirect(await followToCallback(ctx, redirect), RETURN_URL, 'STATE_EXPIRED');
       assert.equal((await purgeExpired(ctx.database.db, ctx.clock)).abandonedStates, 0, 'settling is done once');
     });
@@ -73,10 +76,10 @@ for (const engine of engines) {
     test('a late callback settles it the same way before housekeeping does: STATE_EXPIRED past expiry, interrupted within it', async () => {
       const expired = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
       const expiredRedirect = await consent(expired.authorizeUrl, { username: 'late_expired' });
-      const verifier = await crashMidCallback(expired.state);
+      await crashMidCallback(expired.state);
       ctx.clock.advance(11 * MINUTE);
       expectErrorRedirect(await followToCallback(ctx, expiredRedirect), RETURN_URL, 'STATE_EXPIRED');
-      assert.equal(await ctx.vault.get(ctx.database.db, verifier), null);
+      assert.equal(await heldVerifier(expired.state), null);
 
       const interrupted = await mintConnect(ctx, tenant.secret, projectId, 'instagram');
       const interruptedRedirect = await consent(interrupted.authorizeUrl, { username: 'late_interrupted' });
@@ -88,10 +91,10 @@ for (const engine of engines) {
 
     test('a callback still running (within a minute) is left alone by housekeeping', async () => {
       const minted = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
-      const verifier = await crashMidCallback(minted.state);
+      await crashMidCallback(minted.state);
       ctx.clock.advance(30_000);
       assert.equal((await purgeExpired(ctx.database.db, ctx.clock)).abandonedStates, 0);
-      assert.ok(await ctx.vault.get(ctx.database.db, verifier));
+      assert.ok(await heldVerifier(minted.state));
       assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).status, 'pending');
     });
   });

@@ -16,6 +16,7 @@ import { createOrganization } from '../../src/organizations/organizations.ts';
 import { PLATFORMS, REAUTH_ELIGIBLE, platformModule, type PlatformId } from '../../src/platforms/registry.ts';
 import type { TokenSet } from '../../src/platforms/tokens.ts';
 import { createServices } from '../../src/services.ts';
+import { codeVerifierOf } from '../../src/social/authorize-url.ts';
 import { createFilesystemBlobStore } from '../../src/storage/filesystem.ts';
 import type { TokenRefresher } from '../../src/social/token-refresh.ts';
 import type { Vault } from '../../src/vault/vault.ts';
@@ -66,13 +67,14 @@ for (const engine of engines) {
       assert.ok(res.ok, `${route}: ${res.status}`);
       return res.json() as Promise<any>;
     };
-    /** Keeps the PKCE verifier of a freshly minted state, read from the vault the way the callback will. */
+    /** The PKCE verifier a state holds, read the way the callback reads it; null once it is gone. */
+    const storedVerifier = async (state: string) =>
+      codeVerifierOf({ db: database.db, vault }, await database.db.selectFrom('oauth_states').selectAll().where('id', '=', state).executeTakeFirstOrThrow());
+    /** Keeps the PKCE verifier of a freshly minted state. */
     const rememberVerifier = async (state: string) => {
-      const row = await database.db.selectFrom('oauth_states').select('verifier_entry_id').where('id', '=', state).executeTakeFirstOrThrow();
-      const stored = await vault.get<{ codeVerifier: string }>(database.db, row.verifier_entry_id as string);
-      assert.ok(stored && stored.codeVerifier.length >= 43);
-      verifiers.push(stored.codeVerifier);
-      return row.verifier_entry_id as string;
+      const stored = await storedVerifier(state);
+      assert.ok(stored && stored.length >= 43);
+      verifiers.push(stored);
     };
     const callback = async (authorizeUrl: string, username: string) => {
       const redirect = await consent(authorizeUrl, { username });
@@ -145,10 +147,10 @@ for (const engine of engines) {
       // Connect.
       const minted = await inject({ method: 'POST', url: `/v1/projects/${projectId}/social/oauth-url`, body: { platform, returnUrl: RETURN_URL } });
       assert.equal(minted.statusCode, 200, minted.body);
-      const verifierEntry = await rememberVerifier(minted.json().state);
+      await rememberVerifier(minted.json().state);
       const connected = await deliver((await callback(minted.json().authorizeUrl, username)).redirect);
       assert.equal(connected.headers.location, RETURN_URL);
-      assert.equal(await vault.get(database.db, verifierEntry), null, 'the verifier is destroyed once used');
+      assert.equal(await storedVerifier(minted.json().state), null, 'the verifier is destroyed once used');
       const accountId = (await inject({ method: 'GET', url: `/v1/social/oauth-status/${minted.json().state}` })).json().socialAccountId as string;
       assert.ok(accountId);
       await inject({ method: 'GET', url: `/v1/projects/${projectId}/social-accounts` });
@@ -187,6 +189,7 @@ for (const engine of engines) {
       await controlCall('POST', '/faults', { platform, endpoint: 'token', status: 400, body: kit.echoingExchangeFault(code) });
       const failed = await deliver(redirect);
       assert.match(String(failed.headers.location), /layers_oauth_error=PLATFORM_ERROR/);
+      assert.equal(await storedVerifier(failing.json().state), null, 'the verifier is destroyed when the callback fails');
       const failedStatus = await inject({ method: 'GET', url: `/v1/social/oauth-status/${failing.json().state}` });
       assert.equal(failedStatus.json().error.code, 'PLATFORM_ERROR');
 
