@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { AuditLogTable, Database } from '../db/schema.ts';
-import { everyColumn, preparedQuery } from '../db/prepared-query.ts';
+import { preparedInsert } from '../db/prepared-query.ts';
 import { insertsPerTurn } from '../db/writes-per-turn.ts';
 import { newUlidId, parsePathId } from '../ids.ts';
 
@@ -13,37 +13,13 @@ declare module 'fastify' {
   }
 }
 
-const AUDIT_COLUMNS = everyColumn<AuditLogTable>()([
-  'id',
-  'at',
-  'request_id',
-  'api_key_id',
-  'organization_id',
-  'project_id',
-  'method',
-  'route',
-  'status_code',
-]);
-
 /**
  * The audit rows of one turn of the event loop are written together, after the responses they
  * record (src/db/writes-per-turn.ts): a write request's own commit is most of its cost on SQLite,
  * and one round trip on Postgres (docs/performance.md, "Fifth round": audit rows).
  */
 const insertAuditRow = insertsPerTurn<AuditLogTable>({
-  one: preparedQuery(AUDIT_COLUMNS, (db, p) =>
-    db.insertInto('audit_log').values({
-      id: p('id'),
-      at: p('at'),
-      request_id: p('request_id'),
-      api_key_id: p('api_key_id'),
-      organization_id: p('organization_id'),
-      project_id: p('project_id'),
-      method: p('method'),
-      route: p('route'),
-      status_code: p('status_code'),
-    }),
-  ),
+  one: preparedInsert('audit_log', ['id', 'at', 'request_id', 'api_key_id', 'organization_id', 'project_id', 'method', 'route', 'status_code']),
   many: (db, rows) => db.insertInto('audit_log').values([...rows]).execute(),
 });
 

@@ -64,12 +64,15 @@ export function preparedPerShape<Shape extends Record<string, boolean | number>,
 }
 
 /**
- * Every column of a table, for a prepared insert of whole rows (`everyColumn<T>()([...])`): a column
- * missing from the list fails to compile, naming the column, so the prepared insert cannot drift
- * from the table when a column is added.
+ * An insert of one whole row of `table`, prepared once (as `preparedQuery`), every column a
+ * parameter. `columns` must name every column of the table, or the call does not compile (the error
+ * names the missing ones): a column added to the table later cannot be left out of the insert.
  */
-export function everyColumn<Table>() {
-  return <const Columns extends ReadonlyArray<keyof Table & string>>(
-    columns: Columns & ([Exclude<keyof Table, Columns[number]>] extends [never] ? unknown : { missing: Exclude<keyof Table, Columns[number]> }),
-  ): Columns => columns;
+export function preparedInsert<Table extends keyof Database & string, const Columns extends ReadonlyArray<keyof Database[Table] & string>>(
+  table: Table,
+  columns: Columns & ([Exclude<keyof Database[Table], Columns[number]>] extends [never] ? unknown : { missing: Exclude<keyof Database[Table], Columns[number]> }),
+): (db: Kysely<Database>, row: Readonly<Record<Columns[number], unknown>>) => Promise<unknown> {
+  // Kysely cannot type an insert into a table named by a type parameter; the values are placeholders,
+  // which fit any column (`never`), and the list above is checked against the table instead.
+  return preparedQuery(columns, (db, p) => db.insertInto(table).values(Object.fromEntries(columns.map((column) => [column, p(column)])) as never));
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../api-keys/authenticate.ts';
-import { everyColumn, preparedQuery } from '../db/prepared-query.ts';
+import { preparedInsert } from '../db/prepared-query.ts';
 import type { OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
 import { insertsPerTurn } from '../db/writes-per-turn.ts';
 import { badRequest, conflict } from '../errors.ts';
@@ -116,60 +116,16 @@ export interface StateRequest {
   reconnectLinkId: string | null;
 }
 
-const OAUTH_STATE_COLUMNS = everyColumn<OAuthStatesTable>()([
-  'id',
-  'api_key_id',
-  'organization_id',
-  'project_id',
-  'kind',
-  'platform',
-  'sandbox',
-  'social_account_id',
-  'return_url',
-  'requested_scopes',
-  'usage_note',
-  'sealed_code_verifier',
-  'verifier_entry_id',
-  'status',
-  'error_code',
-  'error_message',
-  'created_at',
-  'expires_at',
-  'completed_at',
-  'updated_at',
-  'reconnect_link_id',
-]);
-
 /**
  * The states minted in one turn of the event loop are inserted together (src/db/writes-per-turn.ts);
  * each minting request answers once its own row is stored.
  */
 const insertState = insertsPerTurn<OAuthStatesTable>({
-  one: preparedQuery(OAUTH_STATE_COLUMNS, (db, p) =>
-    db.insertInto('oauth_states').values({
-      id: p('id'),
-      api_key_id: p('api_key_id'),
-      organization_id: p('organization_id'),
-      project_id: p('project_id'),
-      kind: p('kind'),
-      platform: p('platform'),
-      sandbox: p('sandbox'),
-      social_account_id: p('social_account_id'),
-      return_url: p('return_url'),
-      requested_scopes: p('requested_scopes'),
-      usage_note: p('usage_note'),
-      sealed_code_verifier: p('sealed_code_verifier'),
-      verifier_entry_id: p('verifier_entry_id'),
-      status: p('status'),
-      error_code: p('error_code'),
-      error_message: p('error_message'),
-      created_at: p('created_at'),
-      expires_at: p('expires_at'),
-      completed_at: p('completed_at'),
-      updated_at: p('updated_at'),
-      reconnect_link_id: p('reconnect_link_id'),
-    }),
-  ),
+  one: preparedInsert('oauth_states', [
+    'id', 'api_key_id', 'organization_id', 'project_id', 'kind', 'platform', 'sandbox', 'social_account_id', 'return_url',
+    'requested_scopes', 'usage_note', 'sealed_code_verifier', 'verifier_entry_id', 'status', 'error_code', 'error_message',
+    'created_at', 'expires_at', 'completed_at', 'updated_at', 'reconnect_link_id',
+  ]),
   many: (db, rows) => db.insertInto('oauth_states').values([...rows]).execute(),
 });
 
