@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { PLATFORMS, REAUTH_ELIGIBLE, type PlatformId } from '../../src/platforms/registry.ts';
 import { engines } from '../support/engines.ts';
 import { PLATFORM_KITS } from '../support/platform-kits.ts';
-import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
+import { createListeningTestContext, type ListeningTestContext, type Tenant } from '../support/test-app.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -31,15 +31,6 @@ const CHROMIUM_ARGS = [
 ];
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const STEP_TIMEOUT_MS = 10_000;
-
-/** A free TCP port on the loopback interface (the API server must know its public URL before it listens). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  return port;
-}
 
 function artifact(name: string): string {
   return new URL(name, ARTIFACTS).pathname;
@@ -169,16 +160,13 @@ async function consentInBrowser(page: Page, partner: Partner, username: string, 
 
 for (const engine of engines) {
   describe(`browser: connect and reauth (${engine})`, () => {
-    let ctx: TestContext;
+    let ctx: ListeningTestContext;
     let tenant: Tenant;
-    let apiPort: number;
     let browser: Browser;
 
     before(async () => {
       await mkdir(ARTIFACTS, { recursive: true });
-      apiPort = await freePort();
-      ctx = await createTestContext(engine, { emulator: true, publicBaseUrl: `http://localhost:${apiPort}` });
-      await ctx.app.listen({ port: apiPort, host: '127.0.0.1' });
+      ctx = await createListeningTestContext(engine, { emulator: true, publicHost: 'localhost' });
       tenant = await ctx.tenant();
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     });
@@ -203,7 +191,7 @@ for (const engine of engines) {
           body: { url: receiver.url, projectId, events: ['social_account.connected', 'social_account.needs_reauth', 'social_account.revoked'] },
         });
         assert.equal(subscribed.statusCode, 201, subscribed.body);
-        const partner = await startPartner(`http://127.0.0.1:${apiPort}`, tenant.secret, projectId, platform);
+        const partner = await startPartner(`http://127.0.0.1:${ctx.port}`, tenant.secret, projectId, platform);
         const browserContext = await browser.newContext({ viewport: { width: 900, height: 760 } });
         const page = await browserContext.newPage();
         const prefix = platform === 'tiktok' ? '' : `${platform}-`;
@@ -211,7 +199,7 @@ for (const engine of engines) {
         const returnUrl = `${partner.url}/return`;
         const callbacks: Array<{ status: number; location: string | undefined }> = [];
         page.on('response', (response) => {
-          if (response.url().startsWith(`http://localhost:${apiPort}/oauth/callback/${platform}?`)) {
+          if (response.url().startsWith(`http://localhost:${ctx.port}/oauth/callback/${platform}?`)) {
             callbacks.push({ status: response.status(), location: response.headers()['location'] });
           }
         });

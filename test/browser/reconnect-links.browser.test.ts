@@ -7,7 +7,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { REAUTH_ELIGIBLE, type PlatformId } from '../../src/platforms/registry.ts';
 import { engines } from '../support/engines.ts';
 import { PLATFORM_KITS } from '../support/platform-kits.ts';
-import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
+import { createListeningTestContext, type ListeningTestContext, type Tenant } from '../support/test-app.ts';
 import { connectAccount, newProject } from '../social/helpers.ts';
 
 /**
@@ -23,14 +23,6 @@ const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const STEP_TIMEOUT_MS = 10_000;
 const PLATFORM = REAUTH_ELIGIBLE[0] as PlatformId;
 const DAY = 24 * 60 * 60 * 1000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  return port;
-}
 
 /** The partner's returnUrl: it looks the link up with its key and says what became of the account. */
 async function startPartner(apiUrl: string, secret: string): Promise<{ url: string; linkId: { current: string }; close(): Promise<void> }> {
@@ -55,16 +47,13 @@ async function startPartner(apiUrl: string, secret: string): Promise<{ url: stri
 
 for (const engine of engines) {
   describe(`browser: a reconnect link opened days later (${engine})`, () => {
-    let ctx: TestContext;
+    let ctx: ListeningTestContext;
     let tenant: Tenant;
-    let apiPort: number;
     let browser: Browser;
 
     before(async () => {
       await mkdir(ARTIFACTS, { recursive: true });
-      apiPort = await freePort();
-      ctx = await createTestContext(engine, { emulator: true, publicBaseUrl: `http://localhost:${apiPort}` });
-      await ctx.app.listen({ port: apiPort, host: '127.0.0.1' });
+      ctx = await createListeningTestContext(engine, { emulator: true, publicHost: 'localhost' });
       tenant = await ctx.tenant();
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     });
@@ -81,7 +70,7 @@ for (const engine of engines) {
       const health = await ctx.call({ method: 'GET', url: `/v1/social-accounts/${socialAccountId}/health?check=live`, key: tenant.secret });
       assert.equal(health.json().status, 'reauth_required');
 
-      const partner = await startPartner(`http://127.0.0.1:${apiPort}`, tenant.secret);
+      const partner = await startPartner(`http://127.0.0.1:${ctx.port}`, tenant.secret);
       const returnUrl = `${partner.url}/reconnected`;
       const page = await (await browser.newContext({ viewport: { width: 900, height: 700 } })).newPage();
       try {

@@ -1,26 +1,23 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Engine } from '../../src/db/database.ts';
 import type { ScheduledPostsTable } from '../../src/db/schema.ts';
 import type { PlatformId } from '../../src/platforms/registry.ts';
 import { fixture, startMediaServer, type FixtureName, type MediaServer } from '../support/media-server.ts';
-import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
+import { createListeningTestContext, type ListeningTestContext, type Tenant } from '../support/test-app.ts';
 import { runConnect } from '../support/consent.ts';
 import { connectAccount, control, newProject, oauthStatus, uniqueUser } from '../social/helpers.ts';
 
 /** A context whose server listens on a real port (the platforms fetch media from PUBLIC_BASE_URL), with the emulator and a media origin. */
-export interface PostsContext extends TestContext {
+export interface PostsContext extends ListeningTestContext {
   tenantOf: Tenant;
   projectId: string;
   origin: MediaServer;
 }
 
 export async function postsContext(engine: Engine, options: { fetch?: typeof fetch } = {}): Promise<PostsContext> {
-  const port = await freePort();
-  const ctx = await createTestContext(engine, { emulator: true, publicBaseUrl: `http://127.0.0.1:${port}`, clockStart: new Date(), ...options });
-  await ctx.app.listen({ port, host: '127.0.0.1' });
+  const ctx = await createListeningTestContext(engine, { emulator: true, publicHost: '127.0.0.1', clockStart: new Date(), ...options });
   const origin = await startMediaServer();
   const tenantOf = await ctx.tenant();
   const projectId = await newProject(ctx, tenantOf.secret, 'Posts tests');
@@ -34,14 +31,6 @@ export async function postsContext(engine: Engine, options: { fetch?: typeof fet
       await close();
     },
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export function sha256(bytes: Uint8Array): string {

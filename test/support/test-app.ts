@@ -14,6 +14,7 @@ import type { SocialDeps } from '../../src/social/deps.ts';
 import { createWebhookSender, type WebhookSender } from '../../src/webhooks/http-sender.ts';
 import { ManualClock } from './manual-clock.ts';
 import { openTestDatabase, type TestDatabase } from './engines.ts';
+import { freePorts } from './server-process.ts';
 
 export const TEST_MASTER_KEY = 'test-master-key-0123456789abcdef-0123456789';
 const UNUSED_EMULATOR = 'http://127.0.0.1:9';
@@ -188,4 +189,37 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
       await store.close();
     },
   };
+}
+
+/** A context whose app listens on a real loopback port, its public URL pointing there. */
+export interface ListeningTestContext extends TestContext {
+  port: number;
+}
+
+/** Attempts at a free port before giving up (each one lost only to another process taking the port). */
+const LISTEN_ATTEMPTS = 5;
+
+/**
+ * A context whose app listens on a loopback port, with its public URL (`http://<publicHost>:<port>`)
+ * pointing there, for callers outside the process: a browser, the platforms fetching media. The URL
+ * is part of the services, so the port is chosen before the app listens, and another process (test
+ * files run four at a time) can take it in between. Then that attempt is closed and another port
+ * tried: a context left open kept its emulator listening, and its test file never exited.
+ */
+export async function createListeningTestContext(
+  engine: Engine,
+  options: Omit<TestContextOptions, 'publicBaseUrl'> & { publicHost: 'localhost' | '127.0.0.1' },
+): Promise<ListeningTestContext> {
+  const { publicHost, ...contextOptions } = options;
+  for (let attempt = 1; ; attempt++) {
+    const [port] = (await freePorts(1)) as [number];
+    const ctx = await createTestContext(engine, { ...contextOptions, publicBaseUrl: `http://${publicHost}:${port}` });
+    try {
+      await ctx.app.listen({ port, host: '127.0.0.1' });
+      return Object.assign(ctx, { port });
+    } catch (error) {
+      await ctx.close();
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === LISTEN_ATTEMPTS) throw error;
+    }
+  }
 }
