@@ -25,8 +25,9 @@ const ROWS_PER_STATEMENT = 256;
  *   rows themselves.
  * - Postgres: statements of up to 256 rows, one round trip each.
  *
- * A batch is all or nothing, so when one fails its rows are written again one by one: only the
- * caller whose row cannot be written fails, never the others of its turn.
+ * A batch is all or nothing, so when one fails for what may be one row's fault (a constraint, a
+ * refused value), its rows are written again one by one: only the caller whose row cannot be
+ * written fails, never the others of its turn. Any other failure fails the whole batch at once.
  */
 export function insertsPerTurn<Row>(inserts: RowInserts<Row>): (db: Kysely<Database>, row: Row) => Promise<void> {
   const writers = new WeakMap<Kysely<Database>, (row: Row) => Promise<{ error: unknown } | undefined>>();
@@ -50,9 +51,30 @@ async function writeTurn<Row>(db: Kysely<Database>, inserts: RowInserts<Row>, ro
   const failures = new Map<Row, { error: unknown }>();
   for (let start = 0; start < rows.length; start += size) {
     const batch = rows.slice(start, start + size);
-    await write(batch).catch(async () => {
-      for (const row of batch) await write([row]).catch((error: unknown) => failures.set(row, { error }));
+    await write(batch).catch(async (error: unknown) => {
+      if (batch.length === 1 || !mayBeOneRowsFault(error)) {
+        for (const row of batch) failures.set(row, { error });
+        return;
+      }
+      for (const row of batch) await write([row]).catch((alone: unknown) => failures.set(row, { error: alone }));
     });
   }
   return failures;
+}
+
+/** SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH: the primary result codes a row's values can cause. */
+const SQLITE_ROW_FAULTS = new Set([18, 19, 20]);
+
+/**
+ * True when a failed batch may have failed for one of its rows: a constraint it broke or a value the
+ * database refused (SQLite's codes above; Postgres SQLSTATE classes 22, data exception, and 23,
+ * integrity constraint violation). Anything else (a lock held past the busy timeout, a lost
+ * connection, a full disk) would fail every row again, one after the other: on SQLite each retry
+ * would wait out the busy timeout anew, with the whole process waiting beside it.
+ */
+function mayBeOneRowsFault(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return true;
+  return typeof errcode === 'number' && SQLITE_ROW_FAULTS.has(errcode & 0xff);
 }

@@ -67,5 +67,22 @@ for (const engine of engines) {
       );
       assert.deepEqual(await stored('b'), ['b1', 'b2', 'b_taken']);
     });
+
+    test('a failure no row caused (a lock held past the busy timeout) fails the whole batch at once, with no retry per row', async () => {
+      const busy = Object.assign(new Error('database is locked'), engine === 'postgres' ? { code: '57P03' } : { errcode: 5 });
+      let attempts = 0;
+      const refuse = async () => {
+        attempts++;
+        throw busy;
+      };
+      const failing = insertsPerTurn<AuditLogTable>({ one: refuse, many: refuse });
+      const outcomes = await Promise.allSettled(['c1', 'c2', 'c3'].map((id) => failing(database.db, row(id))));
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.status)),
+        [busy, busy, busy],
+      );
+      assert.equal(attempts, 1, 'each retry would have waited out the busy timeout again');
+      assert.deepEqual(await stored('c'), []);
+    });
   });
 }
