@@ -184,7 +184,7 @@ export interface PostListQuery {
 
 /** Newest `scheduledFor` first, keyset-paginated on (scheduled_for, id); `since` and `until` are inclusive. */
 export async function listPosts(db: Kysely<Database>, principal: Principal, projectId: string, query: PostListQuery) {
-  const containerId = query.containerId === undefined ? undefined : parsePathId(query.containerId, 'cnt');
+  const containerId = containerIdOf(query);
   if (query.containerId !== undefined && containerId === null) {
     // A project of another organization answers 404 before anything is said about the query.
     await getProject(db, principal.organizationId, projectId);
@@ -193,7 +193,7 @@ export async function listPosts(db: Kysely<Database>, principal: Principal, proj
     });
   }
   const keyOf = (row: PostViewRow) => ({ at: row.scheduled_for, id: row.id });
-  const walks = statusWalks(query).map((status) => postPageQuery(pageShape(query, status))(db, pageValues(principal, projectId, query, status)));
+  const walks = statusWalks(query).map((status) => postPageQuery(pageShape(query, status))(db, pageValues(principal, projectId, query, containerId, status)));
   const rows = walks.length === 1 ? await walks[0]! : await mergeNewestFirst(walks, query.limit, keyOf);
   // The pages are read with the caller's organization as a condition; only an empty one needs the project looked up, to tell 404 from empty.
   if (rows.length === 0) await getProject(db, principal.organizationId, projectId);
@@ -203,7 +203,9 @@ export async function listPosts(db: Kysely<Database>, principal: Principal, proj
 /** The version a page of `listPosts`, named `key`, is served again from memory under (src/http/listed-pages.ts). */
 export function postPageVersion(versions: ListVersions, db: Kysely<Database>, key: string, principal: Principal, projectId: string, query: PostListQuery) {
   return versions.ofPage({ list: 'scheduled_posts', projectId, key }, async () => {
-    const walks = statusWalks(query).map((status) => postRowVersionsQuery(pageShape(query, status))(db, pageValues(principal, projectId, query, status)));
+    // An id that does not parse reads as null here, matches no row, and the page itself answers 400.
+    const containerId = containerIdOf(query);
+    const walks = statusWalks(query).map((status) => postRowVersionsQuery(pageShape(query, status))(db, pageValues(principal, projectId, query, containerId, status)));
     return (await Promise.all(walks)).flat();
   });
 }
@@ -217,17 +219,22 @@ function statusWalks(query: PostListQuery): Array<ScheduledPostsTable['status'] 
   return statuses.length === 0 ? [null] : statuses;
 }
 
+/** The `containerId` filter as stored (`cnt_<uuid>`), null when it does not parse, undefined when absent. */
+function containerIdOf(query: PostListQuery): string | null | undefined {
+  return query.containerId === undefined ? undefined : parsePathId(query.containerId, 'cnt');
+}
+
 function pageShape(query: PostListQuery, status: ScheduledPostsTable['status'] | null): PostPageShape {
   return { status: !!status, socialAccountId: !!query.socialAccountId, containerId: query.containerId !== undefined, since: !!query.since, until: !!query.until, cursor: !!query.cursor };
 }
 
-function pageValues(principal: Principal, projectId: string, query: PostListQuery, status: ScheduledPostsTable['status'] | null) {
+function pageValues(principal: Principal, projectId: string, query: PostListQuery, containerId: string | null | undefined, status: ScheduledPostsTable['status'] | null) {
   return {
     organizationId: principal.organizationId,
     projectId,
     status,
     socialAccountId: query.socialAccountId,
-    containerId: query.containerId === undefined ? undefined : parsePathId(query.containerId, 'cnt'),
+    containerId,
     since: query.since,
     until: query.until,
     cursorAt: query.cursor?.at,
