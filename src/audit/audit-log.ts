@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { AuditLogTable, Database } from '../db/schema.ts';
 import { preparedInsert } from '../db/prepared-query.ts';
 import { insertsPerTurn } from '../db/writes-per-turn.ts';
+import { hookRoutes, isAuthenticatedWrite } from '../http/route-hooks.ts';
 import { newUlidId, parsePathId } from '../ids.ts';
 
 declare module 'fastify' {
@@ -23,8 +24,6 @@ const insertAuditRow = insertsPerTurn<AuditLogTable>({
   many: (db, rows) => db.insertInto('audit_log').values([...rows]).execute(),
 });
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 /**
  * Records every mutating request of an authenticated caller, accepted or refused, once its
  * response has gone out: who (key, organization), what (method and route template, never the
@@ -34,26 +33,28 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function installAuditLog(app: FastifyInstance, deps: { db: Kysely<Database>; clock: Clock }): void {
   app.decorateRequest('auditProjectId', null);
-  app.addHook('onResponse', async (request, reply) => {
-    const principal = request.principal;
-    const route = request.routeOptions.url;
-    if (!principal || route === undefined || READ_METHODS.has(request.method)) return;
-    const params = (request.params ?? {}) as Record<string, string | undefined>;
-    const projectId = request.auditProjectId ?? (params.projectId ? parsePathId(params.projectId, 'prj') : null);
-    try {
-      await insertAuditRow(deps.db, {
-        id: newUlidId('aud'),
-        at: deps.clock.now().toISOString(),
-        request_id: request.id,
-        api_key_id: principal.apiKeyId,
-        organization_id: principal.organizationId,
-        project_id: projectId,
-        method: request.method,
-        route,
-        status_code: reply.statusCode,
-      });
-    } catch (error) {
-      request.log.error({ err: error }, 'could not write the audit log');
-    }
+  hookRoutes(app, isAuthenticatedWrite, {
+    async onResponse(request, reply) {
+      const principal = request.principal;
+      const route = request.routeOptions.url;
+      if (!principal || route === undefined) return;
+      const params = (request.params ?? {}) as Record<string, string | undefined>;
+      const projectId = request.auditProjectId ?? (params.projectId ? parsePathId(params.projectId, 'prj') : null);
+      try {
+        await insertAuditRow(deps.db, {
+          id: newUlidId('aud'),
+          at: deps.clock.now().toISOString(),
+          request_id: request.id,
+          api_key_id: principal.apiKeyId,
+          organization_id: principal.organizationId,
+          project_id: projectId,
+          method: request.method,
+          route,
+          status_code: reply.statusCode,
+        });
+      } catch (error) {
+        request.log.error({ err: error }, 'could not write the audit log');
+      }
+    },
   });
 }

@@ -111,8 +111,10 @@ export async function buildApp(deps: Services, options: AppOptions): Promise<Fas
   installJsonBodyParser(app);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler({ checkResponses: options.checkResponses ?? false }));
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback, not an async function: it runs on every request and waits for nothing.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   installErrorHandling(app);

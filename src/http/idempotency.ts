@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, IdempotencyRecordsTable } from '../db/schema.ts';
 import { ApiError, badRequest } from '../errors.ts';
 import type { Vault } from '../vault/vault.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { hookRoutes, isAuthenticatedWrite } from './route-hooks.ts';
 
 const RETENTION_MS = 24 * 60 * 60 * 1000;
 /** An in-flight claim older than this belongs to a process that died; a retry may take it over. */
@@ -32,10 +33,10 @@ export function installIdempotency(app: FastifyInstance, deps: { db: Kysely<Data
   const { db, clock, vault } = deps;
   app.decorateRequest('idempotencyClaim', null);
 
-  app.addHook('preHandler', async (request, reply) => {
+  const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const access = request.routeOptions.config.access;
     const header = request.headers['idempotency-key'];
-    if (!access || !request.principal || header === undefined || request.method === 'GET') return;
+    if (!access || !request.principal || header === undefined) return;
     const idempotencyKey = Array.isArray(header) ? header[0] ?? '' : header;
     if (!KEY_FORMAT.test(idempotencyKey)) {
       throw badRequest('Idempotency-Key must be 1–255 printable ASCII characters.', [
@@ -73,9 +74,9 @@ export function installIdempotency(app: FastifyInstance, deps: { db: Kysely<Data
       .headers(headers)
       .header('idempotent-replayed', 'true')
       .send(body);
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = request.idempotencyClaim;
     if (!claim) return payload;
     request.idempotencyClaim = null;
@@ -96,7 +97,9 @@ export function installIdempotency(app: FastifyInstance, deps: { db: Kysely<Data
       .where(matchesKey(claim))
       .execute();
     return payload;
-  });
+  };
+
+  hookRoutes(app, isAuthenticatedWrite, { preHandler, onSend });
 }
 
 /** What a sealed response is bound to: it opens only as the response of this very record. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.ts';
+import { changesSomething, hookRoutes } from './route-hooks.ts';
 
 /** The deepest nesting a JSON body may have; the body itself is level 1 (docs/security.md). */
 export const MAX_JSON_DEPTH = 32;
@@ -65,12 +66,16 @@ function pathOf(stack: Frame[]): string {
  * a `Content-Encoding` other than identity is refused (415) instead of being read as plain text.
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
-  app.addHook('preParsing', async (request) => {
-    const encoding = request.headers['content-encoding'];
-    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-    if (hasBody && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      throw new ApiError(415, 'VALIDATION', `Request bodies must be sent uncompressed; Content-Encoding "${encoding.slice(0, 32)}" is not accepted.`);
-    }
+  // Only routes that read a body: Fastify reads none on GET and HEAD.
+  hookRoutes(app, changesSomething, {
+    preParsing(request, _reply, payload, done) {
+      const encoding = request.headers['content-encoding'];
+      const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+      if (hasBody && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+        return done(new ApiError(415, 'VALIDATION', `Request bodies must be sent uncompressed; Content-Encoding "${encoding.slice(0, 32)}" is not accepted.`));
+      }
+      done(null, payload);
+    },
   });
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

@@ -22,11 +22,13 @@ export function installMetrics(app: FastifyInstance, options: { token: string | 
     registers: [registry],
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback, not an async function: it runs on every request and waits for nothing.
+  app.addHook('onResponse', (request, reply, done) => {
     // Unmatched URLs share one label so a scanner cannot blow up the series count.
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
     requests.inc(labels);
     latency.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 
   const expected = options.token === null ? null : digest(`Bearer ${options.token}`);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.ts';
 import { parsePathId } from '../ids.ts';
 import { principalOf } from './access.ts';
+import { hookRoutes } from './route-hooks.ts';
 
 /**
  * `X-Layers-Organization`, which Layers' own clients send when asked to act for an organization.
@@ -11,12 +12,14 @@ import { principalOf } from './access.ts';
  * before idempotency claims a key.
  */
 export function installOrganizationHeader(app: FastifyInstance): void {
-  app.addHook('preHandler', async (request) => {
-    const header = request.headers['x-layers-organization'];
-    if (header === undefined || !request.routeOptions.config.access) return;
-    const named = Array.isArray(header) ? header.join(',') : header;
-    const { organizationId } = principalOf(request);
-    if (parsePathId(named.trim(), 'org') === organizationId) return;
-    throw new ApiError(404, 'NOT_FOUND', `Organization "${named.slice(0, 64)}" was not found: this API key acts only for its own organization.`);
+  hookRoutes(app, (route) => route.config?.access !== undefined, {
+    // A callback, not an async function: nothing here waits, and most requests send no such header.
+    preHandler(request, _reply, done) {
+      const header = request.headers['x-layers-organization'];
+      if (header === undefined) return done();
+      const named = Array.isArray(header) ? header.join(',') : header;
+      if (parsePathId(named.trim(), 'org') === principalOf(request).organizationId) return done();
+      done(new ApiError(404, 'NOT_FOUND', `Organization "${named.slice(0, 64)}" was not found: this API key acts only for its own organization.`));
+    },
   });
 }

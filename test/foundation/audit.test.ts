@@ -99,6 +99,19 @@ for (const engine of engines) {
       );
     });
 
+    test('every authenticated write route the API documents is audited, whatever it answers (its hooks are attached route by route)', async () => {
+      const document = (await ctx.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+      const writes = Object.entries(document.paths)
+        .filter(([path]) => path.startsWith('/v1/'))
+        .flatMap(([path, operations]) => Object.keys(operations).filter((method) => method !== 'get').map((method) => ({ method: method.toUpperCase(), path })));
+      assert.ok(writes.length >= 25, `documented writes: ${writes.length}`);
+      for (const { method, path } of writes) {
+        const res = await ctx.call({ method: method as 'POST', url: path.replace(/\{[^}]+\}/g, 'unknown'), key: tenant.secret, body: {} });
+        const row = await auditRowOf(res);
+        assert.deepEqual([row.method, row.route, row.status_code], [method, path.replace(/\{([^}]+)\}/g, ':$1'), res.statusCode], `${method} ${path}`);
+      }
+    });
+
     test('GET requests write no audit row', async () => {
       const created = await ctx.call({ method: 'POST', url: '/v1/projects', key: tenant.secret, body: { name: 'Read me', timezone: 'UTC' } });
       await auditRowOf(created);
