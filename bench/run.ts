@@ -1,11 +1,11 @@
 import autocannon, { type Options, type Request } from 'autocannon';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/db/database.ts';
 import { startEmulator } from '../src/emulator/main.ts';
 import { consent } from '../test/support/consent.ts';
+import { LOAD_CPU, pin, SERVER_CPU } from './pinning.ts';
 import { seedAccounts, seedContainers, seedPosts } from './seed.ts';
 import { benchWebhookThroughput } from './webhooks.ts';
 import {
@@ -33,8 +33,6 @@ import {
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
 const WARMUP_SECONDS = 1;
 const DURATION_SECONDS = Number(process.env['BENCH_DURATION_SECONDS'] ?? 8);
-const SERVER_CPU = 0;
-const LOAD_CPU = 1;
 const SECRET_KEY = 'bench-secret-key-0123456789abcdef-0123456789';
 const RETURN_URL = 'https://app.example.com/back';
 const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -95,17 +93,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     killAllChildren();
     void cleanUp().finally(() => process.exit(130));
   });
-}
-
-/** Pins a process and all its threads to one core; false where taskset is missing or the core is not there. */
-function pin(pid: number, cpu: number): boolean {
-  if (os.cpus().length <= cpu) return false;
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** CPU time (user + system) a process has used so far, in µs (Linux /proc; clock ticks of 10 ms), null elsewhere. */

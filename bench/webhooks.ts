@@ -2,12 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator } from '../src/emulator/main.ts';
+import { LOAD_CPU, pin, SERVER_CPU } from './pinning.ts';
 import { startReceiver } from '../test/webhooks/helpers.ts';
 import { api, createScratchDatabase, freePorts, inParallel, runCli, startServerProcess, waitFor, type ScratchDatabase } from '../test/support/server-process.ts';
 
 /**
  * Webhook delivery throughput: events per second reaching a local receiver (answering 200 at
- * once) from one `layers serve` child process, on SQLite and on Postgres. The deliveries are
+ * once) from one `layers serve` child process pinned to one core (the receiver on the other), on
+ * SQLite and on Postgres. The deliveries are
  * queued while the endpoint is paused; the clock runs from PATCH status active until the last
  * distinct event arrived. Postgres is left out when it is not reachable. Beside the rate, the server
  * process's CPU time per event over the same span (from /proc): on a shared machine the rate moves
@@ -87,6 +89,8 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
   const receiver = await startReceiver();
   const [port] = (await freePorts(1)) as [number];
   const server = await startServerProcess(port, env);
+  // As the HTTP cases: the server alone on its core, the receiver (this process) on the other.
+  pin(server.pid, SERVER_CPU);
   try {
     // Paused endpoints keep their queues: fill them (events round-robin over the endpoints), then let them flow.
     const endpoints: string[] = [];
@@ -134,6 +138,7 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
 }
 
 if (import.meta.main) {
+  pin(process.pid, LOAD_CPU);
   const rows = await benchWebhookThroughput();
   for (const row of rows) console.log(`${row.name}: ${row.eventsPerSecond} events/s, server CPU ${row.serverCpuMicrosPerEvent} µs/event`);
 }
