@@ -9,11 +9,10 @@ import { api, createScratchDatabase, freePorts, inParallel, runCli, startServerP
 /**
  * Webhook delivery throughput: events per second reaching a local receiver (answering 200 at
  * once) from one `layers serve` child process pinned to one core (the receiver on the other), on
- * SQLite and on Postgres. The deliveries are
- * queued while the endpoint is paused; the clock runs from PATCH status active until the last
- * distinct event arrived. Postgres is left out when it is not reachable. Beside the rate, the server
- * process's CPU time per event over the same span (from /proc): on a shared machine the rate moves
- * with other load, the CPU a delivery costs much less.
+ * SQLite and on Postgres. The deliveries are queued while the endpoint is paused; the clock runs
+ * from PATCH status active until the last distinct event arrived. Postgres is left out when it is
+ * not reachable. Beside the rate, the server process's CPU time per event over the same span (from
+ * /proc): on a shared machine the rate moves with other load, the CPU a delivery costs much less.
  */
 
 /** 10,000: a burst of 2,000 (the default until the fourth pass) drained in under a second, mostly start-up (the first claims, the JIT). */
