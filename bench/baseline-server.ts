@@ -7,7 +7,8 @@ import Fastify from 'fastify';
  * JSON body (BASELINE=fastify, the default) or the same answer from node:http alone (BASELINE=http).
  * With BASELINE_BODY_FILE the Fastify route answers that file's JSON instead (a listed page, so the
  * bench can show what bare Fastify makes of a body that size), serialized on every request as any
- * route's answer is.
+ * route's answer is. `POST /` answers the same, after parsing the JSON body it was sent (what
+ * bare Fastify makes of a write route's request and answer).
  */
 const port = Number(process.env['PORT'] ?? 0);
 let close: () => Promise<void>;
@@ -24,6 +25,7 @@ if (process.env['BASELINE'] === 'http') {
   const bodyFile = process.env['BASELINE_BODY_FILE'];
   const answer: unknown = bodyFile ? JSON.parse(readFileSync(bodyFile, 'utf8')) : { status: 'ok' };
   app.get('/', async () => answer);
+  app.post('/', async () => answer);
   await app.listen({ host: '127.0.0.1', port });
   close = () => app.close();
 }

@@ -225,7 +225,11 @@ async function benchEngine(
     // for different rows: on Postgres they share queries (docs/performance.md, "Shared reads"), and
     // one row asked for by every connection would make each shared query read a single row.
     const states: string[] = [];
-    for (let minted = 0; minted < LIST_ITEMS; minted++) states.push((await api<{ state: string }>(server.url, 'POST', reauthRoute, key, reauthBody)).state);
+    let consent: unknown = null;
+    for (let minted = 0; minted < LIST_ITEMS; minted++) {
+      consent = await api<{ state: string }>(server.url, 'POST', reauthRoute, key, reauthBody);
+      states.push((consent as { state: string }).state);
+    }
     const listed = await api<{ items: unknown[] }>(server.url, 'GET', `/v1/projects/${project.id}/social-accounts`, key);
     const posts = await api<{ items: Array<{ id: string }> }>(server.url, 'GET', `/v1/projects/${project.id}/scheduled-posts`, key);
     if (listed.items.length !== LIST_ITEMS || posts.items.length !== LIST_ITEMS) {
@@ -237,6 +241,11 @@ async function benchEngine(
       const file = path.join(dataDir, `${id}.json`);
       writeFileSync(file, JSON.stringify(page));
       pages.push({ name, file });
+    }
+    if (!ONLY_CASES || ONLY_CASES.includes('reauth-url')) {
+      const file = path.join(dataDir, 'reauth-url.json');
+      writeFileSync(file, JSON.stringify(consent));
+      pages.push({ name: 'POST, reauth-url\'s body and answer', file, postBody: JSON.stringify(reauthBody) });
     }
     const idleRss = rssMb(server.pid);
     const auth = { authorization: `Bearer ${key}` };
@@ -322,10 +331,19 @@ function printTable(rows: Row[]): void {
   for (const line of lines) console.log(format(line));
 }
 
-/** A listed page as one engine's server answered it, for a baseline answering the same bytes. */
+/**
+ * An answer as one engine's server gave it, for a baseline answering the same bytes: a listed page
+ * (GET), or a write route's answer (POST, sent the same body the route was).
+ */
 interface ListedPage {
   name: string;
   file: string;
+  /** The JSON body the baseline is POSTed, as the route was. */
+  postBody?: string;
+}
+
+function sizeText(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${Math.round(bytes / 1024)} KB`;
 }
 
 async function measureBaseline(kind: 'http' | 'fastify', page?: ListedPage): Promise<Row> {
@@ -335,9 +353,12 @@ async function measureBaseline(kind: 'http' | 'fastify', page?: ListedPage): Pro
   cleanups.push(() => baseline.stop());
   pin(baseline.pid, SERVER_CPU);
   const name = page
-    ? `baseline: bare Fastify, ${page.name} (${Math.round(statSync(page.file).size / 1024)} KB)`
+    ? `baseline: bare Fastify, ${page.name} (${sizeText(statSync(page.file).size)})`
     : `baseline: bare ${kind === 'http' ? 'node:http' : 'Fastify'} GET /`;
-  const row = await measure(name, null, '/', null, baseline.pid, { url: `${baseline.url}/` });
+  const request: Omit<Options, 'connections' | 'duration' | 'warmup'> = page?.postBody
+    ? { url: `${baseline.url}/`, method: 'POST', headers: { 'content-type': 'application/json' }, body: page.postBody }
+    : { url: `${baseline.url}/` };
+  const row = await measure(name, null, '/', null, baseline.pid, request);
   row.rssMb = null;
   if (baseline.exit()) throw new Error(`the baseline server ended during its run:\n${baseline.output()}`);
   await baseline.stop();
@@ -371,7 +392,7 @@ async function main(): Promise<void> {
   if (engines.includes('sqlite')) {
     const sqlite = await benchEngine('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url, memory);
     rows.push(...sqlite.rows);
-    // What bare Fastify makes of a body the size of a listed page: the lists' ceiling on this machine.
+    // What bare Fastify makes of a listed page's bytes, and of reauth-url's request and answer: each route's ceiling on this machine.
     for (const page of sqlite.pages) rows.push(await measureBaseline('fastify', page));
   }
 
