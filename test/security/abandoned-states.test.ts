@@ -4,7 +4,7 @@ import { purgeExpired } from '../../src/housekeeping.ts';
 import { consent, followToCallback } from '../support/consent.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
-import { expectErrorRedirect, mintConnect, newProject, oauthStatus, RETURN_URL } from '../social/helpers.ts';
+import { expectErrorRedirect, mintConnect, newProject, oauthStatus, RETURN_URL, stateRow } from '../social/helpers.ts';
 
 /**
  * Finding 10: a state left in `processing` by a crash mid-callback read `pending` forever, even
@@ -25,8 +25,7 @@ for (const engine of engines) {
       assert.ok(await heldVerifier(state));
     };
     /** The state's sealed PKCE verifier, null once destroyed. */
-    const heldVerifier = async (state: string) =>
-      (await ctx.database.db.selectFrom('oauth_states').select('sealed_code_verifier').where('id', '=', state).executeTakeFirstOrThrow()).sealed_code_verifier;
+    const heldVerifier = async (state: string) => (await stateRow(ctx, state)).sealed_code_verifier;
 
     before(async () => {
       ctx = await createTestContext(engine, { emulator: true });
@@ -49,7 +48,7 @@ for (const engine of engines) {
       assert.equal(purged.abandonedStates, 1);
       assert.deepEqual(await oauthStatus(ctx, tenant.secret, minted.state), read, 'settled exactly as it read');
       assert.equal(await heldVerifier(minted.state), null, 'the verifier is destroyed');
-      const row = await ctx.database.db.selectFrom('oauth_states').selectAll().where('id', '=', minted.state).executeTakeFirstOrThrow();
+      const row = await stateRow(ctx, minted.state);
       assert.deepEqual([row.status, row.sealed_code_verifier, row.verifier_entry_id], ['failed', null, null]);
 
       // The person's browser coming back later gets the same answer.

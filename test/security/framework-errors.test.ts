@@ -11,7 +11,7 @@ import { engines } from '../support/engines.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/server-process.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import { expectError } from '../foundation/helpers.ts';
-import { mintConnect, newProject, oauthStatus } from '../social/helpers.ts';
+import { mintConnect, newProject, oauthStatus, stateRow } from '../social/helpers.ts';
 
 /**
  * Finding 12, the smaller ones: framework errors that skipped the envelope and X-Request-Id (bad
@@ -98,7 +98,7 @@ for (const engine of engines) {
       assert.equal(res.statusCode, 302);
       const status = await oauthStatus(ctx, tenant.secret, minted.state);
       assert.deepEqual(status.error, { code: 'PLATFORM_ERROR', message: 'The platform reported an error.' });
-      const row = await ctx.database.db.selectFrom('oauth_states').selectAll().where('id', '=', minted.state).executeTakeFirstOrThrow();
+      const row = await stateRow(ctx, minted.state);
       assert.ok(!JSON.stringify(row).includes('LEAKEDTOKEN'));
     });
   });

@@ -5,7 +5,7 @@ import { newVaultEntryId } from '../../src/vault/vault.ts';
 import { consent, followToCallback } from '../support/consent.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
-import { mintConnect, newProject, oauthStatus, RETURN_URL, uniqueUser } from './helpers.ts';
+import { mintConnect, newProject, oauthStatus, RETURN_URL, stateRow, uniqueUser } from './helpers.ts';
 
 /**
  * A state's PKCE verifier is sealed by the vault on the state's own row (docs/security.md): encrypted,
@@ -17,7 +17,6 @@ for (const engine of engines) {
     let ctx: TestContext;
     let tenant: Tenant;
     let projectId: string;
-    const stateRow = (id: string) => ctx.database.db.selectFrom('oauth_states').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
     before(async () => {
       ctx = await createTestContext(engine, { emulator: true });
@@ -29,13 +28,13 @@ for (const engine of engines) {
     test('is stored encrypted on its state and opens there only', async () => {
       const first = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
       const second = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
-      const row = await stateRow(first.state);
+      const row = await stateRow(ctx, first.state);
       const verifier = await codeVerifierOf(ctx.social, row);
       assert.ok(verifier && verifier.length >= 43);
       assert.ok(row.sealed_code_verifier && !row.sealed_code_verifier.includes(verifier), 'sealed, not stored in the clear');
       assert.equal(row.verifier_entry_id, null, 'no vault entry of its own');
       // The sealed text copied onto another state does not open there.
-      const copied = { ...(await stateRow(second.state)), sealed_code_verifier: row.sealed_code_verifier };
+      const copied = { ...(await stateRow(ctx, second.state)), sealed_code_verifier: row.sealed_code_verifier };
       await assert.rejects(codeVerifierOf(ctx.social, copied));
     });
 
@@ -44,14 +43,14 @@ for (const engine of engines) {
       const verifiers = new Set<string | null>();
       for (const { state } of minted) {
         assert.equal((await oauthStatus(ctx, tenant.secret, state)).status, 'pending');
-        verifiers.add(await codeVerifierOf(ctx.social, await stateRow(state)));
+        verifiers.add(await codeVerifierOf(ctx.social, await stateRow(ctx, state)));
       }
       assert.equal(verifiers.size, 12);
     });
 
     test('a state minted before migration 0015 (its verifier in a vault entry) still completes, and the entry is destroyed', async () => {
       const minted = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
-      const codeVerifier = await codeVerifierOf(ctx.social, await stateRow(minted.state));
+      const codeVerifier = await codeVerifierOf(ctx.social, await stateRow(ctx, minted.state));
       const entryId = newVaultEntryId();
       await ctx.database.db.transaction().execute(async (trx) => {
         await ctx.vault.put(trx, entryId, { codeVerifier });
@@ -63,7 +62,7 @@ for (const engine of engines) {
       assert.equal(callback.headers.location, RETURN_URL);
       assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).status, 'completed');
       assert.equal(await ctx.vault.get(ctx.database.db, entryId), null);
-      const row = await stateRow(minted.state);
+      const row = await stateRow(ctx, minted.state);
       assert.deepEqual([row.sealed_code_verifier, row.verifier_entry_id], [null, null]);
     });
 
@@ -71,7 +70,7 @@ for (const engine of engines) {
       const minted = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
       const callback = await followToCallback(ctx, await consent(minted.authorizeUrl, { username: uniqueUser('verifier_used') }));
       assert.equal(callback.headers.location, RETURN_URL);
-      assert.equal(await codeVerifierOf(ctx.social, await stateRow(minted.state)), null);
+      assert.equal(await codeVerifierOf(ctx.social, await stateRow(ctx, minted.state)), null);
     });
   });
 }

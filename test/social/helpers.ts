@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import type { Platform, SocialAccountsTable } from '../../src/db/schema.ts';
+import type { OAuthStatesTable, Platform, SocialAccountsTable } from '../../src/db/schema.ts';
 import type { PlatformId } from '../../src/platforms/registry.ts';
 import { consent, followToCallback, runConnect } from '../support/consent.ts';
 import type { ConsentChoice } from '../emulator/consent-driver.ts';
@@ -163,6 +163,10 @@ export async function health(ctx: TestContext, secret: string, socialAccountId: 
 
 export function accountRow(ctx: TestContext, id: string): Promise<SocialAccountsTable> {
   return ctx.database.db.selectFrom('social_accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+export function stateRow(ctx: TestContext, id: string): Promise<OAuthStatesTable> {
+  return ctx.database.db.selectFrom('oauth_states').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 
 export async function countAccounts(ctx: TestContext, projectId: string): Promise<number> {
