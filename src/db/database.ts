@@ -52,6 +52,11 @@ function openSqlite(file: string): DatabaseHandle {
 function openPostgres(connectionString: string, options: OpenDatabaseOptions): DatabaseHandle {
   const connection = { connectionString, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) };
   const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
+  pool.on('error', () => {
+    // An idle connection that Postgres ended (a restart, pg_terminate_backend, a proxy's idle
+    // timeout) is dropped from the pool, and the next query opens another. Without a listener
+    // the error would end the process; a query that was running fails on its own.
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, engine: 'postgres', authVersion: postgresAuthVersion(pool), listVersions: postgresListVersions(), destroy: () => db.destroy() };
 }

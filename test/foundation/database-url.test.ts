@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/database.ts';
 import { MIGRATION_NAMES, migrateToLatest } from '../../src/db/migrate.ts';
@@ -30,6 +31,29 @@ if (url) {
       } finally {
         if (!process.env.LAYERS_TEST_RUN) await admin.query(`drop schema if exists ${schema} cascade`);
         await admin.end();
+      }
+    });
+
+    test('a connection Postgres ends while it sits idle in the pool (a restart, an administrator) costs that connection, not the process', async () => {
+      const handle = openDatabase(url);
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const crashes: unknown[] = [];
+      const onCrash = (error: unknown) => crashes.push(error);
+      process.on('uncaughtException', onCrash);
+      try {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(handle.db);
+        const pid = rows[0]?.pid;
+        await admin.query('select pg_terminate_backend($1)', [pid]);
+        // The idle connection hears of its end on its own; give it the time to.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.deepEqual(crashes, [], 'no uncaught error');
+        const after = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(handle.db);
+        assert.notEqual(after.rows[0]?.pid, pid, 'the next query runs on a new connection');
+      } finally {
+        process.off('uncaughtException', onCrash);
+        await admin.end();
+        await handle.destroy();
       }
     });
   });
