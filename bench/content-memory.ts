@@ -11,12 +11,12 @@ import { api, freePorts, killAllChildren, runCli, START_NODE_FLAGS, startServerP
  * `npm run bench:content-memory`: a real server process (SQLite, filesystem store) receives a
  * ~100 MB MP4 by URL and by direct PUT (then finalize), each transport in a fresh process warmed
  * up by a small file, and its resident memory (VmRSS, sampled every 20 ms) is compared with what it
- * used just before. Uploads stream to disk, so nothing holds the file; what RSS shows is the 64 KB
- * socket buffers already read but not yet collected (V8 collects them on its external-memory
- * trigger, about 64 MB), which a smaller young generation lowers. The server runs with `npm start`'s
- * Node flags (--max-semi-space-size=2); NODE_OPTIONS, when set, replaces them (`NODE_OPTIONS= npm run
- * bench:content-memory` measures Node's defaults). Not part of
- * `npm test`: it generates the video with ffmpeg once (cached in the OS temp directory).
+ * used just before. Uploads stream to disk and give each chunk's memory back once it is written
+ * (src/content/intake.ts), so nothing holds the file; what growth there is comes from buffers the
+ * HTTP client joined on its way (left to the collector) and from the allocator. The server runs with
+ * `npm start`'s Node flags; NODE_OPTIONS, when set, replaces them (`NODE_OPTIONS= npm run
+ * bench:content-memory` measures Node's defaults). Not part of `npm test`: it generates the video
+ * with ffmpeg once (cached in the OS temp directory).
  */
 
 const VIDEO = path.join(os.tmpdir(), 'layers-bench-100mb.mp4');

@@ -20,7 +20,7 @@ const START_WORDS = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'
   .split(/\s+/)
   .slice(1);
 /**
- * The Node flags `npm start` gives the server (e.g. `--max-semi-space-size=2`) and the entry it runs
+ * The Node flags `npm start` gives the server (e.g. `--max-semi-space-size=4`) and the entry it runs
  * (bin/layers.js, which turns on Node's compile cache): server processes run the same way, so what
  * tests and benchmarks see (memory above all) is what `npm start` runs.
  */
