@@ -103,7 +103,7 @@ async function writeAll(out: FileHandle, chunk: Buffer): Promise<void> {
  * the whole of its ArrayBuffer (a socket or file read, never a view into a larger buffer that
  * something else reads): `transfer(0)` detaches the buffer and frees what it held. Otherwise the
  * chunks of a fast upload pile up outside the heap between collections: 30–80 MB for a 93 MB file
- * (docs/performance.md, "Memory"). Freeing early is only a saving, so a buffer its owner made
+ * (docs/performance.md, "Tenth round"). Freeing early is only a saving, so a buffer its owner made
  * impossible to detach is left to the collector.
  */
 function release(chunk: Buffer): void {

@@ -32,7 +32,7 @@ function freed(chunk: Buffer): boolean {
 
 /**
  * Memory of an upload: each chunk that is the whole of its buffer is freed once it is on disk
- * (docs/performance.md, "Memory"); a view into a buffer that something else reads never is.
+ * (docs/performance.md, "Tenth round"); a view into a buffer that something else reads never is.
  */
 describe('receiving a file', { timeout: 10_000 }, () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'layers-intake-'));
