@@ -225,10 +225,10 @@ async function benchEngine(
     // for different rows: on Postgres they share queries (docs/performance.md, "Shared reads"), and
     // one row asked for by every connection would make each shared query read a single row.
     const states: string[] = [];
-    let consent: unknown = null;
+    let lastConsent: { state: string } | null = null;
     for (let minted = 0; minted < LIST_ITEMS; minted++) {
-      consent = await api<{ state: string }>(server.url, 'POST', reauthRoute, key, reauthBody);
-      states.push((consent as { state: string }).state);
+      lastConsent = await api<{ state: string }>(server.url, 'POST', reauthRoute, key, reauthBody);
+      states.push(lastConsent.state);
     }
     const listed = await api<{ items: unknown[] }>(server.url, 'GET', `/v1/projects/${project.id}/social-accounts`, key);
     const posts = await api<{ items: Array<{ id: string }> }>(server.url, 'GET', `/v1/projects/${project.id}/scheduled-posts`, key);
@@ -244,7 +244,7 @@ async function benchEngine(
     }
     if (!ONLY_CASES || ONLY_CASES.includes('reauth-url')) {
       const file = path.join(dataDir, 'reauth-url.json');
-      writeFileSync(file, JSON.stringify(consent));
+      writeFileSync(file, JSON.stringify(lastConsent));
       pages.push({ name: 'POST, reauth-url\'s body and answer', file, postBody: JSON.stringify(reauthBody) });
     }
     const idleRss = rssMb(server.pid);

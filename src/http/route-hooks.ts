@@ -11,7 +11,8 @@ export function hookRoutes(app: FastifyInstance, applies: (route: RouteOptions) 
   app.addHook('onRoute', (route) => {
     if (!applies(route)) return;
     for (const name of Object.keys(hooks) as Array<keyof RouteHooks>) {
-      const existing = route[name] as unknown[] | unknown | undefined;
+      // A route's own hooks may be one function or a list; these run after them.
+      const existing: unknown = route[name];
       route[name] = [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), hooks[name]] as never;
     }
   });
