@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Principal } from '../api-keys/authenticate.ts';
 import { preparedInsert } from '../db/prepared-query.ts';
 import type { OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
-import { insertsPerTurn } from '../db/writes-per-turn.ts';
+import { insertsPerTurn, type RowInserts } from '../db/writes-per-turn.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { REAUTH_ELIGIBLE } from '../platforms/registry.ts';
 import { getProject } from '../projects/projects.ts';
@@ -116,18 +116,21 @@ export interface StateRequest {
   reconnectLinkId: string | null;
 }
 
-/**
- * The states minted in one turn of the event loop are inserted together (src/db/writes-per-turn.ts);
- * each minting request answers once its own row is stored.
- */
-const insertState = insertsPerTurn<OAuthStatesTable>({
+/** How a state's row is inserted, alone or with others (bench/state-inserts.ts measures the first). */
+export const stateInserts: RowInserts<OAuthStatesTable> = {
   one: preparedInsert('oauth_states', [
     'id', 'api_key_id', 'organization_id', 'project_id', 'kind', 'platform', 'sandbox', 'social_account_id', 'return_url',
     'requested_scopes', 'usage_note', 'sealed_code_verifier', 'verifier_entry_id', 'status', 'error_code', 'error_message',
     'created_at', 'expires_at', 'completed_at', 'updated_at', 'reconnect_link_id',
   ]),
   many: (db, rows) => db.insertInto('oauth_states').values([...rows]).execute(),
-});
+};
+
+/**
+ * The states minted in one turn of the event loop are inserted together (src/db/writes-per-turn.ts);
+ * each minting request answers once its own row is stored.
+ */
+const insertState = insertsPerTurn(stateInserts);
 
 /** What a state's sealed PKCE verifier is bound to: it opens on this state's row and nowhere else. */
 function codeVerifierIdentity(stateId: string): string {
