@@ -41,6 +41,11 @@ const RESULTS_FILE = path.join(import.meta.dirname, 'results', 'latest.json');
 const ONLY_CASES = process.env['BENCH_CASES']?.split(',') ?? null;
 /** BENCH_CPU_PROFILE=<dir>: the servers run under `node --cpu-prof` and write their profiles there (bench/profile-summary.ts reads them). */
 const PROFILE_DIR = process.env['BENCH_CPU_PROFILE'] ? path.resolve(process.env['BENCH_CPU_PROFILE']) : null;
+/**
+ * BENCH_LOG_LEVEL=info: the servers log as `npm start` does by default, one line per request
+ * (docs/performance.md, "Twelfth round"); silent unless asked, as every round before it measured.
+ */
+const LOG_LEVEL = process.env['BENCH_LOG_LEVEL'] ?? 'silent';
 /** Items in each listed page: the issue's "50 items". */
 const LIST_ITEMS = 50;
 
@@ -194,7 +199,7 @@ async function benchEngine(
   emulatorUrl: string,
   memory: MemoryRow[],
 ): Promise<{ rows: Row[]; pages: ListedPage[] }> {
-  const env = { DATABASE_URL: databaseUrl, LAYERS_SECRET_KEY: SECRET_KEY, DATA_DIR: dataDir, LOG_LEVEL: 'silent', EMULATOR_URL: emulatorUrl };
+  const env = { DATABASE_URL: databaseUrl, LAYERS_SECRET_KEY: SECRET_KEY, DATA_DIR: dataDir, LOG_LEVEL, EMULATOR_URL: emulatorUrl };
   const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Bench'], env);
   const project = await runCli<{ id: string }>(['admin', 'project', 'create', '--org', org.id, '--name', 'Bench app'], env);
   const { key } = await runCli<{ key: string }>(

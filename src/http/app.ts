@@ -24,7 +24,7 @@ import { installAccessControl } from './access.ts';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
 import { installJsonBodyParser } from './json-body.ts';
-import { logRedaction, requestSerializer } from './logging.ts';
+import { AccessLog, logRedaction, requestSerializer } from './logging.ts';
 import { installOrganizationHeader } from './organization-header.ts';
 import { installMetrics } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
@@ -90,6 +90,7 @@ export async function buildApp(deps: Services, options: AppOptions): Promise<Fas
   const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
   const app = Fastify({
     logger: logger ? { ...(typeof logger === 'object' ? logger : {}), redact: logRedaction, serializers: { req: requestSerializer } } : false,
+    logController: new AccessLog(),
     genReqId: () => newUlidId('req'),
     // The request id is ours alone: a client-sent X-Request-Id would let callers forge log lines.
     requestIdHeader: false,
@@ -114,6 +115,11 @@ export async function buildApp(deps: Services, options: AppOptions): Promise<Fas
   // A callback, not an async function: it runs on every request and waits for nothing.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
+  });
+  // A request is logged once answered (AccessLog); one whose client left first would leave no line.
+  app.addHook('onRequestAbort', (request, done) => {
+    request.log.info({ req: request }, 'request aborted');
     done();
   });
 

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { createApiKey, type NewApiKeyInput } from '../../src/api-keys/api-keys.ts';
@@ -45,6 +46,8 @@ export interface TestAppOptions {
   store?: TestBlobStore;
   /** What the server's outbound calls (the platforms) go through, e.g. to lose an answer. */
   fetch?: typeof fetch;
+  /** Where the app's log lines go (at `info`); by default it logs nothing. */
+  logStream?: Writable;
 }
 
 /**
@@ -71,7 +74,7 @@ export async function buildTestApp(database: TestDatabase, clock: ManualClock, o
     webhookSender: options.webhookSender ?? createWebhookSender({ blockPrivateAddresses: false, timeoutMs: 2_000 }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const app = await buildApp(services, { logger: false, checkResponses: true });
+  const app = await buildApp(services, { logger: options.logStream ? { level: 'info', stream: options.logStream } : false, checkResponses: true });
   await app.ready();
   const { db, vault, platforms, publicBaseUrl, fetch: fetchImpl, blobs } = services;
   return {
@@ -127,6 +130,7 @@ export interface TestContextOptions {
   fetch?: typeof fetch;
   /** SQLite in this file instead of in memory, so that another connection can open it. */
   sqliteFile?: string;
+  logStream?: Writable;
 }
 
 export async function createTestContext(engine: Engine, options: TestContextOptions = {}): Promise<TestContext> {
@@ -143,6 +147,7 @@ export async function createTestContext(engine: Engine, options: TestContextOpti
     ...(emulator ? { emulatorUrl: emulator.url } : {}),
     ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.logStream ? { logStream: options.logStream } : {}),
     store,
   });
 
