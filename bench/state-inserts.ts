@@ -57,7 +57,7 @@ function stateRow(id: string, at: string): OAuthStatesTable {
   };
 }
 
-async function measure(checkpointPages: number, idOf: () => string): Promise<{ wallMicros: number; cpuMicros: number }> {
+async function measure(checkpointPages: number, idOf: () => string): Promise<{ wallMicros: number; cpuMicros: number; slowestMillis: number; checkpointMillis: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'layers-bench-states-'));
   const handle = openDatabase(`sqlite:${path.join(dir, 'layers.db')}`);
   try {
@@ -72,14 +72,24 @@ async function measure(checkpointPages: number, idOf: () => string): Promise<{ w
     await sql.raw(`PRAGMA wal_autocheckpoint = ${checkpointPages}`).execute(db);
     const started = process.hrtime.bigint();
     const cpuBefore = process.cpuUsage();
+    const transactionMillis: number[] = [];
     for (let turn = 0; turn < TURNS; turn++) {
+      const began = process.hrtime.bigint();
       await db.transaction().execute(async (trx) => {
         for (let i = 0; i < PER_TURN; i++) await stateInserts.one(trx, stateRow(idOf(), at));
       });
+      transactionMillis.push(Number(process.hrtime.bigint() - began) / 1e6);
     }
     const cpu = process.cpuUsage(cpuBefore);
     const states = TURNS * PER_TURN;
-    return { wallMicros: Number(process.hrtime.bigint() - started) / 1000 / states, cpuMicros: (cpu.user + cpu.system) / states };
+    transactionMillis.sort((a, b) => a - b);
+    return {
+      wallMicros: Number(process.hrtime.bigint() - started) / 1000 / states,
+      cpuMicros: (cpu.user + cpu.system) / states,
+      slowestMillis: transactionMillis.at(-1) as number,
+      // The transactions that ran a checkpoint: the slowest few.
+      checkpointMillis: transactionMillis.slice(-5).reduce((sum, ms) => sum + ms, 0) / 5,
+    };
   } finally {
     await handle.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -87,10 +97,10 @@ async function measure(checkpointPages: number, idOf: () => string): Promise<{ w
 }
 
 console.log(`${BEFORE} states before, ${PER_TURN} per transaction, ${TURNS} transactions; µs per state inserted`);
-console.log('checkpoint every   id             wall    CPU');
+console.log('checkpoint every   id             wall    CPU   slowest transaction, ms');
 for (const pages of CHECKPOINT_INTERVALS) {
   for (const [kind, idOf] of Object.entries(IDS)) {
-    const { wallMicros, cpuMicros } = await measure(pages, idOf);
-    console.log(`${`${pages} pages`.padEnd(17)}  ${kind.padEnd(13)}  ${wallMicros.toFixed(1).padStart(5)}  ${cpuMicros.toFixed(1).padStart(5)}`);
+    const { wallMicros, cpuMicros, slowestMillis } = await measure(pages, idOf);
+    console.log(`${`${pages} pages`.padEnd(17)}  ${kind.padEnd(13)}  ${wallMicros.toFixed(1).padStart(5)}  ${cpuMicros.toFixed(1).padStart(5)}  ${slowestMillis.toFixed(1).padStart(6)}`);
   }
 }
