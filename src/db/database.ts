@@ -36,7 +36,6 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
 
 /** How long a SQLite statement waits for another process's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
-const WAL_PAGES_PER_CHECKPOINT = 10_000;
 
 function openSqlite(file: string): DatabaseHandle {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -45,11 +44,7 @@ function openSqlite(file: string): DatabaseHandle {
   // before the first statement: even setting the journal mode reads the file, and a process that
   // is closing holds it exclusively for a moment (docs/operations.md).
   const database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
-  // Checkpoints every 10,000 WAL pages (about 40 MB) instead of SQLite's 1,000: a checkpoint copies
-  // each page written since the last one back into the file, once, and syncs both files, on the
-  // event loop. Rows keyed by random ids (OAuth states) land on random index pages, which a longer
-  // interval writes back once for many commits (docs/performance.md, "Eleventh round").
-  database.exec(`PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = ${WAL_PAGES_PER_CHECKPOINT};`);
+  database.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
   const db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: adaptNodeSqlite(database) }) });
   return { db, engine: 'sqlite', authVersion: sqliteAuthVersion(db), listVersions: sqliteListVersions(db), destroy: () => db.destroy() };
 }
