@@ -85,7 +85,8 @@ export async function receiveFile(source: AsyncIterable<Buffer | Uint8Array> | R
       throw new MediaRefusal('size_mismatch', `Expected ${limits.exactBytes} bytes as declared, received ${size}.`);
     }
   } catch (error) {
-    await out.close();
+    // The refusal is what the caller learns; a failure to close must not keep the scratch file.
+    await out.close().catch(() => {});
     await rm(file, { force: true });
     throw error;
   }

@@ -54,11 +54,11 @@ export function redactQuery(url: string): string {
 export class AccessLog extends LogController {
   readonly #unredacted = new WeakMap<FastifyBaseLogger, FastifyBaseLogger>();
 
-  // Nothing is written as a request arrives, but its address is read: Node keeps a connection's
-  // peer address once read, and a connection closed by the answer (a malformed body) has none left
-  // to read by the time the request completes.
+  // Nothing is written as a request arrives, but the connection's peer address is read: Node keeps
+  // it once read, and a connection closed by the answer (a malformed body) has none left to read by
+  // the time the request completes (`request.ip` derives from it, through any trusted proxies).
   override incomingRequest(request: FastifyRequest): void {
-    void request.ip;
+    void request.raw.socket?.remoteAddress;
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {

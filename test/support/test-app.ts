@@ -130,6 +130,7 @@ export interface TestContextOptions {
   fetch?: typeof fetch;
   /** SQLite in this file instead of in memory, so that another connection can open it. */
   sqliteFile?: string;
+  /** Where the app's log lines go (at `info`); by default it logs nothing. */
   logStream?: Writable;
 }
 
