@@ -68,11 +68,11 @@ export interface Services {
 }
 
 export interface BackgroundQueues {
-  deliveries: Queue<unknown>;
-  tokenRefresh: Queue<unknown>;
-  publishing: Queue<unknown>;
-  periodicTasks: Queue<unknown>;
-  metricsSync: Queue<unknown>;
+  deliveries: Queue<{ id: string }>;
+  tokenRefresh: Queue<{ id: string }>;
+  publishing: Queue<{ id: string }>;
+  periodicTasks: Queue<{ id: string }>;
+  metricsSync: Queue<{ id: string }>;
 }
 
 /** How often an idle process looks for each kind of due work. */

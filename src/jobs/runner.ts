@@ -6,7 +6,7 @@ import { startPolling } from '../polling.ts';
  * group (a webhook endpoint, a social account) are worked one after another, in claim order, and a
  * group being worked in this process is not claimed again until it is done.
  */
-export interface Queue<Row> {
+export interface Queue<Row extends { id: string }> {
   readonly name: string;
   /** Groups worked at once in one process. */
   readonly concurrency: number;
@@ -27,21 +27,34 @@ export interface Queue<Row> {
 }
 
 export interface QueueRunner {
-  /** Works every row due now (new work is claimed as groups finish) and returns how many rows were worked. */
+  /**
+   * Works every row due now (new work is claimed as groups finish) and returns how many rows were
+   * worked. A row claimed again within the run ends the claiming: it is worked once more, and
+   * anything still due waits for the next run.
+   */
   runOnce(): Promise<number>;
 }
 
 /** A pool of per-group chains: one slow group holds one slot, never the whole queue. */
-export function queueRunner<Row>(queue: Queue<Row>): QueueRunner {
+export function queueRunner<Row extends { id: string }>(queue: Queue<Row>): QueueRunner {
   return {
     async runOnce() {
       const chains = new Map<string, Promise<void>>();
       let worked = 0;
       let failure: unknown = null;
+      // A row due again as soon as it was worked (its work moved neither its due time nor its due
+      // condition) would be claimed forever, and on SQLite, whose statements resolve without
+      // leaving the event loop, no request would be answered meanwhile (docs/design/jobs.md).
+      const claimedIds = new Set<string>();
+      let claimedAgain = false;
       for (;;) {
         const room = queue.concurrency - chains.size;
         const worthClaiming = chains.size === 0 || room >= (queue.claimWhenFree ?? 1);
-        const claimed = worthClaiming && failure === null ? await queue.claim(room, [...chains.keys()]) : [];
+        const claimed = worthClaiming && failure === null && !claimedAgain ? await queue.claim(room, [...chains.keys()]) : [];
+        for (const row of claimed) {
+          if (claimedIds.has(row.id)) claimedAgain = true;
+          claimedIds.add(row.id);
+        }
         for (const [group, rows] of groupRows(queue, claimed)) {
           const chain: Promise<void> = queue
             .work(rows)
@@ -64,7 +77,7 @@ export function queueRunner<Row>(queue: Queue<Row>): QueueRunner {
   };
 }
 
-function groupRows<Row>(queue: Queue<Row>, rows: Row[]): Map<string, Row[]> {
+function groupRows<Row extends { id: string }>(queue: Queue<Row>, rows: Row[]): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
     const group = queue.groupOf(row);
@@ -75,7 +88,7 @@ function groupRows<Row>(queue: Queue<Row>, rows: Row[]): Map<string, Row[]> {
 
 /** Runs every queue on its own poll interval until stopped; safe in every process at once (the leases decide). */
 export function startQueues(
-  queues: ReadonlyArray<Queue<never>>,
+  queues: ReadonlyArray<Queue<{ id: string }>>,
   onError: (queue: string, error: unknown) => void,
 ): { stop(): Promise<void> } {
   const loops = queues.map((queue) => {

@@ -154,8 +154,10 @@ async function failed(deps: MetricsSyncDeps, accountId: string, lease: Lease, ac
   if (error instanceof LeaseLost) return;
   const next = new Date(deps.clock.now().getTime() + deps.intervalMs).toISOString();
   if (error instanceof CredentialsUnavailableError) {
-    // Needing its person back is not the sync's failure: the account is skipped until reconnected.
-    if (error.reason !== 'refresh_failed') return settle(deps, accountId, lease, { nextSyncAt: null, error: null });
+    // Needing its person back is not the sync's failure: an account no longer `connected` is not due
+    // until reconnected. A `connected` one (a refresh that failed for now, a credential missing from
+    // the vault) is tried again at the next interval: keeping its due time would claim it at once.
+    if (error.account.status !== 'connected') return settle(deps, accountId, lease, { nextSyncAt: null, error: null });
     return settle(deps, accountId, lease, { nextSyncAt: next, error: error.message });
   }
   if (error instanceof PlatformError && error.kind === 'needs_reauth') {

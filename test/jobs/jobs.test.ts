@@ -157,13 +157,13 @@ describe('queue runner', () => {
       ...options,
       async claim(limit: number, busy: readonly string[]) {
         claims.push({ limit, busy });
-        return waiting.splice(0, limit);
+        return waiting.splice(0, limit).map((id) => ({ id }));
       },
-      groupOf: (row: string) => row,
-      work: ([row]: string[]) =>
+      groupOf: (row: { id: string }) => row.id,
+      work: ([row]: Array<{ id: string }>) =>
         new Promise<void>((resolve) => {
-          started.push(row as string);
-          finish.set(row as string, resolve);
+          started.push(row?.id as string);
+          finish.set(row?.id as string, resolve);
         }),
     };
     return { queue, claims, started, finish: (group: string) => finish.get(group)?.() };
@@ -188,6 +188,31 @@ describe('queue runner', () => {
     assert.deepEqual(started.at(-1), 'g', 'the last group is claimed once two slots are free');
     finish('g');
     assert.equal(await run, 7);
+  });
+
+  test('a row due again as soon as it is worked is worked once more, then left for the next run', async () => {
+    // Work that moves neither the row's due time nor its due condition: every claim finds it due.
+    let claims = 0;
+    const worked: string[] = [];
+    const queue = {
+      name: 'never settles',
+      concurrency: 4,
+      pollMs: 1000,
+      async claim() {
+        claims++;
+        if (claims > 10) throw new Error('claimed forever');
+        return [{ id: 'due-again' }];
+      },
+      groupOf: (row: { id: string }) => row.id,
+      async work(rows: Array<{ id: string }>) {
+        for (const row of rows) worked.push(row.id);
+      },
+    };
+    const runner = queueRunner(queue);
+    assert.equal(await runner.runOnce(), 2);
+    assert.deepEqual(worked, ['due-again', 'due-again']);
+    assert.equal(claims, 2, 'no claim after the row came back');
+    assert.equal(await runner.runOnce(), 2, 'the next run works it again');
   });
 
   test('settle runs once the run has no more work, and its failure fails the run', async () => {

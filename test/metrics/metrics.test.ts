@@ -232,3 +232,31 @@ for (const engine of engines) {
     });
   });
 }
+
+for (const engine of engines) {
+  describe(`an account connected but without a stored credential (${engine})`, () => {
+    let ctx: TestContext;
+
+    before(async () => {
+      ctx = await createTestContext(engine, { emulator: true });
+    });
+    after(() => ctx.close());
+
+    it('is synced again at the next interval with the reason recorded, not claimed again at once', async () => {
+      const tenant = await ctx.tenant();
+      const projectId = await newProject(ctx, tenant.secret);
+      const accountId = await connectMeasured(ctx, tenant, projectId, 'tiktok', uniqueUser('tt_lost'));
+      // The vault entry gone (a partial restore, say): the account reads `connected` but nothing can call TikTok for it.
+      const { vault_entry_id: entryId } = await accountRow(ctx, accountId);
+      await ctx.database.db.deleteFrom('vault_entries').where('id', '=', entryId as string).execute();
+
+      assert.equal(await ctx.metricsSync.runOnce(), 1, 'worked once in the run');
+      const row = await ctx.database.db.selectFrom('metric_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+      assert.equal(row.last_error, 'The account has no stored credential.');
+      assert.equal(row.next_sync_at, new Date(ctx.clock.now().getTime() + 30 * 60 * 1000).toISOString(), 'due again after the interval');
+      assert.equal(row.locked_until, null);
+      assert.equal(await ctx.metricsSync.runOnce(), 0, 'not due before then');
+      assert.equal((await accountRow(ctx, accountId)).status, 'connected', 'the sync does not judge the account');
+    });
+  });
+}
