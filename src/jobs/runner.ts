@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { startPolling } from '../polling.ts';
 
 /**
@@ -47,10 +48,16 @@ export function queueRunner<Row extends { id: string }>(queue: Queue<Row>): Queu
       // leaving the event loop, no request would be answered meanwhile (docs/design/jobs.md).
       const claimedIds = new Set<string>();
       let claimedAgain = false;
+      let claims = 0;
       for (;;) {
         const room = queue.concurrency - chains.size;
         const worthClaiming = chains.size === 0 || room >= (queue.claimWhenFree ?? 1);
-        const claimed = worthClaiming && failure === null && !claimedAgain ? await queue.claim(room, [...chains.keys()]) : [];
+        const claiming = worthClaiming && failure === null && !claimedAgain;
+        // Between two claims the event loop turns once, so requests are answered meanwhile even
+        // when the work waits for no I/O (on SQLite, a run of work that fails fast would otherwise
+        // hold every request until the run ends).
+        if (claiming && claims++ > 0) await setImmediate();
+        const claimed = claiming ? await queue.claim(room, [...chains.keys()]) : [];
         for (const row of claimed) {
           if (claimedIds.has(row.id)) claimedAgain = true;
           claimedIds.add(row.id);

@@ -168,8 +168,8 @@ describe('queue runner', () => {
     };
     return { queue, claims, started, finish: (group: string) => finish.get(group)?.() };
   }
-  /** Lets the runner go as far as it can: every step of a controlled queue is a microtask. */
-  const aMoment = () => new Promise((resolve) => setImmediate(resolve));
+  /** Lets the runner go as far as it can: every step of a controlled queue is a microtask, and each claim after the first waits for one turn of the event loop. */
+  const aMoment = () => new Promise((resolve) => setTimeout(resolve, 1));
 
   test('with claimWhenFree, a run claims again once that many slots are free, not at each finished group', async () => {
     const { queue, claims, started, finish } = controlledQueue(['a', 'b', 'c', 'd', 'e', 'f', 'g'], { concurrency: 4, claimWhenFree: 2 });
@@ -213,6 +213,26 @@ describe('queue runner', () => {
     assert.deepEqual(worked, ['due-again', 'due-again']);
     assert.equal(claims, 2, 'no claim after the row came back');
     assert.equal(await runner.runOnce(), 2, 'the next run works it again');
+  });
+
+  test('a run of work that waits for nothing still lets the event loop turn between claims', async () => {
+    const due = ['a', 'b', 'c', 'd', 'e'];
+    const worked: string[] = [];
+    const queue = {
+      name: 'fails fast',
+      concurrency: 1,
+      pollMs: 1000,
+      claim: async (limit: number) => due.splice(0, limit).map((id) => ({ id })),
+      groupOf: (row: { id: string }) => row.id,
+      async work(rows: Array<{ id: string }>) {
+        for (const row of rows) worked.push(row.id);
+      },
+    };
+    const run = queueRunner(queue).runOnce();
+    const workedWhenTheLoopTurned = await new Promise<number>((resolve) => setImmediate(() => resolve(worked.length)));
+    assert.ok(workedWhenTheLoopTurned < 5, `an immediate queued as the run began ran only after all ${workedWhenTheLoopTurned} rows`);
+    assert.equal(await run, 5);
+    assert.deepEqual(worked, ['a', 'b', 'c', 'd', 'e']);
   });
 
   test('settle runs once the run has no more work, and its failure fails the run', async () => {
