@@ -37,7 +37,17 @@ declare module 'autocannon' {
     latency: Percentiles & { totalCount: number };
     requests: Percentiles & { total: number; sent: number };
   }
+  /** A run's own figures, its histograms still encoded: what `aggregateResult` merges. */
+  interface RawResult {
+    duration: number;
+    totalCompletedRequests: number;
+  }
+  function autocannon(options: Options & { skipAggregateResult: true }): Promise<RawResult>;
   function autocannon(options: Options): Promise<Result>;
+  namespace autocannon {
+    /** Several runs' raw results as one result: latency percentiles over all their requests. */
+    function aggregateResult(results: RawResult[], options: { url: string; connections: number }): Result;
+  }
   export default autocannon;
-  export type { Options, Request, Result };
+  export type { Options, RawResult, Request, Result };
 }

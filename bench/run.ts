@@ -1,4 +1,4 @@
-import autocannon, { type Options, type Request } from 'autocannon';
+import autocannon, { type Options, type RawResult, type Request, type Result } from 'autocannon';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,14 +25,22 @@ import {
  * `npm run bench`: throughput and latency of the hot routes, measured from outside: each server in
  * its own child process pinned to one core, autocannon (this process) pinned to the other, against
  * two baselines answering constant JSON (bare node:http and bare Fastify) measured in the same run.
- * Prints a table with each case's ratio to the Fastify baseline and its target
- * (docs/performance.md), the server's RSS idle and under load, the webhook throughput, and
- * writes bench/results/latest.json. BENCH_DURATION_SECONDS and BENCH_CONNECTIONS shorten a run.
+ * Prints a table with each case's ratio to bare Fastify (measured in slices between the case's own)
+ * and its target (docs/performance.md), the server's RSS idle and under load, the webhook
+ * throughput, and writes bench/results/latest.json. BENCH_DURATION_SECONDS, BENCH_WARMUP_SECONDS and
+ * BENCH_CONNECTIONS change a run's shape.
  */
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
-const WARMUP_SECONDS = 1;
+const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 1);
 const DURATION_SECONDS = Number(process.env['BENCH_DURATION_SECONDS'] ?? 8);
+/**
+ * A case is measured in slices of this many seconds, each between two slices of bare Fastify on the
+ * same core, and its ratio is to those: this machine's speed moves by half within seconds
+ * (docs/performance.md, "How it is measured"), so a baseline measured once, minutes before the
+ * case, says little about the machine the case ran on.
+ */
+const SLICE_SECONDS = 2;
 const SECRET_KEY = 'bench-secret-key-0123456789abcdef-0123456789';
 const RETURN_URL = 'https://app.example.com/back';
 const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -66,6 +74,13 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   ratioToBaseline: number;
+  /**
+   * Bare Fastify's req/s beside this case: the mean, over the case's slices, of the two baseline
+   * slices around each; null for the baselines themselves.
+   */
+  besideBaselineReqPerSec: number | null;
+  /** Each slice of the case and of the baseline around it, in the order measured (req/s). */
+  slices: { case: number[]; baseline: number[] } | null;
   target: Target | null;
   /** Server CPU time per request (µs), measured from /proc. */
   cpuMicrosPerRequest: number | null;
@@ -126,37 +141,33 @@ function warmupRequests(result: object): number {
   return (result as { warmup?: { requests?: { total?: number } } }).warmup?.requests?.total ?? 0;
 }
 
-async function measure(
+type LoadOptions = Omit<Options, 'connections' | 'duration' | 'warmup'>;
+
+/** A table row from what autocannon measured (one run, or a case's slices merged). */
+function rowOf(
   name: string,
   engine: Engine | null,
   route: string,
   target: Target | null,
-  serverPid: number | null,
-  options: Omit<Options, 'connections' | 'duration' | 'warmup'>,
-): Promise<Row> {
-  process.stderr.write(`  ${name} …\n`);
-  const cpuBefore = serverPid === null ? null : cpuMicros(serverPid);
-  const result = await autocannon({
-    ...options,
-    connections: CONNECTIONS,
-    duration: DURATION_SECONDS,
-    warmup: { connections: CONNECTIONS, duration: WARMUP_SECONDS },
-  });
-  const cpuAfter = serverPid === null ? null : cpuMicros(serverPid);
+  options: LoadOptions,
+  result: Result,
+  measured: { reqPerSec: number; cpuMicrosPerRequest: number | null; rssMb: number | null },
+): Row {
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
   const row: Row = {
     name,
     engine,
     method: options.method ?? 'GET',
     route,
-    reqPerSec: result.requests.average,
+    reqPerSec: measured.reqPerSec,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     ratioToBaseline: 1,
+    besideBaselineReqPerSec: null,
+    slices: null,
     target,
-    rssMb: serverPid === null ? null : rssMb(serverPid),
-    // Counts the warm-up's requests too, as the CPU time does; less noisy than req/s on a shared machine.
-    cpuMicrosPerRequest: cpuBefore === null || cpuAfter === null ? null : Math.round((cpuAfter - cpuBefore) / (result.requests.total + warmupRequests(result))),
+    rssMb: measured.rssMb,
+    cpuMicrosPerRequest: measured.cpuMicrosPerRequest,
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -165,6 +176,74 @@ async function measure(
   if (row.non2xx > 0 || row.errors > 0) {
     console.error(`  warning: ${name}: ${row.non2xx} non-2xx, ${row.errors} errors/timeouts (status codes ${JSON.stringify(statusCodes)})`);
   }
+  return row;
+}
+
+/** One run of DURATION_SECONDS after a warm-up: the baselines. */
+async function measure(name: string, serverPid: number, options: LoadOptions): Promise<Row> {
+  process.stderr.write(`  ${name} …\n`);
+  const cpuBefore = cpuMicros(serverPid);
+  const result = await autocannon({
+    ...options,
+    connections: CONNECTIONS,
+    duration: DURATION_SECONDS,
+    warmup: { connections: CONNECTIONS, duration: WARMUP_SECONDS },
+  });
+  const cpuAfter = cpuMicros(serverPid);
+  return rowOf(name, null, '/', null, options, result, {
+    reqPerSec: result.requests.average,
+    // Counts the warm-up's requests too, as the CPU time does; less noisy than req/s on a shared machine.
+    cpuMicrosPerRequest: cpuBefore === null || cpuAfter === null ? null : Math.round((cpuAfter - cpuBefore) / (result.requests.total + warmupRequests(result))),
+    rssMb: null,
+  });
+}
+
+/** A baseline server kept running through the cases, loaded in slices between theirs. */
+interface BesideBaseline {
+  /** Requests per second over one slice. */
+  slice(): Promise<number>;
+}
+
+/**
+ * A case after a warm-up, in slices of SLICE_SECONDS adding up to DURATION_SECONDS, with a slice of
+ * bare Fastify before the first and after each (SLICE_SECONDS). Each case slice is compared with the
+ * mean of the two baseline slices around it; latency percentiles are over every request of the case.
+ */
+async function measureBeside(
+  name: string,
+  engine: Engine,
+  route: string,
+  target: Target,
+  serverPid: number,
+  options: LoadOptions,
+  baseline: BesideBaseline,
+): Promise<Row> {
+  process.stderr.write(`  ${name} …\n`);
+  await autocannon({ ...options, connections: CONNECTIONS, duration: WARMUP_SECONDS });
+  const baselineRates = [await baseline.slice()];
+  const caseRates: number[] = [];
+  const raw: RawResult[] = [];
+  let cpu = 0;
+  let requests = 0;
+  let seconds = 0;
+  for (let sliced = 0; sliced < DURATION_SECONDS; sliced += SLICE_SECONDS) {
+    const cpuBefore = cpuMicros(serverPid) ?? 0;
+    const result = await autocannon({ ...options, connections: CONNECTIONS, duration: SLICE_SECONDS, skipAggregateResult: true });
+    cpu += (cpuMicros(serverPid) ?? 0) - cpuBefore;
+    raw.push(result);
+    requests += result.totalCompletedRequests;
+    seconds += result.duration;
+    caseRates.push(result.totalCompletedRequests / result.duration);
+    baselineRates.push(await baseline.slice());
+  }
+  const row = rowOf(name, engine, route, target, options, autocannon.aggregateResult(raw, { url: options.url, connections: CONNECTIONS }), {
+    reqPerSec: requests / seconds,
+    cpuMicrosPerRequest: cpuMicros(serverPid) === null ? null : Math.round(cpu / requests),
+    rssMb: rssMb(serverPid),
+  });
+  // Weighted by each case slice's length, as the case's own rate is.
+  row.besideBaselineReqPerSec = raw.reduce((sum, result, index) => sum + (((baselineRates[index] as number) + (baselineRates[index + 1] as number)) / 2) * result.duration, 0) / seconds;
+  row.slices = { case: caseRates.map(Math.round), baseline: baselineRates.map(Math.round) };
   return row;
 }
 
@@ -198,6 +277,7 @@ async function benchEngine(
   dataDir: string,
   emulatorUrl: string,
   memory: MemoryRow[],
+  beside: BesideBaseline,
 ): Promise<{ rows: Row[]; pages: ListedPage[] }> {
   const env = { DATABASE_URL: databaseUrl, LAYERS_SECRET_KEY: SECRET_KEY, DATA_DIR: dataDir, LOG_LEVEL, EMULATOR_URL: emulatorUrl };
   const org = await runCli<{ id: string }>(['admin', 'org', 'create', '--name', 'Bench'], env);
@@ -255,8 +335,8 @@ async function benchEngine(
     const idleRss = rssMb(server.pid);
     const auth = { authorization: `Bearer ${key}` };
     // A server that stopped mid-run (crashed, or was signalled from outside) makes every later number meaningless.
-    const run = async (name: string, route: string, target: Target, options: Omit<Options, 'connections' | 'duration' | 'warmup'>) => {
-      const row = await measure(`${name} (${engine})`, engine, route, target, server.pid, options);
+    const run = async (name: string, route: string, target: Target, options: LoadOptions) => {
+      const row = await measureBeside(`${name} (${engine})`, engine, route, target, server.pid, options, beside);
       const exit = server.exit();
       if (exit) {
         throw new Error(`the ${engine} server process ended during "${row.name}" (code ${exit.code}, signal ${exit.signal}); its output:\n${server.output()}`);
@@ -318,10 +398,11 @@ function verdict(row: Row, rows: Row[]): string {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['case', 'req/s', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'CPU µs/req', 'RSS MB'];
+  const header = ['case', 'req/s', 'Fastify beside', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'CPU µs/req', 'RSS MB'];
   const lines = rows.map((r) => [
     r.name,
     r.reqPerSec.toFixed(0),
+    r.besideBaselineReqPerSec === null ? '' : r.besideBaselineReqPerSec.toFixed(0),
     r.p50Ms.toFixed(1),
     r.p99Ms.toFixed(1),
     `${r.ratioToBaseline.toFixed(2)}×`,
@@ -351,7 +432,8 @@ function sizeText(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : `${Math.round(bytes / 1024)} KB`;
 }
 
-async function measureBaseline(kind: 'http' | 'fastify', page?: ListedPage): Promise<Row> {
+/** A baseline server in its own process, pinned to the servers' core, and how to load it. */
+async function startBaseline(kind: 'http' | 'fastify', page?: ListedPage) {
   const [port] = (await freePorts(1)) as [number];
   const env = { PORT: String(port), BASELINE: kind, ...(page ? { BASELINE_BODY_FILE: page.file } : {}) };
   const baseline = await startProcess([path.join(import.meta.dirname, 'baseline-server.ts')], port, env, '/');
@@ -360,12 +442,30 @@ async function measureBaseline(kind: 'http' | 'fastify', page?: ListedPage): Pro
   const name = page
     ? `baseline: bare Fastify, ${page.name} (${sizeText(statSync(page.file).size)})`
     : `baseline: bare ${kind === 'http' ? 'node:http' : 'Fastify'} GET /`;
-  const request: Omit<Options, 'connections' | 'duration' | 'warmup'> = page?.postBody
+  const request: LoadOptions = page?.postBody
     ? { url: `${baseline.url}/`, method: 'POST', headers: { 'content-type': 'application/json' }, body: page.postBody }
     : { url: `${baseline.url}/` };
-  const row = await measure(name, null, '/', null, baseline.pid, request);
-  row.rssMb = null;
-  if (baseline.exit()) throw new Error(`the baseline server ended during its run:\n${baseline.output()}`);
+  const stillRunning = () => {
+    if (baseline.exit()) throw new Error(`the baseline server ended during its run:\n${baseline.output()}`);
+  };
+  return {
+    async measure(): Promise<Row> {
+      const row = await measure(name, baseline.pid, request);
+      stillRunning();
+      return row;
+    },
+    async slice(): Promise<number> {
+      const result = await autocannon({ ...request, connections: CONNECTIONS, duration: SLICE_SECONDS });
+      stillRunning();
+      return result.requests.total / result.duration;
+    },
+    stop: () => baseline.stop(),
+  };
+}
+
+async function measureBaseline(kind: 'http' | 'fastify', page?: ListedPage): Promise<Row> {
+  const baseline = await startBaseline(kind, page);
+  const row = await baseline.measure();
   await baseline.stop();
   return row;
 }
@@ -389,13 +489,15 @@ async function main(): Promise<void> {
   const memory: MemoryRow[] = [];
   const skipped: string[] = [];
 
-  // The Fastify baseline first: every ratio is against it.
-  rows.push(await measureBaseline('fastify'));
+  // The two baselines first, for the table. The Fastify one keeps running: each case's ratio is to
+  // it, measured in slices beside the case's own, and this first run warms it up.
+  const beside = await startBaseline('fastify');
+  rows.push(await beside.measure());
   rows.push(await measureBaseline('http'));
 
   const engines = (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',');
   if (engines.includes('sqlite')) {
-    const sqlite = await benchEngine('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url, memory);
+    const sqlite = await benchEngine('sqlite', `sqlite:${path.join(tmp, 'sqlite', 'layers.db')}`, path.join(tmp, 'sqlite'), emulator.url, memory, beside);
     rows.push(...sqlite.rows);
     // What bare Fastify makes of a listed page's bytes, and of reauth-url's request and answer: each route's ceiling on this machine.
     for (const page of sqlite.pages) rows.push(await measureBaseline('fastify', page));
@@ -414,11 +516,14 @@ async function main(): Promise<void> {
   if (database) {
     const db = database;
     cleanups.push(() => db.drop());
-    rows.push(...(await benchEngine('postgres', db.url, path.join(tmp, 'postgres'), emulator.url, memory)).rows);
+    rows.push(...(await benchEngine('postgres', db.url, path.join(tmp, 'postgres'), emulator.url, memory, beside)).rows);
   }
 
   const base = (rows[0] as Row).reqPerSec;
-  for (const row of rows) row.ratioToBaseline = base > 0 ? row.reqPerSec / base : 0;
+  for (const row of rows) {
+    const against = row.besideBaselineReqPerSec ?? base;
+    row.ratioToBaseline = against > 0 ? row.reqPerSec / against : 0;
+  }
   console.log('');
   printTable(rows);
   console.log(`\nserver RSS, Node flags as npm start: ${START_NODE_FLAGS.join(' ')} (target: idle ≤ 150 MB, under the bench ≤ 300 MB)`);
@@ -441,6 +546,7 @@ async function main(): Promise<void> {
     connections: CONNECTIONS,
     warmupSeconds: WARMUP_SECONDS,
     durationSeconds: DURATION_SECONDS,
+    sliceSeconds: SLICE_SECONDS,
     skipped,
     results: rows,
     memory,
