@@ -18,6 +18,8 @@ export interface Queue<Row extends { id: string }> {
   readonly claimWhenFree?: number;
   /** How often an idle process looks for due rows. */
   readonly pollMs: number;
+  /** Runs once at the start of each run, before its first claim (the metrics sync adds the accounts connected since). */
+  beginRun?(): Promise<void>;
   /** Leases up to `limit` due rows outside `busyGroups`, in due order. */
   claim(limit: number, busyGroups: readonly string[]): Promise<Row[]>;
   groupOf(row: Row): string;
@@ -40,6 +42,7 @@ export interface QueueRunner {
 export function queueRunner<Row extends { id: string }>(queue: Queue<Row>): QueueRunner {
   return {
     async runOnce() {
+      await queue.beginRun?.();
       const chains = new Map<string, Promise<void>>();
       let worked = 0;
       let failure: unknown = null;
