@@ -45,7 +45,7 @@ export function metricsSyncQueue(deps: MetricsSyncDeps, pollMs: number): Queue<M
     name: 'metrics sync',
     concurrency: CONCURRENCY,
     pollMs,
-    // Once a run, not at each claim: the registration reads every connected account (44 ms on
+    // Once a run, not at each claim: the registration reads every connected account (70 ms on
     // SQLite with 100,000 of them), a claim only its first due rows (docs/performance.md,
     // "Thirteenth round").
     beginRun: () => registerAccounts(deps),
