@@ -36,7 +36,7 @@ const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 1);
 const DURATION_SECONDS = Number(process.env['BENCH_DURATION_SECONDS'] ?? 8);
 /**
  * A case is measured in slices of this many seconds, each between two slices of bare Fastify on the
- * same core, and its ratio is to those: this machine's speed moves by half within seconds
+ * same core, and its ratio is to those: this machine's speed moves by a third within seconds
  * (docs/performance.md, "How it is measured"), so a baseline measured once, minutes before the
  * case, says little about the machine the case ran on.
  */
@@ -205,9 +205,10 @@ interface BesideBaseline {
 }
 
 /**
- * A case after a warm-up, in slices of SLICE_SECONDS adding up to DURATION_SECONDS, with a slice of
- * bare Fastify before the first and after each (SLICE_SECONDS). Each case slice is compared with the
- * mean of the two baseline slices around it; latency percentiles are over every request of the case.
+ * A case after a warm-up, in slices of SLICE_SECONDS adding up to DURATION_SECONDS (rounded up to a
+ * whole slice), with a slice of bare Fastify before the first and after each. Each case slice is
+ * compared with the mean of the two baseline slices around it; latency percentiles are over every
+ * request of the case.
  */
 async function measureBeside(
   name: string,
