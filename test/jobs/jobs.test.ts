@@ -215,6 +215,25 @@ describe('queue runner', () => {
     assert.equal(await runner.runOnce(), 2, 'the next run works it again');
   });
 
+  test('a row due again later in a long run (a post polled again) does not end the claiming', async () => {
+    const claims = [['polled'], ['polled'], ['fresh'], []];
+    const worked: string[] = [];
+    const queue = {
+      name: 'polls',
+      concurrency: 1,
+      pollMs: 1000,
+      claim: async () => (claims.shift() ?? []).map((id) => ({ id })),
+      groupOf: (row: { id: string }) => row.id,
+      async work(rows: Array<{ id: string }>) {
+        // Its work takes longer than a spin's return: the row is due again because time passed.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        for (const row of rows) worked.push(row.id);
+      },
+    };
+    assert.equal(await queueRunner(queue).runOnce(), 3);
+    assert.deepEqual(worked, ['polled', 'polled', 'fresh']);
+  });
+
   test('a run of work that waits for nothing still lets the event loop turn between claims', async () => {
     const due = ['a', 'b', 'c', 'd', 'e'];
     const worked: string[] = [];
