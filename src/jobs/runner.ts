@@ -18,7 +18,7 @@ export interface Queue<Row extends { id: string }> {
   readonly claimWhenFree?: number;
   /** How often an idle process looks for due rows. */
   readonly pollMs: number;
-  /** Runs once at the start of each run, before its first claim (the metrics sync adds the accounts connected since). */
+  /** Runs at the start of each run, before its first claim (the metrics sync's first run registers the accounts no grant registered). */
   beginRun?(): Promise<void>;
   /** Leases up to `limit` due rows outside `busyGroups`, in due order. */
   claim(limit: number, busyGroups: readonly string[]): Promise<Row[]>;

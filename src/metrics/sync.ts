@@ -6,10 +6,11 @@ import { claimDue, leaseOf, renewLease, type Lease } from '../jobs/lease.ts';
 import type { Queue } from '../jobs/runner.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import { POST_METRICS, type PlatformMetrics, type PostCounters, type PostMetric } from '../platforms/metrics.ts';
-import { PLATFORMS, platformModule } from '../platforms/registry.ts';
+import { platformModule } from '../platforms/registry.ts';
 import { markReauthRequired } from '../social/account-status.ts';
 import { CredentialsUnavailableError, type Credentials } from '../social/credentials.ts';
 import { HOUR_MS, storedCount } from './hours.ts';
+import { registerConnectedAccounts } from './registration.ts';
 
 /** Accounts synced at once per process; one account's reads go one after another. */
 const CONCURRENCY = 4;
@@ -19,8 +20,6 @@ const LEASE_MS = 5 * 60 * 1000;
 export const SYNCED_POST_AGE_MS = 90 * 24 * HOUR_MS;
 /** Rows written per statement (SQLite caps the parameters of one statement). */
 const WRITE_CHUNK = 500;
-
-const MEASURED_PLATFORMS = PLATFORMS.filter((id) => platformModule(id).metrics !== undefined);
 
 export interface MetricsSyncDeps {
   db: Kysely<Database>;
@@ -36,19 +35,23 @@ class LeaseLost extends Error {}
 
 /**
  * The metrics sync as a queue of the job mechanism (docs/design/jobs.md): one row per measurable
- * connected account (`metric_accounts`), due every interval. Each run first adds the accounts
- * connected since; accounts in `reauth_required` are not due, and are due at once after their
- * reauth (their next sync time has long passed), so they resume on the same history.
+ * account (`metric_accounts`, added as a grant binds it: registration.ts), due every interval while
+ * the account is `connected`. Accounts in `reauth_required` are not due, and are due at once after
+ * their reauth (their next sync time has long passed), so they resume on the same history.
  */
 export function metricsSyncQueue(deps: MetricsSyncDeps, pollMs: number): Queue<MetricAccountsTable> {
+  let registered = false;
   return {
     name: 'metrics sync',
     concurrency: CONCURRENCY,
     pollMs,
-    // Once a run, not at each claim: the registration reads every connected account (70 ms on
-    // SQLite with 100,000 of them), a claim only its first due rows (docs/performance.md,
-    // "Thirteenth round").
-    beginRun: () => registerAccounts(deps),
+    // A process's first run registers the connected accounts no grant registered (an upgraded
+    // database); grants register the rest themselves.
+    async beginRun() {
+      if (registered) return;
+      await registerConnectedAccounts(deps.db, deps.clock);
+      registered = true;
+    },
     async claim(limit) {
       const now = deps.clock.now().toISOString();
       return claimDue(deps.db, deps.engine, deps.clock, {
@@ -71,24 +74,6 @@ export function metricsSyncQueue(deps: MetricsSyncDeps, pollMs: number): Queue<M
       for (const row of rows) await syncAccount(deps, row);
     },
   };
-}
-
-async function registerAccounts(deps: MetricsSyncDeps): Promise<void> {
-  if (MEASURED_PLATFORMS.length === 0) return;
-  const now = deps.clock.now().toISOString();
-  await deps.db
-    .insertInto('metric_accounts')
-    .columns(['id', 'next_sync_at'])
-    .expression((eb) =>
-      eb
-        .selectFrom('social_accounts')
-        .select((inner) => ['social_accounts.id', inner.val(now).as('next_sync_at')])
-        .where('social_accounts.status', '=', 'connected')
-        .where('social_accounts.platform', 'in', MEASURED_PLATFORMS)
-        .where((inner) => inner.not(inner.exists(inner.selectFrom('metric_accounts').select('metric_accounts.id').whereRef('metric_accounts.id', '=', 'social_accounts.id')))),
-    )
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
 }
 
 interface SyncedPost {

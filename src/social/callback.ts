@@ -4,6 +4,7 @@ import { keyKillSwitch } from '../api-keys/authenticate.ts';
 import type { Database, OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { copyImage } from '../media/media-store.ts';
+import { registerForMetrics } from '../metrics/registration.ts';
 import type { EligibleProfile, PlatformAdapter, PlatformProfile } from '../platforms/adapter.ts';
 import { PlatformError } from '../platforms/errors.ts';
 import { isPlatformId } from '../platforms/registry.ts';
@@ -151,6 +152,7 @@ async function bindAccount(deps: SocialDeps, state: OAuthStatesTable, query: Cal
       throw new OAuthFailure('STATE_EXPIRED', 'The account was disconnected while this reauth was pending; connect it again with oauth-url.');
     }
     const accountId = reconnected ?? (await createAccount(deps, trx, state, adapter, tokens, profile, avatarMediaId));
+    await registerForMetrics(trx, deps.clock, { id: accountId, platform: state.platform });
     // The account is back: its posts held while it needed reauth publish at once, in scheduledFor order.
     if (reconnected) await releaseHolds(trx, deps.clock, reconnected);
     await emitAccountEvent(trx, deps.clock, 'social_account.connected', accountId, {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startMediaServer, type MediaServer } from '../platforms/publish-driver.ts';
 import { engines } from '../support/engines.ts';
-import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
+import { buildTestApp, createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import { accountRow, addFault, control, emulatorRequests, newProject, runReauth, uniqueUser } from '../social/helpers.ts';
 import { column, connectMeasured, getMetrics, insertPublishedPost, publishedPost, setCounters, type PublishedPost } from './helpers.ts';
 
@@ -257,6 +257,42 @@ for (const engine of engines) {
       assert.equal(row.locked_until, null);
       assert.equal(await ctx.metricsSync.runOnce(), 0, 'not due before then');
       assert.equal((await accountRow(ctx, accountId)).status, 'connected', 'the sync does not judge the account');
+    });
+  });
+}
+
+for (const engine of engines) {
+  describe(`which accounts the sync reads (${engine})`, () => {
+    let ctx: TestContext;
+
+    before(async () => {
+      ctx = await createTestContext(engine, { emulator: true });
+    });
+    after(() => ctx.close());
+
+    it("an account is read from the run after its grant; one connected before grants registered accounts, from a process's first run", async () => {
+      const tenant = await ctx.tenant();
+      const projectId = await newProject(ctx, tenant.secret);
+      await connectMeasured(ctx, tenant, projectId, 'tiktok', uniqueUser('tt_first'));
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+
+      const later = await connectMeasured(ctx, tenant, projectId, 'tiktok', uniqueUser('tt_later'));
+      assert.equal(await ctx.metricsSync.runOnce(), 1, 'the account connected since is due at once; the first is not due again yet');
+      const synced = await ctx.database.db.selectFrom('metric_accounts').select('last_synced_at').where('id', '=', later).executeTakeFirstOrThrow();
+      assert.equal(synced.last_synced_at, ctx.clock.now().toISOString());
+
+      // An upgraded database: the account is connected but has no place in the sync's queue.
+      const upgraded = await connectMeasured(ctx, tenant, projectId, 'tiktok', uniqueUser('tt_upgraded'));
+      await ctx.database.db.deleteFrom('metric_accounts').where('id', '=', upgraded).execute();
+      assert.equal(await ctx.metricsSync.runOnce(), 0, 'a process registers the accounts no grant registered on its first run only');
+      const restarted = await buildTestApp(ctx.database, ctx.clock, { emulatorUrl: ctx.emulatorUrl as string });
+      try {
+        assert.equal(await restarted.metricsSync.runOnce(), 1);
+        const row = await ctx.database.db.selectFrom('metric_accounts').select('last_synced_at').where('id', '=', upgraded).executeTakeFirstOrThrow();
+        assert.equal(row.last_synced_at, ctx.clock.now().toISOString());
+      } finally {
+        await restarted.close();
+      }
     });
   });
 }
