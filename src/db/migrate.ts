@@ -15,6 +15,7 @@ import * as listVersions from './migrations/0014_list_versions.ts';
 import * as sealedCodeVerifier from './migrations/0015_sealed_code_verifier.ts';
 import * as metricAccountsDueOrder from './migrations/0016_metric_accounts_due_order.ts';
 import * as scheduledPostsDueOrder from './migrations/0017_scheduled_posts_due_order.ts';
+import * as metricAccountsNotDue from './migrations/0018_metric_accounts_not_due.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0015_sealed_code_verifier': sealedCodeVerifier,
   '0016_metric_accounts_due_order': metricAccountsDueOrder,
   '0017_scheduled_posts_due_order': scheduledPostsDueOrder,
+  '0018_metric_accounts_not_due': metricAccountsNotDue,
 };
 
 /** Every migration's name, in the order they run. */

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Engine } from '../db/database.ts';
 import type { Database, MetricAccountsTable, SocialAccountsTable } from '../db/schema.ts';
@@ -10,7 +10,7 @@ import { platformModule } from '../platforms/registry.ts';
 import { markReauthRequired } from '../social/account-status.ts';
 import { CredentialsUnavailableError, type Credentials } from '../social/credentials.ts';
 import { HOUR_MS, storedCount } from './hours.ts';
-import { registerConnectedAccounts } from './registration.ts';
+import { NOT_DUE, registerConnectedAccounts } from './registration.ts';
 
 /** Accounts synced at once per process; one account's reads go one after another. */
 const CONCURRENCY = 4;
@@ -56,7 +56,9 @@ export function metricsSyncQueue(deps: MetricsSyncDeps, pollMs: number): Queue<M
       const now = deps.clock.now().toISOString();
       return claimDue(deps.db, deps.engine, deps.clock, {
         table: 'metric_accounts',
-        // Checked row by row down the due index: an `in` over the connected accounts read them all at each claim.
+        // Accounts that are not connected are not due (registration.ts); the check on the account is
+        // for a row this process claims as its account stops being connected. Row by row down the due
+        // index: an `in` over the connected accounts read them all at each claim.
         due: (eb) =>
           eb.and([
             eb('next_sync_at', '<=', now),
@@ -98,7 +100,9 @@ async function syncAccount(deps: MetricsSyncDeps, claimed: MetricAccountsTable):
   let lease = leaseOf('metric_accounts', claimed);
   const account = await deps.db.selectFrom('social_accounts').selectAll().where('id', '=', claimed.id).executeTakeFirstOrThrow();
   const metrics = platformModule(account.platform).metrics;
-  if (account.status !== 'connected' || !metrics) return settle(deps, claimed.id, lease, { nextSyncAt: null, error: null });
+  // Not connected since the claim: the change withdrew it. A platform that no longer reports metrics: never due.
+  if (!metrics) return settle(deps, claimed.id, lease, { nextSyncAt: NOT_DUE, error: null });
+  if (account.status !== 'connected') return settle(deps, claimed.id, lease, { nextSyncAt: null, error: null });
   const since = new Date(deps.clock.now().getTime() - SYNCED_POST_AGE_MS).toISOString();
   const posts = (await deps.db
     .selectFrom('scheduled_posts')
@@ -166,12 +170,21 @@ async function failed(deps: MetricsSyncDeps, accountId: string, lease: Lease, ac
 
 /** Gives the account back: due again at `nextSyncAt` (null: keep the due time, for an account that is not synced meanwhile). */
 async function settle(deps: MetricsSyncDeps, accountId: string, lease: Lease, outcome: { nextSyncAt: string | null; error: string | null }, trx?: Transaction<Database>): Promise<void> {
+  const nextSyncAt = outcome.nextSyncAt;
   await (trx ?? deps.db)
     .updateTable('metric_accounts')
-    .set({ locked_until: null, last_error: outcome.error, ...(outcome.nextSyncAt ? { next_sync_at: outcome.nextSyncAt } : {}) })
+    .set({ locked_until: null, last_error: outcome.error, ...(nextSyncAt ? { next_sync_at: unlessWithdrawn(nextSyncAt) } : {}) })
     .where('id', '=', accountId)
     .where('locked_until', '=', lease.until)
     .execute();
+}
+
+/**
+ * The next due time a sync's outcome sets, unless the account was withdrawn while it was synced
+ * (it needs a reauth or was disconnected meanwhile): that stays not due until a grant.
+ */
+function unlessWithdrawn(nextSyncAt: string) {
+  return (eb: ExpressionBuilder<Database, 'metric_accounts'>) => eb.case().when('next_sync_at', '=', NOT_DUE).then(NOT_DUE).else(nextSyncAt).end();
 }
 
 type Deltas = Record<PostMetric, number | null>;
@@ -206,7 +219,7 @@ async function store(
   const settled = await trx
     .updateTable('metric_accounts')
     .set({
-      next_sync_at: new Date(now.getTime() + deps.intervalMs).toISOString(),
+      next_sync_at: unlessWithdrawn(new Date(now.getTime() + deps.intervalMs).toISOString()),
       locked_until: null,
       last_synced_at: now.toISOString(),
       last_error: null,

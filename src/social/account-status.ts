@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, ReauthReason } from '../db/schema.ts';
+import { withdrawFromMetrics } from '../metrics/registration.ts';
 import { emitAccountEvent } from './account-events.ts';
 
 /**
@@ -35,6 +36,7 @@ export async function markReauthRequired(
   if (change.onlyIfLease) update = update.where('refresh_lease_until', '=', change.onlyIfLease);
   const result = await update.executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
+  await withdrawFromMetrics(trx, accountId);
   await emitAccountEvent(trx, clock, 'social_account.needs_reauth', accountId);
   return true;
 }

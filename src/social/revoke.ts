@@ -1,6 +1,7 @@
 import type { Principal } from '../api-keys/authenticate.ts';
 import { conflict } from '../errors.ts';
 import type { TokenSet } from '../platforms/tokens.ts';
+import { withdrawFromMetrics } from '../metrics/registration.ts';
 import { cancelQueuedPosts } from '../posts/cancel.ts';
 import { emitAccountEvent } from './account-events.ts';
 import { findAccount } from './accounts.ts';
@@ -41,6 +42,7 @@ export async function revokeAccount(deps: SocialDeps, principal: Principal, soci
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return null;
     if (account.vault_entry_id) await deps.vault.destroy(trx, account.vault_entry_id);
+    await withdrawFromMetrics(trx, account.id);
     const canceledScheduledPosts = await cancelQueuedPosts(trx, deps.clock, { socialAccountId: account.id }, 'revoked_by_partner');
     await emitAccountEvent(trx, deps.clock, 'social_account.revoked', account.id, { canceledScheduledPosts });
     return canceledScheduledPosts;

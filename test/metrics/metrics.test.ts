@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { up as withdrawNotConnected } from '../../src/db/migrations/0018_metric_accounts_not_due.ts';
+import { NOT_DUE } from '../../src/metrics/registration.ts';
+import { markReauthRequired } from '../../src/social/account-status.ts';
 import { startMediaServer, type MediaServer } from '../platforms/publish-driver.ts';
 import { engines } from '../support/engines.ts';
 import { buildTestApp, createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
-import { accountRow, addFault, control, emulatorRequests, newProject, runReauth, uniqueUser } from '../social/helpers.ts';
+import { accountRow, addFault, control, emulatorRequests, insertAccount, newProject, runReauth, uniqueUser } from '../social/helpers.ts';
 import { column, connectMeasured, getMetrics, insertPublishedPost, publishedPost, setCounters, type PublishedPost } from './helpers.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -293,6 +296,94 @@ for (const engine of engines) {
       } finally {
         await restarted.close();
       }
+    });
+  });
+}
+
+for (const engine of engines) {
+  describe(`accounts that are not connected have no due time in the sync (${engine})`, () => {
+    let ctx: TestContext;
+    /** Runs once, as the next call for an account's followers (user/info) leaves the server. */
+    let beforeFollowersRead: (() => Promise<void>) | null = null;
+
+    before(async () => {
+      ctx = await createTestContext(engine, {
+        emulator: true,
+        fetch: async (input, init) => {
+          const hook = beforeFollowersRead;
+          if (hook && String(input instanceof Request ? input.url : input).includes('/v2/user/info/')) {
+            beforeFollowersRead = null;
+            await hook();
+          }
+          return fetch(input, init);
+        },
+      });
+    });
+    after(() => ctx.close());
+
+    const dueTime = async (accountId: string) =>
+      (await ctx.database.db.selectFrom('metric_accounts').select('next_sync_at').where('id', '=', accountId).executeTakeFirstOrThrow()).next_sync_at;
+
+    it('from the change that needs a reauth or disconnects, until a grant binds the account again', async () => {
+      const tenant = await ctx.tenant();
+      const projectId = await newProject(ctx, tenant.secret);
+      const username = uniqueUser('tt_withdrawn');
+      const revoked = await connectMeasured(ctx, tenant, projectId, 'tiktok', username);
+      const disconnected = await connectMeasured(ctx, tenant, projectId, 'tiktok', uniqueUser('tt_disconnected'));
+      assert.equal(await ctx.metricsSync.runOnce(), 2);
+
+      await control(ctx, 'POST', `/users/tiktok/${username}/revoke`);
+      ctx.clock.advance(HOUR);
+      assert.equal(await ctx.metricsSync.runOnce(), 2, 'the revoked grant is found by its sync');
+      assert.equal((await accountRow(ctx, revoked)).status, 'reauth_required');
+      const deleted = await ctx.call({ method: 'DELETE', url: `/v1/social-accounts/${disconnected}`, key: tenant.secret });
+      assert.equal(deleted.statusCode, 200, deleted.body);
+      assert.deepEqual([await dueTime(revoked), await dueTime(disconnected)], [NOT_DUE, NOT_DUE]);
+
+      ctx.clock.advance(DAY);
+      const { callback } = await runReauth(ctx, tenant.secret, projectId, revoked, { username });
+      assert.equal(callback.statusCode, 302, callback.body);
+      assert.equal(await dueTime(revoked), ctx.clock.now().toISOString(), 'due at once after its reauth');
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+    });
+
+    it('an account that needs a reauth from while its sync reads the platform stays not due after the sync stores what it read', async () => {
+      const tenant = await ctx.tenant();
+      const projectId = await newProject(ctx, tenant.secret);
+      const accountId = await connectMeasured(ctx, tenant, projectId, 'tiktok', uniqueUser('tt_racing'));
+      // Another process's token refresh finds the grant rejected meanwhile (the read already had its token).
+      beforeFollowersRead = async () => {
+        const changed = await ctx.database.db
+          .transaction()
+          .execute((trx) => markReauthRequired(trx, ctx.clock, accountId, { reason: 'token_revoked', errorCode: 'access_token_invalid', errorMessage: 'Revoked.' }));
+        assert.equal(changed, true);
+      };
+      assert.equal(await ctx.metricsSync.runOnce(), 1);
+      assert.equal(beforeFollowersRead, null, 'the account changed during its sync');
+      const row = await ctx.database.db.selectFrom('metric_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+      assert.equal(row.last_synced_at, ctx.clock.now().toISOString(), 'what the sync read is stored');
+      assert.equal(row.next_sync_at, NOT_DUE);
+    });
+
+    it('an upgraded database: migration 0018 withdraws the rows of accounts that are not connected, and only those', async () => {
+      const tenant = await ctx.tenant();
+      const projectId = await newProject(ctx, tenant.secret);
+      const scope = { organizationId: tenant.organizationId, projectId, platform: 'tiktok' };
+      const accounts = {
+        connected: await insertAccount(ctx, scope),
+        waiting: await insertAccount(ctx, { ...scope, status: 'reauth_required' }),
+        disconnected: await insertAccount(ctx, { ...scope, status: 'disconnected' }),
+      };
+      const lastDue = ctx.clock.now().toISOString();
+      await ctx.database.db
+        .insertInto('metric_accounts')
+        .values(Object.values(accounts).map((id) => ({ id, next_sync_at: lastDue })))
+        .execute();
+      await withdrawNotConnected(ctx.database.db);
+      assert.deepEqual(
+        [await dueTime(accounts.connected), await dueTime(accounts.waiting), await dueTime(accounts.disconnected)],
+        [lastDue, NOT_DUE, NOT_DUE],
+      );
     });
   });
 }
