@@ -22,6 +22,7 @@ import { seedAccounts, seedContainers, seedPosts, type SeedScope } from './seed.
  *   registration a process's first run begins with (one statement over every connected account),
  *   and what later runs begin with;
  * - publishing: queued posts due now, each on its own account;
+ * - publishing again, with half of 100 accounts busy, their queued posts first in the due order;
  * - token refresh: connected accounts whose refresh time has come, each at its own time.
  * Each figure is the median of 25 claims of 4, through the queues the server runs (src/services.ts)
  * (docs/performance.md, "Thirteenth round", "Fourteenth round").
@@ -34,28 +35,62 @@ const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATA
 type QueueName = 'metricsSync' | 'publishing' | 'tokenRefresh';
 
 /** Seeds `rows` due rows of one queue. */
-const SEEDS: Record<QueueName, (db: Kysely<Database>, scope: SeedScope, rows: number) => Promise<void>> = {
-  async metricsSync(db, scope, rows) {
-    await seedAccounts(db, scope, rows);
+const SEEDS: Record<string, { queue: QueueName; seed: (db: Kysely<Database>, scope: SeedScope, rows: number) => Promise<void> }> = {
+  metricsSync: {
+    queue: 'metricsSync',
+    async seed(db, scope, rows) {
+      await seedAccounts(db, scope, rows);
+    },
   },
-  async publishing(db, scope, rows) {
-    await seedAccounts(db, scope, 1);
-    await seedContainers(db, scope, 1);
-    await seedPosts(db, scope, rows);
-    // Every post queued and due a minute ago, each on an account of its own (nothing holds one back).
-    await db
-      .updateTable('scheduled_posts')
-      .set({ status: 'queued', next_attempt_at: new Date(Date.now() - 60_000).toISOString(), social_account_id: sql<string>`'sa_' || id` })
-      .execute();
+  publishing: {
+    queue: 'publishing',
+    async seed(db, scope, rows) {
+      await seedPublishablePosts(db, scope, rows);
+      // Every post queued and due a minute ago, each on an account of its own (nothing holds one back).
+      await db
+        .updateTable('scheduled_posts')
+        .set({ status: 'queued', next_attempt_at: new Date(Date.now() - 60_000).toISOString(), social_account_id: sql<string>`'sa_' || id` })
+        .execute();
+    },
   },
-  async tokenRefresh(db, scope, rows) {
-    await seedAccounts(db, scope, rows);
-    // Due at its own time, a second apart (the seeded connection times), all in the past.
-    await db.updateTable('social_accounts').set({ next_refresh_at: sql<string>`connected_at` }).execute();
+  // Posts due on 100 accounts, the 50 busy ones' first: each of those has posts on the platform
+  // (`publishing`, polled again in an hour) and the rest of its posts queued behind them, as after
+  // a reauth released them all. A claim walks past every post of a busy account. Not flat: see
+  // docs/performance.md, "Fourteenth round".
+  'publishing, half the accounts busy': {
+    queue: 'publishing',
+    async seed(db, scope, rows) {
+      await seedPublishablePosts(db, scope, rows);
+      const now = Date.now();
+      const busy = sql<boolean>`substr(id, length(id) - 1, 1) < '5'`;
+      const onPlatform = sql<boolean>`substr(id, length(id) - 3, 2) = '00'`;
+      await db
+        .updateTable('scheduled_posts')
+        .set({
+          social_account_id: sql<string>`'sa_' || substr(id, length(id) - 1)`,
+          status: sql<'queued' | 'publishing'>`case when ${busy} and ${onPlatform} then 'publishing' else 'queued' end`,
+          next_attempt_at: sql<string>`case when ${busy} and ${onPlatform} then ${new Date(now + 3_600_000).toISOString()} when ${busy} then ${new Date(now - 120_000).toISOString()} else ${new Date(now - 60_000).toISOString()} end`,
+        })
+        .execute();
+    },
+  },
+  tokenRefresh: {
+    queue: 'tokenRefresh',
+    async seed(db, scope, rows) {
+      await seedAccounts(db, scope, rows);
+      // Due at its own time, a second apart (the seeded connection times), all in the past.
+      await db.updateTable('social_accounts').set({ next_refresh_at: sql<string>`connected_at` }).execute();
+    },
   },
 };
 
-async function measure(engine: Engine, name: QueueName, rows: number): Promise<void> {
+async function seedPublishablePosts(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<void> {
+  await seedAccounts(db, scope, 1);
+  await seedContainers(db, scope, 1);
+  await seedPosts(db, scope, rows);
+}
+
+async function measure(engine: Engine, name: string, rows: number): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'layers-bench-claims-'));
   const scratch = engine === 'postgres' ? await createScratchDatabase(PG_ADMIN_URL, 'layers_bench_claims') : null;
   const handle = openDatabase(scratch ? scratch.url : `sqlite:${path.join(dir, 'layers.db')}`);
@@ -64,7 +99,8 @@ async function measure(engine: Engine, name: QueueName, rows: number): Promise<v
     const { db } = handle;
     const organization = await createOrganization(db, systemClock, 'Bench');
     const project = await createProject(db, systemClock, organization.id, { name: 'Bench app', timezone: 'UTC', primaryLanguage: 'en' });
-    await SEEDS[name](db, { engine, organizationId: organization.id, projectId: project.id, tag: 'c1a10000' }, rows);
+    const { queue: queueName, seed } = SEEDS[name] as (typeof SEEDS)[string];
+    await seed(db, { engine, organizationId: organization.id, projectId: project.id, tag: 'c1a10000' }, rows);
     const services = createServices({
       database: handle,
       clock: systemClock,
@@ -77,9 +113,9 @@ async function measure(engine: Engine, name: QueueName, rows: number): Promise<v
       production: false,
       blobs: createFilesystemBlobStore(path.join(dir, 'blobs')),
     });
-    const queue: BackgroundQueues[QueueName] = services.queues[name];
+    const queue: BackgroundQueues[QueueName] = services.queues[queueName];
     let registration = '';
-    if (name === 'metricsSync') {
+    if (queueName === 'metricsSync') {
       // The seeded accounts were written straight into the database, as an upgraded database's
       // were: the process's first run registers them all, later runs nothing.
       let started = performance.now();
@@ -104,7 +140,7 @@ async function measure(engine: Engine, name: QueueName, rows: number): Promise<v
       if (claimed.length !== 4) throw new Error(`${name}: claim ${claim} found ${claimed.length} due rows`);
     }
     const median = [...times].sort((a, b) => a - b)[Math.floor(CLAIMS / 2)] as number;
-    console.log(`${engine.padEnd(8)} ${name.padEnd(12)} ${rows.toLocaleString('en').padStart(9)} due  claim of 4 ${median.toFixed(2).padStart(6)} ms${registration}`);
+    console.log(`${engine.padEnd(8)} ${name.padEnd(34)} ${rows.toLocaleString('en').padStart(9)} due  claim of 4 ${median.toFixed(2).padStart(6)} ms${registration}`);
   } finally {
     await handle.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -113,7 +149,7 @@ async function measure(engine: Engine, name: QueueName, rows: number): Promise<v
 }
 
 for (const engine of (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',') as Engine[]) {
-  for (const name of Object.keys(SEEDS) as QueueName[]) {
+  for (const name of Object.keys(SEEDS)) {
     for (const rows of SIZES) await measure(engine, name, rows);
   }
 }
