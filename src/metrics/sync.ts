@@ -170,10 +170,9 @@ async function failed(deps: MetricsSyncDeps, accountId: string, lease: Lease, ac
 
 /** Gives the account back: due again at `nextSyncAt` (null: keep the due time, for an account that is not synced meanwhile). */
 async function settle(deps: MetricsSyncDeps, accountId: string, lease: Lease, outcome: { nextSyncAt: string | null; error: string | null }, trx?: Transaction<Database>): Promise<void> {
-  const nextSyncAt = outcome.nextSyncAt;
   await (trx ?? deps.db)
     .updateTable('metric_accounts')
-    .set({ locked_until: null, last_error: outcome.error, ...(nextSyncAt ? { next_sync_at: unlessWithdrawn(nextSyncAt) } : {}) })
+    .set({ locked_until: null, last_error: outcome.error, ...(outcome.nextSyncAt ? { next_sync_at: unlessWithdrawn(outcome.nextSyncAt) } : {}) })
     .where('id', '=', accountId)
     .where('locked_until', '=', lease.until)
     .execute();
