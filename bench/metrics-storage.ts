@@ -70,7 +70,7 @@ async function seed(db: Kysely<Database>): Promise<{ projectId: string; principa
         platform: 'tiktok' as const, mode: 'publish' as const, status: 'published' as const, scheduled_for: publishedAt, caption: 'bench', first_comment: null,
         settings: '{}', external_id: String(7_000_000_000_000_000_000 + index), external_url: null, attempts: 1, next_attempt_at: null, attempted_at: publishedAt,
         published_at: publishedAt, canceled_at: null, cancel_reason: null, hold_since: null, hold_until: null, last_error_code: null, last_error_message: null,
-        last_error_platform_code: null, last_error_at: null, publish_state: null, publish_warning: null, locked_until: null, created_at: publishedAt, updated_at: publishedAt,
+        last_error_platform_code: null, last_error_at: null, publish_state: null, publish_warning: null, locked_until: null, behind_publishing: 0, created_at: publishedAt, updated_at: publishedAt,
       };
     });
     await db.insertInto('scheduled_posts').values(rows).execute();

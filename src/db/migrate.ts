@@ -16,6 +16,7 @@ import * as sealedCodeVerifier from './migrations/0015_sealed_code_verifier.ts';
 import * as metricAccountsDueOrder from './migrations/0016_metric_accounts_due_order.ts';
 import * as scheduledPostsDueOrder from './migrations/0017_scheduled_posts_due_order.ts';
 import * as metricAccountsNotDue from './migrations/0018_metric_accounts_not_due.ts';
+import * as postsBehindPublishing from './migrations/0019_posts_behind_publishing.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0016_metric_accounts_due_order': metricAccountsDueOrder,
   '0017_scheduled_posts_due_order': scheduledPostsDueOrder,
   '0018_metric_accounts_not_due': metricAccountsNotDue,
+  '0019_posts_behind_publishing': postsBehindPublishing,
 };
 
 /** Every migration's name, in the order they run. */

@@ -430,6 +430,11 @@ export interface ScheduledPostsTable {
   publish_warning: string | null;
   /** The publisher's lease (docs/design/jobs.md). */
   locked_until: string | null;
+  /**
+   * 1 while the post is queued behind another post of its account that is `publishing`: out of the
+   * claim's index. Written 0 when the post is created; triggers keep it (migration 0019).
+   */
+  behind_publishing: number;
   created_at: string;
   updated_at: string;
 }

@@ -126,6 +126,7 @@ async function createPosts(trx: Transaction<Database>, clock: Clock, container: 
     publish_state: null,
     publish_warning: null,
     locked_until: null,
+    behind_publishing: 0,
     created_at: now,
     updated_at: now,
   }));

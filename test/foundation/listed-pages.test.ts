@@ -62,6 +62,7 @@ for (const engine of engines) {
             settings: '{}',
             attempts: 0,
             next_attempt_at: at,
+            behind_publishing: 0,
             created_at: at,
             updated_at: at,
           })

@@ -85,6 +85,7 @@ export async function insertPublishedPost(ctx: TestContext, accountId: string, e
       publish_state: null,
       publish_warning: null,
       locked_until: null,
+      behind_publishing: 0,
       created_at: now,
       updated_at: now,
     })
