@@ -33,9 +33,13 @@ export async function up(db: Kysely<any>): Promise<void> {
       and not exists (select 1 from scheduled_posts other where other.social_account_id = ${sql.raw(account)}.social_account_id and other.status = 'publishing')`;
 
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    // A post written as queued locks the account's publishing post, if any (`for share`): a
-    // transaction ending that post either ends first (and the post is not marked) or waits for
-    // this one (and clears its mark).
+    // Postgres runs writers side by side. A post written as queued locks the account's publishing
+    // post, if any (`for share`): a transaction ending that post either ends first (and the post is
+    // not marked) or waits for this one (and clears its mark). Marking and clearing lock the account
+    // row before the account's posts, as every other writer of many of an account's posts does
+    // (a revoke, a reauth's release of held posts, the publisher's start): two of them never hold
+    // some of the posts each while waiting for the other's.
+    const lockAccount = (row: string) => sql`perform 1 from social_accounts where id = ${sql.raw(row)}.social_account_id for no key update`;
     await sql`create function layers_posts_behind_publishing() returns trigger language plpgsql as $$
       begin
         if tg_op = 'INSERT' then
@@ -45,12 +49,15 @@ export async function up(db: Kysely<any>): Promise<void> {
           end if;
         elsif tg_op = 'UPDATE' then
           if new.status = 'publishing' and old.status <> 'publishing' then
+            ${lockAccount('new')};
             ${mark('new')};
             update scheduled_posts set behind_publishing = 0 where id = new.id and behind_publishing = 1;
           elsif old.status = 'publishing' and new.status <> 'publishing' then
+            ${lockAccount('old')};
             ${clear('old')};
           end if;
         elsif old.status = 'publishing' then
+          ${lockAccount('old')};
           ${clear('old')};
         end if;
         return null;
