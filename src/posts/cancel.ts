@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { PostgresAdapter, type Kysely, type Transaction } from 'kysely';
 import type { Principal } from '../api-keys/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
@@ -61,6 +61,17 @@ export async function cancelQueuedPosts(
   reason: 'revoked_by_partner' | 'project_archived',
 ): Promise<number> {
   const now = clock.now().toISOString();
+  if ('projectId' in scope && trx.getExecutor().adapter instanceof PostgresAdapter) {
+    // Accounts before their posts, in one order, as the publishing triggers lock them (migration
+    // 0019); a revoke has already written its account's row.
+    await trx
+      .selectFrom('social_accounts')
+      .select('id')
+      .where('id', 'in', trx.selectFrom('scheduled_posts').select('social_account_id').where('project_id', '=', scope.projectId).where('status', '=', 'queued'))
+      .orderBy('id')
+      .forNoKeyUpdate()
+      .execute();
+  }
   let select = trx.selectFrom('scheduled_posts').select('id').where('status', '=', 'queued');
   select = 'socialAccountId' in scope ? select.where('social_account_id', '=', scope.socialAccountId) : select.where('project_id', '=', scope.projectId);
   const queued = await select.execute();

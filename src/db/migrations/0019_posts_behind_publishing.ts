@@ -27,18 +27,20 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   const mark = (account: string) => sql`update scheduled_posts set behind_publishing = 1
     where social_account_id = ${sql.raw(account)}.social_account_id and status = 'queued' and behind_publishing = 0`;
-  // Unless another post of the account is still publishing (never by this server, which starts one at a time).
+  // Queued posts only (a post's mark means nothing once it is final, and final posts are what
+  // housekeeping deletes), and unless another post of the account is still publishing (never by this
+  // server, which starts one at a time).
   const clear = (account: string) => sql`update scheduled_posts set behind_publishing = 0
-    where social_account_id = ${sql.raw(account)}.social_account_id and behind_publishing = 1
+    where social_account_id = ${sql.raw(account)}.social_account_id and status = 'queued' and behind_publishing = 1
       and not exists (select 1 from scheduled_posts other where other.social_account_id = ${sql.raw(account)}.social_account_id and other.status = 'publishing')`;
 
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     // Postgres runs writers side by side. A post written as queued locks the account's publishing
     // post, if any (`for share`): a transaction ending that post either ends first (and the post is
     // not marked) or waits for this one (and clears its mark). Marking and clearing lock the account
-    // row before the account's posts, as every other writer of many of an account's posts does
-    // (a revoke, a reauth's release of held posts, the publisher's start): two of them never hold
-    // some of the posts each while waiting for the other's.
+    // row before the account's queued posts, as every other writer of several of them does (a
+    // revoke, an archive, a reauth's release of held posts, the publisher's start): two of them never
+    // hold some of the posts each while waiting for the other's.
     const lockAccount = (row: string) => sql`perform 1 from social_accounts where id = ${sql.raw(row)}.social_account_id for no key update`;
     await sql`create function layers_posts_behind_publishing() returns trigger language plpgsql as $$
       begin
