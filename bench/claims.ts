@@ -68,17 +68,16 @@ const SEEDS: Record<string, { queue: QueueName; seed: (db: Kysely<Database>, sco
         .updateTable('scheduled_posts')
         .set({
           social_account_id: sql<string>`'sa_' || substr(id, length(id) - 1)`,
-          status: sql<'queued' | 'publishing'>`case when ${busy} and ${onPlatform} then 'publishing' else 'queued' end`,
-          next_attempt_at: sql<string>`case when ${busy} and ${onPlatform} then ${new Date(now + 3_600_000).toISOString()} when ${busy} then ${new Date(now - 120_000).toISOString()} else ${new Date(now - 60_000).toISOString()} end`,
+          status: 'queued',
+          next_attempt_at: sql<string>`case when ${busy} then ${new Date(now - 120_000).toISOString()} else ${new Date(now - 60_000).toISOString()} end`,
         })
         .execute();
-      // Marked as the server's triggers leave them once their account's post started publishing
-      // (migration 0019 marks existing posts with this statement).
+      // Then some posts of the busy accounts start publishing: the server's triggers mark the
+      // account's queued posts as they do (migration 0019).
       await db
         .updateTable('scheduled_posts')
-        .set({ behind_publishing: 1 })
-        .where('status', '=', 'queued')
-        .where('social_account_id', 'in', db.selectFrom('scheduled_posts').select('social_account_id').where('status', '=', 'publishing'))
+        .set({ status: 'publishing', next_attempt_at: new Date(now + 3_600_000).toISOString() })
+        .where(sql<boolean>`${busy} and ${onPlatform}`)
         .execute();
     },
   },
