@@ -34,8 +34,13 @@ const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATA
 
 type QueueName = 'metricsSync' | 'publishing' | 'tokenRefresh';
 
-/** Seeds `rows` due rows of one queue. */
-const SEEDS: Record<string, { queue: QueueName; seed: (db: Kysely<Database>, scope: SeedScope, rows: number) => Promise<void> }> = {
+interface ClaimCase {
+  queue: QueueName;
+  /** Seeds `rows` due rows of the queue. */
+  seed(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<void>;
+}
+
+const SEEDS = {
   metricsSync: {
     queue: 'metricsSync',
     async seed(db, scope, rows) {
@@ -89,7 +94,8 @@ const SEEDS: Record<string, { queue: QueueName; seed: (db: Kysely<Database>, sco
       await db.updateTable('social_accounts').set({ next_refresh_at: sql<string>`connected_at` }).execute();
     },
   },
-};
+} satisfies Record<string, ClaimCase>;
+type CaseName = keyof typeof SEEDS;
 
 async function seedPublishablePosts(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<void> {
   await seedAccounts(db, scope, 1);
@@ -97,7 +103,7 @@ async function seedPublishablePosts(db: Kysely<Database>, scope: SeedScope, rows
   await seedPosts(db, scope, rows);
 }
 
-async function measure(engine: Engine, name: string, rows: number): Promise<void> {
+async function measure(engine: Engine, name: CaseName, rows: number): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'layers-bench-claims-'));
   const scratch = engine === 'postgres' ? await createScratchDatabase(PG_ADMIN_URL, 'layers_bench_claims') : null;
   const handle = openDatabase(scratch ? scratch.url : `sqlite:${path.join(dir, 'layers.db')}`);
@@ -106,7 +112,7 @@ async function measure(engine: Engine, name: string, rows: number): Promise<void
     const { db } = handle;
     const organization = await createOrganization(db, systemClock, 'Bench');
     const project = await createProject(db, systemClock, organization.id, { name: 'Bench app', timezone: 'UTC', primaryLanguage: 'en' });
-    const { queue: queueName, seed } = SEEDS[name] as (typeof SEEDS)[string];
+    const { queue: queueName, seed }: ClaimCase = SEEDS[name];
     await seed(db, { engine, organizationId: organization.id, projectId: project.id, tag: 'c1a10000' }, rows);
     const services = createServices({
       database: handle,
@@ -156,7 +162,7 @@ async function measure(engine: Engine, name: string, rows: number): Promise<void
 }
 
 for (const engine of (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',') as Engine[]) {
-  for (const name of Object.keys(SEEDS)) {
+  for (const name of Object.keys(SEEDS) as CaseName[]) {
     for (const rows of SIZES) await measure(engine, name, rows);
   }
 }

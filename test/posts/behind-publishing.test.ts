@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext } from '../support/test-app.ts';
-import { insertAccount, newProject } from '../social/helpers.ts';
+import { connectAccount, control, insertAccount, newProject } from '../social/helpers.ts';
+import { inMinutes, postsContext, scheduled, uploadContainer, type PostsContext } from './helpers.ts';
 
 /**
  * The triggers of migration 0019 write many of an account's queued posts as one of its posts stops
@@ -97,6 +98,53 @@ for (const engine of engines) {
         const rows = await ctx.database.db.selectFrom('scheduled_posts').select('status').where('project_id', '=', projectId).execute();
         assert.equal(rows.filter((row) => row.status === 'canceled').length, 28, 'every queued post; the publishing one of each account is not');
       }
+    });
+  });
+}
+
+for (const engine of engines) {
+  describe(`posts queued behind a post of their account on the platform are out of the claim's index (${engine})`, () => {
+    let ctx: PostsContext;
+    before(async () => {
+      ctx = await postsContext(engine);
+    });
+    after(() => ctx.close());
+
+    const marks = async (ids: string[]) => {
+      const rows = await ctx.database.db.selectFrom('scheduled_posts').select(['id', 'behind_publishing']).where('id', 'in', ids).execute();
+      return ids.map((id) => rows.find((row) => row.id === id)?.behind_publishing);
+    };
+    const setStatus = (id: string, status: 'publishing' | 'failed') => ctx.database.db.updateTable('scheduled_posts').set({ status }).where('id', '=', id).execute();
+
+    test('marked while another post of the account is publishing, whoever writes the posts; cleared when it stops', async () => {
+      const username = 'behind_publishing';
+      await control(ctx, 'POST', `/users/tiktok/${username}`, {});
+      const accountId = await connectAccount(ctx, ctx.tenantOf, ctx.projectId, 'tiktok', username);
+      await control(ctx, 'POST', '/users/tiktok/behind_publishing_other', {});
+      const otherId = await connectAccount(ctx, ctx.tenantOf, ctx.projectId, 'tiktok', 'behind_publishing_other');
+      const container = await uploadContainer(ctx, ['image.jpg'], 'Queued');
+      const ids: string[] = [];
+      for (const [minutes, socialAccountId] of [[10, accountId], [11, accountId], [10, otherId]] as const) {
+        const [id] = await scheduled(ctx, container, inMinutes(ctx, minutes), [{ socialAccountId, mode: 'publish' }]);
+        ids.push(id as string);
+      }
+      assert.deepEqual(await marks(ids), [0, 0, 0]);
+
+      await setStatus(ids[0] as string, 'publishing');
+      assert.deepEqual(await marks(ids), [0, 1, 0], "the account's other queued post, not another account's");
+      const [later] = await scheduled(ctx, container, inMinutes(ctx, 20), [{ socialAccountId: accountId, mode: 'publish' }]);
+      assert.deepEqual(await marks([later as string]), [1], 'a post scheduled meanwhile');
+
+      await setStatus(ids[0] as string, 'failed');
+      assert.deepEqual(await marks([...ids, later as string]), [0, 0, 0, 0]);
+
+      // A post that starts while marked (claimed just before another post's start was written) drops its own mark.
+      await ctx.database.db.updateTable('scheduled_posts').set({ behind_publishing: 1 }).where('id', '=', ids[1] as string).execute();
+      await setStatus(ids[1] as string, 'publishing');
+      assert.deepEqual(await marks([ids[1] as string, later as string]), [0, 1]);
+      // Deleting the post that was publishing clears its account's marks too.
+      await ctx.database.db.deleteFrom('scheduled_posts').where('id', '=', ids[1] as string).execute();
+      assert.deepEqual(await marks([later as string]), [0]);
     });
   });
 }

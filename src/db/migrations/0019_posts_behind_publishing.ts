@@ -33,6 +33,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   const clear = (account: string) => sql`update scheduled_posts set behind_publishing = 0
     where social_account_id = ${sql.raw(account)}.social_account_id and status = 'queued' and behind_publishing = 1
       and not exists (select 1 from scheduled_posts other where other.social_account_id = ${sql.raw(account)}.social_account_id and other.status = 'publishing')`;
+  // A post that starts while marked (claimed just before another post's start was written) drops its mark.
+  const dropOwnMark = sql`update scheduled_posts set behind_publishing = 0 where id = new.id and behind_publishing = 1`;
 
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     // Postgres runs writers side by side. A post written as queued locks the account's publishing
@@ -53,7 +55,7 @@ export async function up(db: Kysely<any>): Promise<void> {
           if new.status = 'publishing' and old.status <> 'publishing' then
             ${lockAccount('new')};
             ${mark('new')};
-            update scheduled_posts set behind_publishing = 0 where id = new.id and behind_publishing = 1;
+            ${dropOwnMark};
           elsif old.status = 'publishing' and new.status <> 'publishing' then
             ${lockAccount('old')};
             ${clear('old')};
@@ -70,7 +72,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   }
   await sql`create trigger scheduled_posts_publishing_starts after update of status on scheduled_posts
             when new.status = 'publishing' and old.status <> 'publishing'
-            begin ${mark('new')}; update scheduled_posts set behind_publishing = 0 where id = new.id and behind_publishing = 1; end`.execute(db);
+            begin ${mark('new')}; ${dropOwnMark}; end`.execute(db);
   await sql`create trigger scheduled_posts_publishing_ends after update of status on scheduled_posts
             when old.status = 'publishing' and new.status <> 'publishing'
             begin ${clear('old')}; end`.execute(db);
