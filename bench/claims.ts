@@ -12,7 +12,7 @@ import { createProject } from '../src/projects/projects.ts';
 import { createServices, type BackgroundQueues } from '../src/services.ts';
 import { createFilesystemBlobStore } from '../src/storage/filesystem.ts';
 import { createScratchDatabase } from '../test/support/server-process.ts';
-import { seedAccounts, seedContainers, seedPosts, type SeedScope } from './seed.ts';
+import { seedAccounts, seedContainers, seedDeliveries, seedPosts, type SeedScope } from './seed.ts';
 
 /**
  * `npm run bench:claims`: what claiming work costs the database when much of it is due, with 1,000
@@ -23,21 +23,27 @@ import { seedAccounts, seedContainers, seedPosts, type SeedScope } from './seed.
  *   and what later runs begin with;
  * - publishing: queued posts due now, each on its own account;
  * - publishing again, with half of 100 accounts busy, their queued posts first in the due order;
- * - token refresh: connected accounts whose refresh time has come, each at its own time.
+ * - token refresh: connected accounts whose refresh time has come, each at its own time;
+ * - webhook deliveries for two endpoints, nine in ten of them, the oldest, for one that is paused,
+ *   and again for one this process is sending to.
  * Each figure is the median of 25 claims of 4, through the queues the server runs (src/services.ts)
- * (docs/performance.md, "Thirteenth round", "Fourteenth round").
+ * (docs/performance.md, "Thirteenth round", "Fourteenth round", "Fifteenth round").
  */
 
 const SIZES = [1_000, Number(process.env['BENCH_SCALE_ROWS'] ?? 100_000)];
 const CLAIMS = 25;
 const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type QueueName = 'metricsSync' | 'publishing' | 'tokenRefresh';
+type QueueName = 'metricsSync' | 'publishing' | 'tokenRefresh' | 'deliveries';
 
 interface ClaimCase {
   queue: QueueName;
-  /** Seeds `rows` due rows of the queue. */
-  seed(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<void>;
+  /** Seeds `rows` due rows of the queue; `busyGroups`: what the claims are told this process is already working. */
+  seed(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<{ busyGroups: string[] } | void>;
+  /** The rows a claim of 4 takes, when not 4 (the delivery worker takes an endpoint's share). */
+  claimed?: number;
+  /** Gives the claimed rows back after each claim, so that every claim finds as many due rows. */
+  release?(db: Kysely<Database>, ids: string[]): Promise<void>;
 }
 
 const SEEDS = {
@@ -94,8 +100,62 @@ const SEEDS = {
       await db.updateTable('social_accounts').set({ next_refresh_at: sql<string>`connected_at` }).execute();
     },
   },
+  // Deliveries due for two endpoints, nine in ten of them, the oldest, for one that was then
+  // auto-paused (its queue waits for it). Until migration 0020 every claim walked past them all
+  // (docs/performance.md, "Fifteenth round").
+  'webhook deliveries, most for a paused endpoint': {
+    queue: 'deliveries',
+    claimed: 32,
+    release: giveBackDeliveries,
+    async seed(db, scope, rows) {
+      const { long } = await seedDeliveryQueues(db, scope, rows);
+      await db.updateTable('webhook_endpoints').set({ status: 'auto_paused' }).where('id', '=', long).execute();
+    },
+  },
+  // The same queues, the long one's endpoint being sent to by this process: the claim leaves it out.
+  'webhook deliveries, most for a busy endpoint': {
+    queue: 'deliveries',
+    claimed: 32,
+    release: giveBackDeliveries,
+    async seed(db, scope, rows) {
+      const { long } = await seedDeliveryQueues(db, scope, rows);
+      return { busyGroups: [long] };
+    },
+  },
 } satisfies Record<string, ClaimCase>;
 type CaseName = keyof typeof SEEDS;
+
+/** Two active endpoints; the oldest nine in ten of `rows` due deliveries are the `long` one's. */
+async function seedDeliveryQueues(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<{ long: string }> {
+  const now = new Date().toISOString();
+  const endpoint = (id: string) => ({
+    id,
+    organization_id: scope.organizationId,
+    project_id: null,
+    url: 'https://hooks.example.com/layers',
+    description: null,
+    events: '[]',
+    status: 'active' as const,
+    secret_entry_id: `vault_${id}`,
+    consecutive_failures: 0,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  });
+  const [short, long] = [`we_${scope.tag}-short`, `we_${scope.tag}-long`];
+  await db.insertInto('webhook_endpoints').values([endpoint(short), endpoint(long)]).execute();
+  await seedDeliveries(db, scope, short, rows);
+  const cutoff = `wd_${scope.tag}-0000-4000-8000-${String(Math.floor(rows * 0.9)).padStart(12, '0')}`;
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', next_attempt_at: sql<string>`created_at`, endpoint_id: sql<string>`case when id <= ${cutoff} then ${long} else ${short} end` })
+    .execute();
+  return { long };
+}
+
+async function giveBackDeliveries(db: Kysely<Database>, ids: string[]): Promise<void> {
+  await db.updateTable('webhook_deliveries').set({ locked_until: null }).where('id', 'in', ids).execute();
+}
 
 async function seedPublishablePosts(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<void> {
   await seedAccounts(db, scope, 1);
@@ -112,8 +172,8 @@ async function measure(engine: Engine, name: CaseName, rows: number): Promise<vo
     const { db } = handle;
     const organization = await createOrganization(db, systemClock, 'Bench');
     const project = await createProject(db, systemClock, organization.id, { name: 'Bench app', timezone: 'UTC', primaryLanguage: 'en' });
-    const { queue: queueName, seed }: ClaimCase = SEEDS[name];
-    await seed(db, { engine, organizationId: organization.id, projectId: project.id, tag: 'c1a10000' }, rows);
+    const { queue: queueName, seed, claimed: expected = 4, release }: ClaimCase = SEEDS[name];
+    const busyGroups = (await seed(db, { engine, organizationId: organization.id, projectId: project.id, tag: 'c1a10000' }, rows))?.busyGroups ?? [];
     const services = createServices({
       database: handle,
       clock: systemClock,
@@ -148,12 +208,13 @@ async function measure(engine: Engine, name: CaseName, rows: number): Promise<vo
     const times: number[] = [];
     for (let claim = 0; claim < CLAIMS; claim++) {
       const started = performance.now();
-      const claimed = await queue.claim(4, []);
+      const claimed = await queue.claim(4, busyGroups);
       times.push(performance.now() - started);
-      if (claimed.length !== 4) throw new Error(`${name}: claim ${claim} found ${claimed.length} due rows`);
+      if (claimed.length !== expected) throw new Error(`${name}: claim ${claim} found ${claimed.length} due rows`);
+      await release?.(db, claimed.map((row) => row.id));
     }
     const median = [...times].sort((a, b) => a - b)[Math.floor(CLAIMS / 2)] as number;
-    console.log(`${engine.padEnd(8)} ${name.padEnd(34)} ${rows.toLocaleString('en').padStart(9)} due  claim of 4 ${median.toFixed(2).padStart(6)} ms${registration}`);
+    console.log(`${engine.padEnd(8)} ${name.padEnd(46)} ${rows.toLocaleString('en').padStart(9)} due  claim of 4 ${median.toFixed(2).padStart(6)} ms${registration}`);
   } finally {
     await handle.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -161,8 +222,11 @@ async function measure(engine: Engine, name: CaseName, rows: number): Promise<vo
   }
 }
 
+/** BENCH_CASES=paused,busy: only the cases whose names contain one of these. */
+const only = process.env['BENCH_CASES']?.split(',') ?? null;
 for (const engine of (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',') as Engine[]) {
   for (const name of Object.keys(SEEDS) as CaseName[]) {
+    if (only && !only.some((part) => name.includes(part))) continue;
     for (const rows of SIZES) await measure(engine, name, rows);
   }
 }

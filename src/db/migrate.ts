@@ -17,6 +17,7 @@ import * as metricAccountsDueOrder from './migrations/0016_metric_accounts_due_o
 import * as scheduledPostsDueOrder from './migrations/0017_scheduled_posts_due_order.ts';
 import * as metricAccountsNotDue from './migrations/0018_metric_accounts_not_due.ts';
 import * as postsBehindPublishing from './migrations/0019_posts_behind_publishing.ts';
+import * as webhookDeliveriesDuePerEndpoint from './migrations/0020_webhook_deliveries_due_per_endpoint.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0017_scheduled_posts_due_order': scheduledPostsDueOrder,
   '0018_metric_accounts_not_due': metricAccountsNotDue,
   '0019_posts_behind_publishing': postsBehindPublishing,
+  '0020_webhook_deliveries_due_per_endpoint': webhookDeliveriesDuePerEndpoint,
 };
 
 /** Every migration's name, in the order they run. */

@@ -26,11 +26,11 @@ const LEASE_MS = 20_000;
 const CONCURRENCY = 16;
 const RESPONSE_BODY_LIMIT = 1024;
 /**
- * Deliveries one claim keeps per endpoint (and leases per free slot). A claim of one row per slot
- * fed chains of one delivery when due deliveries alternate between endpoints, and the claim and the
- * chain's reads then cost more than the delivery; at 8 per slot they were still a third of a
- * delivery's CPU (docs/performance.md, "Webhook deliveries"). As many as one batch of successes,
- * not an endpoint's whole queue, so other processes still find work beside a long queue.
+ * Deliveries one claim leases per endpoint. A claim of one row per slot fed chains of one delivery
+ * when due deliveries alternate between endpoints, and the claim and the chain's reads then cost
+ * more than the delivery; at 8 per slot they were still a third of a delivery's CPU
+ * (docs/performance.md, "Webhook deliveries"). As many as one batch of successes, not an
+ * endpoint's whole queue, so other processes still find work beside a long queue.
  */
 const CLAIMED_PER_ENDPOINT = 32;
 
@@ -44,40 +44,21 @@ const CLAIMED_PER_ENDPOINT = 32;
  */
 export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<WebhookDeliveriesTable> {
   const worker: Worker = { ...deps, successes: new SuccessBatch(deps) };
-  // How many endpoints the last claim found due work for. A claim leases one endpoint's share for
-  // each of them (at most one per free slot), not one per free slot: a single long queue would
-  // otherwise be leased whole by one process (none left for the others) and mostly given back.
-  // When more endpoints have work than the last claim saw, its rows show it and the runner claims
-  // again at once.
-  let endpointsDue = 1;
   return {
     name: 'webhook deliveries',
     concurrency: CONCURRENCY,
     claimWhenFree: CONCURRENCY / 2,
     pollMs,
     claim: async (limit, busyEndpoints) => {
-      const claimed = await claimDue(deps.db, deps.engine, deps.clock, {
-        table: 'webhook_deliveries',
-        due: (eb) =>
-          eb.and([
-            eb('status', '=', 'pending'),
-            eb('next_attempt_at', '<=', deps.clock.now().toISOString()),
-            ...(busyEndpoints.length > 0 ? [eb('endpoint_id', 'not in', busyEndpoints)] : []),
-            // A paused endpoint keeps its queue; it flows again once the endpoint is active.
-            eb.exists(
-              eb
-                .selectFrom('webhook_endpoints as e')
-                .select('e.id')
-                .whereRef('e.id', '=', 'webhook_deliveries.endpoint_id')
-                .where('e.status', '=', 'active'),
-            ),
-          ]),
-        orderBy: ['next_attempt_at', 'event_id'],
-        limit: Math.min(limit, endpointsDue) * CLAIMED_PER_ENDPOINT,
-        leaseMs: LEASE_MS,
+      const endpoints = await endpointsDue(deps.db, deps.clock.now().toISOString(), limit, busyEndpoints);
+      if (endpoints.length === 0) return [];
+      // One transaction: on SQLite a statement on its own commits on its own, and the endpoints'
+      // deliveries lie on the same pages (events reach every endpoint at once).
+      return deps.db.transaction().execute(async (trx) => {
+        const claimed: WebhookDeliveriesTable[] = [];
+        for (const endpointId of endpoints) claimed.push(...(await claimOf({ ...deps, db: trx }, endpointId)));
+        return claimed;
       });
-      if (claimed.length > 0) endpointsDue = new Set(claimed.map((delivery) => delivery.endpoint_id)).size;
-      return firstEndpoints(deps, claimed, limit);
     },
     groupOf: (delivery) => delivery.endpoint_id,
     work: (deliveries) => sendInOrder(worker, deliveries),
@@ -86,29 +67,68 @@ export function deliveryQueue(deps: DeliveryWorkerDeps, pollMs: number): Queue<W
 }
 
 /**
- * The first `CLAIMED_PER_ENDPOINT` claimed deliveries of the first `slots` endpoints (in due
- * order), so no more endpoints are served at once than the queue's concurrency and a long queue
- * is shared with other processes; the others' leases are released at once, in one compare-and-set
- * on the lease just taken, and they are due again for the next claim.
+ * Up to `slots` active endpoints outside `busyEndpoints` with a delivery due and free, the one whose
+ * first such delivery comes first in due order first. Each endpoint's first delivery is one step
+ * down its own part of the due index (endpoint, status, due time, event), past only the deliveries
+ * other processes hold: the queues of paused endpoints and of endpoints this process is sending to
+ * are never walked, however long (migration 0020). A claim costs a lookup per active endpoint.
  */
-async function firstEndpoints(deps: DeliveryWorkerDeps, claimed: WebhookDeliveriesTable[], slots: number): Promise<WebhookDeliveriesTable[]> {
-  const keptOf = new Map<string, number>();
-  const kept: WebhookDeliveriesTable[] = [];
-  const released: string[] = [];
-  for (const delivery of claimed) {
-    const keptSoFar = keptOf.get(delivery.endpoint_id);
-    if (keptSoFar === undefined ? keptOf.size >= slots : keptSoFar >= CLAIMED_PER_ENDPOINT) {
-      released.push(delivery.id);
-      continue;
-    }
-    keptOf.set(delivery.endpoint_id, (keptSoFar ?? 0) + 1);
-    kept.push(delivery);
-  }
-  const lease = claimed[0]?.locked_until;
-  if (released.length > 0 && lease) {
-    await deps.db.updateTable('webhook_deliveries').set({ locked_until: null }).where('id', 'in', released).where('locked_until', '=', lease).execute();
-  }
-  return kept;
+async function endpointsDue(db: Kysely<Database>, now: string, slots: number, busyEndpoints: readonly string[]): Promise<string[]> {
+  const heads = db
+    .selectFrom('webhook_endpoints as e')
+    .select((eb) => [
+      'e.id as endpoint_id',
+      eb
+        .selectFrom('webhook_deliveries as d')
+        .select('d.id')
+        .whereRef('d.endpoint_id', '=', 'e.id')
+        .where('d.status', '=', 'pending')
+        .where('d.next_attempt_at', '<=', now)
+        .where((free) => free.or([free('d.locked_until', 'is', null), free('d.locked_until', '<', now)]))
+        .orderBy('d.next_attempt_at')
+        .orderBy('d.event_id')
+        .orderBy('d.id')
+        .limit(1)
+        .as('head_id'),
+    ])
+    .where('e.status', '=', 'active')
+    .where('e.deleted_at', 'is', null)
+    .$if(busyEndpoints.length > 0, (query) => query.where('e.id', 'not in', busyEndpoints));
+  const rows = await db
+    .selectFrom(heads.as('h'))
+    .innerJoin('webhook_deliveries as head', 'head.id', 'h.head_id')
+    .select('h.endpoint_id')
+    .orderBy('head.next_attempt_at')
+    .orderBy('head.event_id')
+    .orderBy('head.id')
+    .limit(slots)
+    .execute();
+  return rows.map((row) => row.endpoint_id);
+}
+
+/** Leases one endpoint's first `CLAIMED_PER_ENDPOINT` due deliveries, in due order. */
+function claimOf(deps: DeliveryWorkerDeps, endpointId: string): Promise<WebhookDeliveriesTable[]> {
+  return claimDue(deps.db, deps.engine, deps.clock, {
+    table: 'webhook_deliveries',
+    due: (eb) =>
+      eb.and([
+        eb('endpoint_id', '=', endpointId),
+        eb('status', '=', 'pending'),
+        eb('next_attempt_at', '<=', deps.clock.now().toISOString()),
+        // Checked again: the endpoint may have been paused since it was found due. A paused
+        // endpoint keeps its queue; it flows again once the endpoint is active.
+        eb.exists(
+          eb
+            .selectFrom('webhook_endpoints as e')
+            .select('e.id')
+            .whereRef('e.id', '=', 'webhook_deliveries.endpoint_id')
+            .where('e.status', '=', 'active'),
+        ),
+      ]),
+    orderBy: ['next_attempt_at', 'event_id'],
+    limit: CLAIMED_PER_ENDPOINT,
+    leaseMs: LEASE_MS,
+  });
 }
 
 /**
@@ -327,6 +347,12 @@ function outcomeOf(response: WebhookResponse, delivery: WebhookDeliveriesTable, 
  */
 async function record(deps: DeliveryWorkerDeps, attempts: Attempted[]): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
+    // On Postgres, the endpoints first (in id order), as a DELETE does before it cancels the
+    // endpoint's deliveries: neither then holds deliveries the other waits for.
+    if (deps.engine === 'postgres') {
+      const endpointIds = [...new Set(attempts.map(({ delivery }) => delivery.endpoint_id))];
+      await trx.selectFrom('webhook_endpoints').select('id').where('id', 'in', endpointIds).orderBy('id').forNoKeyUpdate().execute();
+    }
     const written = await writeOutcomes(trx, deps.engine, attempts);
     const resetFailures = async (endpointIds: string[]) => {
       if (endpointIds.length === 0) return;
