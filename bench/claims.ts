@@ -103,27 +103,31 @@ const SEEDS = {
   // Deliveries due for two endpoints, nine in ten of them, the oldest, for one that was then
   // auto-paused (its queue waits for it). Until migration 0020 every claim walked past them all
   // (docs/performance.md, "Fifteenth round").
-  'webhook deliveries, most for a paused endpoint': {
-    queue: 'deliveries',
-    claimed: 32,
-    release: giveBackDeliveries,
-    async seed(db, scope, rows) {
-      const { long } = await seedDeliveryQueues(db, scope, rows);
-      await db.updateTable('webhook_endpoints').set({ status: 'auto_paused' }).where('id', '=', long).execute();
-    },
-  },
+  'webhook deliveries, most for a paused endpoint': deliveryCase(async (db, long) => {
+    await db.updateTable('webhook_endpoints').set({ status: 'auto_paused' }).where('id', '=', long).execute();
+  }),
   // The same queues, the long one's endpoint being sent to by this process: the claim leaves it out.
-  'webhook deliveries, most for a busy endpoint': {
-    queue: 'deliveries',
-    claimed: 32,
-    release: giveBackDeliveries,
-    async seed(db, scope, rows) {
-      const { long } = await seedDeliveryQueues(db, scope, rows);
-      return { busyGroups: [long] };
-    },
-  },
+  'webhook deliveries, most for a busy endpoint': deliveryCase(async (_db, long) => ({ busyGroups: [long] })),
 } satisfies Record<string, ClaimCase>;
 type CaseName = keyof typeof SEEDS;
+
+/**
+ * A delivery claim's case: two active endpoints, the oldest nine in ten of `rows` due deliveries the
+ * `long` one's, which `leave` then leaves as the case has it. A claim takes 32 deliveries of one
+ * endpoint; they are given back after each.
+ */
+function deliveryCase(leave: (db: Kysely<Database>, long: string) => Promise<{ busyGroups: string[] } | void>): ClaimCase {
+  return {
+    queue: 'deliveries',
+    claimed: 32,
+    async release(db, ids) {
+      await db.updateTable('webhook_deliveries').set({ locked_until: null }).where('id', 'in', ids).execute();
+    },
+    async seed(db, scope, rows) {
+      return leave(db, (await seedDeliveryQueues(db, scope, rows)).long);
+    },
+  };
+}
 
 /** Two active endpoints; the oldest nine in ten of `rows` due deliveries are the `long` one's. */
 async function seedDeliveryQueues(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<{ long: string }> {
@@ -151,10 +155,6 @@ async function seedDeliveryQueues(db: Kysely<Database>, scope: SeedScope, rows: 
     .set({ status: 'pending', next_attempt_at: sql<string>`created_at`, endpoint_id: sql<string>`case when id <= ${cutoff} then ${long} else ${short} end` })
     .execute();
   return { long };
-}
-
-async function giveBackDeliveries(db: Kysely<Database>, ids: string[]): Promise<void> {
-  await db.updateTable('webhook_deliveries').set({ locked_until: null }).where('id', 'in', ids).execute();
 }
 
 async function seedPublishablePosts(db: Kysely<Database>, scope: SeedScope, rows: number): Promise<void> {
