@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Engine } from '../src/db/database.ts';
 import { engines } from '../test/support/engines.ts';
-import { globalTeardown } from '../test/support/global-setup.ts';
+import { claimRun, globalTeardown } from '../test/support/global-setup.ts';
 import { crashDrill } from './crash.ts';
 import { fuzzDrill } from './fuzz.ts';
 import type { Drill, DrillReport } from './harness.ts';
@@ -55,6 +55,7 @@ async function runOne(drill: Drill, engine: Engine): Promise<boolean> {
 // Like a test run: Postgres schemas carry this run's id and are dropped once, at the end, never
 // while another file (or another run on the same database) may be introspecting the catalog.
 process.env.LAYERS_TEST_RUN ??= randomBytes(4).toString('hex');
+await claimRun();
 const started = performance.now();
 const lanes = (engines as Engine[]).flatMap((engine) =>
   (['processes', 'in-process'] as const).map(async (kind) => {
