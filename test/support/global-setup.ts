@@ -17,16 +17,13 @@ export async function globalSetup(): Promise<void> {
 }
 
 export async function globalTeardown(): Promise<void> {
-  const url = process.env.TEST_DATABASE_URL;
   const run = process.env.LAYERS_TEST_RUN;
-  if (!url || !run) return;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  if (!liveRun || !run) return;
   try {
-    for (const name of (await runSchemas(client)).get(run) ?? []) await client.query(`drop schema if exists "${name}" cascade`);
+    await dropSchemas(liveRun, (await runSchemas(liveRun)).get(run) ?? []);
   } finally {
-    await client.end();
-    await liveRun?.end();
+    await liveRun.end();
+    liveRun = null;
   }
 }
 
@@ -55,7 +52,7 @@ export async function claimRun(): Promise<void> {
     if (other === run) continue;
     const { rows } = await liveRun.query<{ ended: boolean }>('select pg_try_advisory_lock($1, $2) as ended', [RUN_LOCK_CLASS, runLockKey(other)]);
     if (!rows[0]?.ended) continue;
-    for (const name of schemas) await liveRun.query(`drop schema if exists "${name}" cascade`);
+    await dropSchemas(liveRun, schemas);
     await liveRun.query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_CLASS, runLockKey(other)]);
   }
 }
@@ -71,7 +68,13 @@ async function runSchemas(client: pg.Client): Promise<Map<string, string[]>> {
   const byRun = new Map<string, string[]>();
   for (const { name } of rows) {
     const run = name.split('_')[1] as string;
-    byRun.set(run, [...(byRun.get(run) ?? []), name]);
+    const schemas = byRun.get(run) ?? [];
+    schemas.push(name);
+    byRun.set(run, schemas);
   }
   return byRun;
+}
+
+async function dropSchemas(client: pg.Client, names: readonly string[]): Promise<void> {
+  for (const name of names) await client.query(`drop schema if exists "${name}" cascade`);
 }
