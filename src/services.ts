@@ -134,7 +134,7 @@ export function createServices(options: ServiceOptions): Services {
   const apiKeyHashKeys = deriveApiKeyHashKeys(options.masterSecret, [...options.previousMasterSecrets]);
   const jobDeps = { db, engine: database.engine, clock };
   const periodicTasks: PeriodicTask[] = [
-    { name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(db, clock, { auditRetentionDays: options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS }) },
+    { name: 'housekeeping', intervalMs: HOUSEKEEPING_INTERVAL_MS, run: () => purgeExpired(database, clock, { auditRetentionDays: options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS }) },
     { name: 'content-upload-sweep', intervalMs: UPLOAD_SWEEP_INTERVAL_MS, run: () => sweepUploadSessions({ db, clock, blobs }) },
     { name: 'expire-holds', intervalMs: HOLD_EXPIRY_INTERVAL_MS, run: () => expireHolds(db, clock) },
   ];

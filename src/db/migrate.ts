@@ -18,6 +18,7 @@ import * as scheduledPostsDueOrder from './migrations/0017_scheduled_posts_due_o
 import * as metricAccountsNotDue from './migrations/0018_metric_accounts_not_due.ts';
 import * as postsBehindPublishing from './migrations/0019_posts_behind_publishing.ts';
 import * as webhookDeliveriesDuePerEndpoint from './migrations/0020_webhook_deliveries_due_per_endpoint.ts';
+import * as purgeIndexes from './migrations/0021_purge_indexes.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '0018_metric_accounts_not_due': metricAccountsNotDue,
   '0019_posts_behind_publishing': postsBehindPublishing,
   '0020_webhook_deliveries_due_per_endpoint': webhookDeliveriesDuePerEndpoint,
+  '0021_purge_indexes': purgeIndexes,
 };
 
 /** Every migration's name, in the order they run. */

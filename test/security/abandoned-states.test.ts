@@ -44,7 +44,7 @@ for (const engine of engines) {
       assert.equal(read.status, 'failed');
       assert.deepEqual(read.error, { code: 'PLATFORM_ERROR', message: 'The connection was interrupted; start again.' });
 
-      const purged = await purgeExpired(ctx.database.db, ctx.clock);
+      const purged = await purgeExpired(ctx.database, ctx.clock);
       assert.equal(purged.abandonedStates, 1);
       assert.deepEqual(await oauthStatus(ctx, tenant.secret, minted.state), read, 'settled exactly as it read');
       assert.equal(await heldVerifier(minted.state), null, 'the verifier is destroyed');
@@ -65,11 +65,11 @@ for (const engine of engines) {
       assert.equal(read.status, 'expired');
       assert.equal(read.error, null);
 
-      assert.equal((await purgeExpired(ctx.database.db, ctx.clock)).abandonedStates, 1);
+      assert.equal((await purgeExpired(ctx.database, ctx.clock)).abandonedStates, 1);
       assert.deepEqual(await oauthStatus(ctx, tenant.secret, minted.state), read);
       assert.equal(await heldVerifier(minted.state), null);
       expectErrorRedirect(await followToCallback(ctx, redirect), RETURN_URL, 'STATE_EXPIRED');
-      assert.equal((await purgeExpired(ctx.database.db, ctx.clock)).abandonedStates, 0, 'settling is done once');
+      assert.equal((await purgeExpired(ctx.database, ctx.clock)).abandonedStates, 0, 'settling is done once');
     });
 
     test('a late callback settles it the same way before housekeeping does: STATE_EXPIRED past expiry, interrupted within it', async () => {
@@ -92,7 +92,7 @@ for (const engine of engines) {
       const minted = await mintConnect(ctx, tenant.secret, projectId, 'tiktok');
       await crashMidCallback(minted.state);
       ctx.clock.advance(30_000);
-      assert.equal((await purgeExpired(ctx.database.db, ctx.clock)).abandonedStates, 0);
+      assert.equal((await purgeExpired(ctx.database, ctx.clock)).abandonedStates, 0);
       assert.ok(await heldVerifier(minted.state));
       assert.equal((await oauthStatus(ctx, tenant.secret, minted.state)).status, 'pending');
     });

@@ -83,9 +83,9 @@ for (const engine of engines) {
       await ctx.database.db.insertInto('audit_log').values([row('aud_a', 200), row('aud_b', 91), row('aud_c', 89), row('aud_d', 10), row('aud_e', 1)]).execute();
       const ids = async () => (await ctx.database.db.selectFrom('audit_log').select('id').orderBy('id').execute()).map((r) => r.id);
 
-      assert.equal((await purgeExpired(ctx.database.db, ctx.clock)).auditRows, 2);
+      assert.equal((await purgeExpired(ctx.database, ctx.clock)).auditRows, 2);
       assert.deepEqual(await ids(), ['aud_c', 'aud_d', 'aud_e']);
-      assert.equal((await purgeExpired(ctx.database.db, ctx.clock, { auditRetentionDays: 7 })).auditRows, 2);
+      assert.equal((await purgeExpired(ctx.database, ctx.clock, { auditRetentionDays: 7 })).auditRows, 2);
       assert.deepEqual(await ids(), ['aud_e']);
     });
   });

@@ -268,10 +268,10 @@ for (const engine of engines) {
       const { tenant, projectId, socialAccountId } = await accountNeedingReauth();
       const link = await createLink(tenant.secret, projectId, { socialAccountId, expiresInSeconds: 86_400 });
       ctx.clock.advance(DAY + 29 * DAY);
-      await purgeExpired(ctx.database.db, ctx.clock);
+      await purgeExpired(ctx.database, ctx.clock);
       assert.equal((await readLink(tenant.secret, link.linkId)).status, 'expired');
       ctx.clock.advance(DAY + 1);
-      assert.ok((await purgeExpired(ctx.database.db, ctx.clock)).reconnectLinks >= 1);
+      assert.ok((await purgeExpired(ctx.database, ctx.clock)).reconnectLinks >= 1);
       expectError(await ctx.call({ method: 'GET', url: `/v1/social/reconnect-links/${link.linkId}`, key: tenant.secret }), 404, 'NOT_FOUND');
       assert.equal((await click(link)).statusCode, 404, 'an unknown link now');
     });
