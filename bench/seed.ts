@@ -163,3 +163,10 @@ export async function seedDeliveries(db: Kysely<Database>, scope: SeedScope, end
     updated_at: time,
   });
 }
+
+/** The events seeded deliveries name (`evt_<i>`), each as old as its delivery. */
+export async function seedEventsOfDeliveries(db: Kysely<Database>): Promise<void> {
+  await sql
+    .raw(`insert into webhook_events (id, organization_id, project_id, type, payload, created_at) select event_id, organization_id, null, event_type, '{}', created_at from webhook_deliveries`)
+    .execute(db);
+}
