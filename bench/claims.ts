@@ -1,18 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { systemClock } from '../src/clock.ts';
-import { openDatabase, type Engine } from '../src/db/database.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
+import type { Engine } from '../src/db/database.ts';
 import { NOT_DUE } from '../src/metrics/registration.ts';
 import type { Database } from '../src/db/schema.ts';
-import { createOrganization } from '../src/organizations/organizations.ts';
-import { createProject } from '../src/projects/projects.ts';
 import { createServices, type BackgroundQueues } from '../src/services.ts';
 import { createFilesystemBlobStore } from '../src/storage/filesystem.ts';
-import { createScratchDatabase } from '../test/support/server-process.ts';
-import { seedAccounts, seedContainers, seedDeliveries, seedPosts, type SeedScope } from './seed.ts';
+import { seedAccounts, seedContainers, seedDeliveries, seedPosts, withSeedDatabase, type SeedScope } from './seed.ts';
 
 /**
  * `npm run bench:claims`: what claiming work costs the database when much of it is due, with 1,000
@@ -32,7 +26,6 @@ import { seedAccounts, seedContainers, seedDeliveries, seedPosts, type SeedScope
 
 const SIZES = [1_000, Number(process.env['BENCH_SCALE_ROWS'] ?? 100_000)];
 const CLAIMS = 25;
-const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 type QueueName = 'metricsSync' | 'publishing' | 'tokenRefresh' | 'deliveries';
 
@@ -164,16 +157,10 @@ async function seedPublishablePosts(db: Kysely<Database>, scope: SeedScope, rows
 }
 
 async function measure(engine: Engine, name: CaseName, rows: number): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'layers-bench-claims-'));
-  const scratch = engine === 'postgres' ? await createScratchDatabase(PG_ADMIN_URL, 'layers_bench_claims') : null;
-  const handle = openDatabase(scratch ? scratch.url : `sqlite:${path.join(dir, 'layers.db')}`);
-  try {
-    await migrateToLatest(handle);
+  await withSeedDatabase(engine, 'claims', 'c1a10000', async ({ handle, scope, dir }) => {
     const { db } = handle;
-    const organization = await createOrganization(db, systemClock, 'Bench');
-    const project = await createProject(db, systemClock, organization.id, { name: 'Bench app', timezone: 'UTC', primaryLanguage: 'en' });
     const { queue: queueName, seed, claimed: expected = 4, release }: ClaimCase = SEEDS[name];
-    const busyGroups = (await seed(db, { engine, organizationId: organization.id, projectId: project.id, tag: 'c1a10000' }, rows))?.busyGroups ?? [];
+    const busyGroups = (await seed(db, scope, rows))?.busyGroups ?? [];
     const services = createServices({
       database: handle,
       clock: systemClock,
@@ -215,11 +202,7 @@ async function measure(engine: Engine, name: CaseName, rows: number): Promise<vo
     }
     const median = [...times].sort((a, b) => a - b)[Math.floor(CLAIMS / 2)] as number;
     console.log(`${engine.padEnd(8)} ${name.padEnd(46)} ${rows.toLocaleString('en').padStart(9)} due  claim of 4 ${median.toFixed(2).padStart(6)} ms${registration}`);
-  } finally {
-    await handle.destroy();
-    rmSync(dir, { recursive: true, force: true });
-    await scratch?.drop();
-  }
+  });
 }
 
 /** BENCH_CASES=paused,busy: only the cases whose names contain one of these. */

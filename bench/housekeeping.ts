@@ -1,16 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { systemClock } from '../src/clock.ts';
-import { openDatabase, type Engine } from '../src/db/database.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
+import type { Engine } from '../src/db/database.ts';
 import type { Database } from '../src/db/schema.ts';
+import { systemClock } from '../src/clock.ts';
 import { purgeExpired } from '../src/housekeeping.ts';
-import { createOrganization } from '../src/organizations/organizations.ts';
-import { createProject } from '../src/projects/projects.ts';
-import { createScratchDatabase } from '../test/support/server-process.ts';
-import { seedDeliveries, seedEventsOfDeliveries } from './seed.ts';
+import { seedDeliveries, seedEventsOfDeliveries, withSeedDatabase } from './seed.ts';
 
 /**
  * `npm run bench:housekeeping`: what a housekeeping run costs beside 1,000 webhook deliveries and
@@ -25,7 +18,6 @@ import { seedDeliveries, seedEventsOfDeliveries } from './seed.ts';
  */
 
 const SIZES = [1_000, Number(process.env['BENCH_SCALE_ROWS'] ?? 1_000_000)];
-const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Which of the old deliveries are still pending. */
 const PENDING = {
@@ -46,15 +38,9 @@ async function ageHalf(db: Kysely<Database>, engine: Engine, pending: keyof type
 }
 
 async function measure(engine: Engine, rows: number, pending: keyof typeof PENDING): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'layers-bench-housekeeping-'));
-  const scratch = engine === 'postgres' ? await createScratchDatabase(PG_ADMIN_URL, 'layers_bench_housekeeping') : null;
-  const handle = openDatabase(scratch ? scratch.url : `sqlite:${path.join(dir, 'layers.db')}`);
-  try {
-    await migrateToLatest(handle);
+  await withSeedDatabase(engine, 'housekeeping', 'b0c5e000', async ({ handle, scope }) => {
     const { db } = handle;
-    const organization = await createOrganization(db, systemClock, 'Bench');
-    const project = await createProject(db, systemClock, organization.id, { name: 'Bench app', timezone: 'UTC', primaryLanguage: 'en' });
-    await seedDeliveries(db, { engine, organizationId: organization.id, projectId: project.id, tag: 'b0c5e000' }, 'we_bench', rows);
+    await seedDeliveries(db, scope, 'we_bench', rows);
     await seedEventsOfDeliveries(db);
     await ageHalf(db, engine, pending);
     for (const run of ['first run', 'next run']) {
@@ -79,11 +65,7 @@ async function measure(engine: Engine, rows: number, pending: keyof typeof PENDI
           ` (${Number(events).toLocaleString('en')} left)  longest event-loop wait ${longestWait.toFixed(1).padStart(6)} ms`,
       );
     }
-  } finally {
-    await handle.destroy();
-    rmSync(dir, { recursive: true, force: true });
-    await scratch?.drop();
-  }
+  });
 }
 
 for (const engine of (process.env['BENCH_ENGINES'] ?? 'sqlite,postgres').split(',') as Engine[]) {

@@ -1,7 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import type { Engine } from '../src/db/database.ts';
+import { systemClock } from '../src/clock.ts';
+import { openDatabase, type DatabaseHandle, type Engine } from '../src/db/database.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
 import type { Database } from '../src/db/schema.ts';
+import { createOrganization } from '../src/organizations/organizations.ts';
 import { PLATFORMS } from '../src/platforms/registry.ts';
+import { createProject } from '../src/projects/projects.ts';
+import { createScratchDatabase } from '../test/support/server-process.ts';
 
 /**
  * Rows written straight into the database for the benchmarks: one INSERT … SELECT over a number
@@ -19,6 +27,34 @@ export interface SeedScope {
   projectId: string;
   /** 8 hex digits that keep this seed's ids apart from every other seed's. */
   tag: string;
+}
+
+const PG_ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Runs `measure` on a database of its own, migrated, with one organization and one project to seed
+ * into (a scratch Postgres database, or a SQLite file in a temporary folder that `measure` may use
+ * too); drops both afterwards.
+ */
+export async function withSeedDatabase<T>(
+  engine: Engine,
+  name: string,
+  tag: string,
+  measure: (seeded: { handle: DatabaseHandle; scope: SeedScope; dir: string }) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `layers-bench-${name}-`));
+  const scratch = engine === 'postgres' ? await createScratchDatabase(PG_ADMIN_URL, `layers_bench_${name}`) : null;
+  const handle = openDatabase(scratch ? scratch.url : `sqlite:${path.join(dir, 'layers.db')}`);
+  try {
+    await migrateToLatest(handle);
+    const organization = await createOrganization(handle.db, systemClock, 'Bench');
+    const project = await createProject(handle.db, systemClock, organization.id, { name: 'Bench app', timezone: 'UTC', primaryLanguage: 'en' });
+    return await measure({ handle, scope: { engine, organizationId: organization.id, projectId: project.id, tag }, dir });
+  } finally {
+    await handle.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    await scratch?.drop();
+  }
 }
 
 /**
