@@ -1,9 +1,11 @@
 import { setImmediate } from 'node:timers/promises';
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Clock } from './clock.ts';
+import { ROWS_PER_BULK_STATEMENT } from './db/bulk-batches.ts';
 import type { Engine } from './db/database.ts';
 import type { Database } from './db/schema.ts';
 import { settleAbandonedStates } from './social/state-settlement.ts';
+import { cancelQueuesOfDeletedEndpoints } from './webhooks/endpoints.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** OAuth states stay readable through oauth-status well past the contract's 24 hours. */
@@ -21,6 +23,8 @@ export interface PurgeResult {
   oauthStates: number;
   /** States a crashed callback left in `processing`, now settled (their verifiers destroyed). */
   abandonedStates: number;
+  /** Deliveries still queued for an endpoint deleted by a process that died before cancelling them all. */
+  canceledDeliveries: number;
   webhookDeliveries: number;
   webhookEvents: number;
   auditRows: number;
@@ -39,7 +43,7 @@ export async function purgeExpired(
   options: { auditRetentionDays: number } = { auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS },
 ): Promise<PurgeResult> {
   const { db } = database;
-  const batchRows = PURGE_BATCH[database.engine];
+  const batchRows = ROWS_PER_BULK_STATEMENT[database.engine];
   const now = clock.now().getTime();
   const abandonedStates = await settleAbandonedStates(db, clock);
   const idempotencyRecords = await purgeBefore(db, batchRows, { table: 'idempotency_records', column: 'expires_at', before: new Date(now).toISOString() });
@@ -61,6 +65,7 @@ export async function purgeExpired(
     column: 'expires_at',
     before: new Date(now - RECONNECT_LINK_RETENTION_MS).toISOString(),
   });
+  const canceledDeliveries = await cancelQueuesOfDeletedEndpoints({ ...database, clock });
   const webhookCutoff = new Date(now - WEBHOOK_RETENTION_MS).toISOString();
   const webhookDeliveries = await purgeBefore(db, batchRows, {
     table: 'webhook_deliveries',
@@ -82,7 +87,7 @@ export async function purgeExpired(
     column: 'at',
     before: new Date(now - options.auditRetentionDays * DAY_MS).toISOString(),
   });
-  return { idempotencyRecords, oauthStates, abandonedStates, webhookDeliveries, webhookEvents, auditRows, reconnectLinks };
+  return { idempotencyRecords, oauthStates, abandonedStates, canceledDeliveries, webhookDeliveries, webhookEvents, auditRows, reconnectLinks };
 }
 
 /** Tables housekeeping purges, and the indexed time each one's retention counts from. */
@@ -109,14 +114,6 @@ interface Purge<T extends keyof PurgedTables> {
   /** Deletes what a batch's rows hold elsewhere, in the batch's transaction, before the rows. */
   alongside?(trx: Transaction<Database>, batch: Condition<T>): Promise<void>;
 }
-
-/**
- * Rows walked per statement. On SQLite a statement holds the event loop, and the longest wait grew
- * with the batch (26 ms at 100 rows, 36 at 250, 56 at 1,000, beside 300,000 deliveries); on Postgres
- * it does not, and smaller batches cost round trips: 3.7 s at 250 rows against 1.1 at 1,000
- * (docs/performance.md, "Sixteenth round").
- */
-const PURGE_BATCH: Record<Engine, number> = { sqlite: 250, postgres: 1000 };
 
 /**
  * Deletes a table's rows whose `column` is before `before`, oldest first. Each batch reads the time

@@ -97,3 +97,22 @@ export function withWrongSecret(secret: string): string {
   const flipped = Array.from(tail, (ch) => (ch === 'A' ? 'B' : 'A')).join('');
   return head + flipped;
 }
+
+/**
+ * Runs `work` and counts the turns of the event loop meanwhile (one immediate runs per turn): work
+ * done in one synchronous stretch, as a lone SQLite statement is, lets none through.
+ */
+export async function turnsDuring<T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let counting = true;
+  const count = () => {
+    turns += 1;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  try {
+    return { result: await work(), turns };
+  } finally {
+    counting = false;
+  }
+}

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { WebhookDeliveriesTable, WebhookDeliveryStatus } from '../../src/db/schema.ts';
+import type { WebhookDeliveryStatus } from '../../src/db/schema.ts';
 import { purgeExpired } from '../../src/housekeeping.ts';
+import { deliveryRow } from '../webhooks/helpers.ts';
+import { turnsDuring } from './helpers.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 
@@ -54,50 +56,33 @@ for (const engine of engines) {
       const now = ctx.clock.now().getTime();
       const at = (msAgo: number) => new Date(now - msAgo).toISOString();
       const tag = 'hk';
+      const owner = { organizationId: tenant.organizationId, endpointId: `we_${tag}` };
       // 2,000 old deliveries, each with its event: 1,100 share one instant (more than a batch on
-      // either engine), the rest one second apart; every 100th is still pending (a paused endpoint's queue). Beside
-      // them, recent deliveries, and an old event that a recent delivery names.
+      // either engine), the rest one second apart; every 100th is still pending (a paused
+      // endpoint's queue). Beside them, recent deliveries, and an old event that a recent delivery
+      // names.
       const rows: Array<{ id: number; createdAt: string; status: WebhookDeliveryStatus }> = [];
       for (let i = 0; i < 2000; i++) {
         rows.push({ id: i, createdAt: i < 1100 ? at(45 * day) : at(40 * day - i * 1000), status: i % 100 === 7 ? 'pending' : 'succeeded' });
       }
       for (let i = 2000; i < 2010; i++) rows.push({ id: i, createdAt: at(29 * day), status: 'failed' });
-      const delivery = (id: string, eventId: string, createdAt: string, status: WebhookDeliveryStatus): WebhookDeliveriesTable => ({
-        id,
-        organization_id: tenant.organizationId,
-        endpoint_id: `we_${tag}`,
-        event_id: eventId,
-        event_type: 'post.published',
-        status,
-        attempts: 1,
-        next_attempt_at: status === 'pending' ? createdAt : null,
-        last_attempt_at: createdAt,
-        last_response_status: null,
-        last_response_body: null,
-        last_error: null,
-        locked_until: null,
-        created_at: createdAt,
-        updated_at: createdAt,
-      });
       const event = (id: string, createdAt: string) => ({ id, organization_id: tenant.organizationId, project_id: null, type: 'post.published', payload: '{}', replay_of: null, created_at: createdAt });
       for (let start = 0; start < rows.length; start += 200) {
         const chunk = rows.slice(start, start + 200);
         await db.insertInto('webhook_events').values(chunk.map((row) => event(`evt_${tag}_${row.id}`, row.createdAt))).execute();
-        await db.insertInto('webhook_deliveries').values(chunk.map((row) => delivery(`wd_${tag}_${row.id}`, `evt_${tag}_${row.id}`, row.createdAt, row.status))).execute();
+        await db
+          .insertInto('webhook_deliveries')
+          .values(chunk.map((row) => deliveryRow({ ...owner, id: `wd_${tag}_${row.id}`, eventId: `evt_${tag}_${row.id}`, createdAt: row.createdAt, status: row.status })))
+          .execute();
       }
       await db.insertInto('webhook_events').values(event(`evt_${tag}_redelivered`, at(50 * day))).execute();
-      await db.insertInto('webhook_deliveries').values(delivery(`wd_${tag}_redelivered`, `evt_${tag}_redelivered`, at(day), 'succeeded')).execute();
+      await db
+        .insertInto('webhook_deliveries')
+        .values(deliveryRow({ ...owner, id: `wd_${tag}_redelivered`, eventId: `evt_${tag}_redelivered`, createdAt: at(day), status: 'succeeded' }))
+        .execute();
 
       // The event loop turns while the purge runs, however much it has to delete.
-      let turns = 0;
-      let counting = true;
-      const count = () => {
-        turns += 1;
-        if (counting) setImmediate(count);
-      };
-      setImmediate(count);
-      const purged = await purgeExpired(ctx.database, ctx.clock);
-      counting = false;
+      const { result: purged, turns } = await turnsDuring(() => purgeExpired(ctx.database, ctx.clock));
 
       const pendingOld = rows.filter((row) => row.id < 2000 && row.status === 'pending').length;
       assert.equal(purged.webhookDeliveries, 2000 - pendingOld);
@@ -115,6 +100,27 @@ for (const engine of engines) {
       assert.equal(again.webhookDeliveries, pendingOld);
       assert.equal(again.webhookEvents, pendingOld);
       assert.equal((await left('webhook_deliveries')).length, 11);
+    });
+
+    test("finishes cancelling the queue of an endpoint whose DELETE stopped half-way (the process died)", async () => {
+      const db = ctx.database.db;
+      const created = await ctx.call({ method: 'POST', url: '/v1/webhook-endpoints', key: tenant.secret, body: { url: 'https://hooks.example.com/x', events: ['test.ping'] } });
+      assert.equal(created.statusCode, 201, created.body);
+      const endpointId = created.json().endpoint.id as string;
+      const createdAt = ctx.clock.now().toISOString();
+      const owner = { organizationId: tenant.organizationId, endpointId };
+      const ids = Array.from({ length: 300 }, (_, i) => `wd_halfway_${String(i).padStart(3, '0')}`);
+      await db
+        .insertInto('webhook_deliveries')
+        .values(ids.map((id, i) => deliveryRow({ ...owner, id, eventId: `evt_halfway_${i}`, createdAt, status: i < 100 ? 'canceled' : 'pending' })))
+        .execute();
+      // The DELETE's first transaction committed; its cancelling got through the first hundred.
+      await db.updateTable('webhook_endpoints').set({ deleted_at: createdAt }).where('id', '=', endpointId).execute();
+
+      assert.equal((await purgeExpired(ctx.database, ctx.clock)).canceledDeliveries, 200);
+      const statuses = await db.selectFrom('webhook_deliveries').select('status').distinct().where('endpoint_id', '=', endpointId).execute();
+      assert.deepEqual(statuses, [{ status: 'canceled' }]);
+      assert.equal((await purgeExpired(ctx.database, ctx.clock)).canceledDeliveries, 0);
     });
   });
 }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { expectError, expectIssues } from '../foundation/helpers.ts';
+import { expectError, expectIssues, turnsDuring } from '../foundation/helpers.ts';
 import { engines } from '../support/engines.ts';
 import { createTestContext, type TestContext, type Tenant } from '../support/test-app.ts';
 import { verifySignature } from '../support/webhook-receiver.ts';
 import {
   createEndpoint,
   createProject,
+  deliveryRow,
   dumpDatabase,
   endpointRoutes,
   getEndpoint,
@@ -174,6 +175,24 @@ for (const engine of engines) {
         .where('id', 'in', queued.map((d) => d.id))
         .execute();
       assert.deepEqual(rows.map((r) => r.status), ['canceled', 'canceled']);
+    });
+
+    test('DELETE of an endpoint with more queued than a batch cancels every one before it answers, and lets other work run meanwhile', async () => {
+      const { endpoint } = await createEndpoint(ctx, tenant.secret, { url: `${receiver.url}/backlog`, events: ['test.ping'] });
+      const createdAt = ctx.clock.now().toISOString();
+      const owner = { organizationId: tenant.organizationId, endpointId: endpoint.id };
+      for (let chunk = 0; chunk < 3; chunk++) {
+        const rows = Array.from({ length: 200 }, (_, i) => chunk * 200 + i).map((i) =>
+          deliveryRow({ ...owner, id: `wd_backlog_${String(i).padStart(3, '0')}`, eventId: `evt_backlog_${i}`, createdAt, status: 'pending' }),
+        );
+        await ctx.database.db.insertInto('webhook_deliveries').values(rows).execute();
+      }
+      const { result: del, turns } = await turnsDuring(() => ctx.call({ method: 'DELETE', url: `${base}/${endpoint.id}`, key: tenant.secret }));
+      assert.equal(del.statusCode, 200, del.body);
+      const statuses = await ctx.database.db.selectFrom('webhook_deliveries').select('status').where('endpoint_id', '=', endpoint.id).execute();
+      assert.equal(statuses.length, 600);
+      assert.ok(statuses.every((row) => row.status === 'canceled'));
+      assert.ok(turns >= 3, `the event loop turned ${turns} times during the DELETE`);
     });
 
     test('events outside the catalog → 422 naming the path; 0 or 51 events → 422; duplicates are stored once', async () => {

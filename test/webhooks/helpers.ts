@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../src/db/schema.ts';
+import type { Database, WebhookDeliveriesTable, WebhookDeliveryStatus } from '../../src/db/schema.ts';
 import type { DeliveryView } from '../../src/webhooks/deliveries.ts';
 import type { TestContext } from '../support/test-app.ts';
 
@@ -167,4 +167,25 @@ export async function dumpDatabase(database: { db: Kysely<Database>; engine: 'sq
   }
   assert.ok(tables.some((t) => t.name === 'webhook_endpoints'), 'introspection found the webhook tables');
   return parts.join('\n');
+}
+
+/** A delivery row, for tests that write many straight into the database. */
+export function deliveryRow(row: { id: string; organizationId: string; endpointId: string; eventId: string; createdAt: string; status: WebhookDeliveryStatus }): WebhookDeliveriesTable {
+  return {
+    id: row.id,
+    organization_id: row.organizationId,
+    endpoint_id: row.endpointId,
+    event_id: row.eventId,
+    event_type: 'test.ping',
+    status: row.status,
+    attempts: row.status === 'pending' ? 0 : 1,
+    next_attempt_at: row.status === 'pending' ? row.createdAt : null,
+    last_attempt_at: row.status === 'pending' ? null : row.createdAt,
+    last_response_status: null,
+    last_response_body: null,
+    last_error: null,
+    locked_until: null,
+    created_at: row.createdAt,
+    updated_at: row.createdAt,
+  };
 }
