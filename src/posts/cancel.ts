@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { conflict } from '../errors.ts';
 import { hasPlatformProgress, type PublishState } from '../platforms/publishing.ts';
-import { emitPostEvent, findPost, toPostView } from './posts.ts';
+import { emitPostEvent, emitPostEvents, findPost, toPostView } from './posts.ts';
 import type { ScheduledPostView } from './schemas.ts';
 
 /**
@@ -72,16 +72,17 @@ export async function cancelQueuedPosts(
       .forNoKeyUpdate()
       .execute();
   }
-  let select = trx.selectFrom('scheduled_posts').select('id').where('status', '=', 'queued');
-  select = 'socialAccountId' in scope ? select.where('social_account_id', '=', scope.socialAccountId) : select.where('project_id', '=', scope.projectId);
-  const queued = await select.execute();
-  for (const { id } of queued) {
-    await trx
-      .updateTable('scheduled_posts')
-      .set({ status: 'canceled', canceled_at: now, cancel_reason: reason, next_attempt_at: null, hold_since: null, hold_until: null, updated_at: now })
-      .where('id', '=', id)
-      .execute();
-    await emitPostEvent(trx, clock, 'post.canceled', id);
-  }
-  return queued.length;
+  // One statement for them all, and their events together: one by one, 5,000 queued posts took
+  // 1.1 s on SQLite (the event loop held throughout) and 6.0 s on Postgres (docs/performance.md,
+  // "Sixteenth round").
+  const canceled = await trx
+    .updateTable('scheduled_posts')
+    .set({ status: 'canceled', canceled_at: now, cancel_reason: reason, next_attempt_at: null, hold_since: null, hold_until: null, updated_at: now })
+    .where('status', '=', 'queued')
+    .where((eb) => ('socialAccountId' in scope ? eb('social_account_id', '=', scope.socialAccountId) : eb('project_id', '=', scope.projectId)))
+    .returningAll()
+    .execute();
+  canceled.sort((a, b) => (a.scheduled_for === b.scheduled_for ? (a.id < b.id ? -1 : 1) : a.scheduled_for < b.scheduled_for ? -1 : 1));
+  await emitPostEvents(trx, clock, 'post.canceled', canceled);
+  return canceled.length;
 }

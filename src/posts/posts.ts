@@ -9,7 +9,7 @@ import { ApiError, notFound } from '../errors.ts';
 import { after, mergeNewestFirst, toPage, type Cursor } from '../http/pagination.ts';
 import { parsePathId } from '../ids.ts';
 import { getProject } from '../projects/projects.ts';
-import { emitEvent } from '../webhooks/events.ts';
+import { emitEvents } from '../webhooks/events.ts';
 import { PLATFORM_TARGET_FIELDS, type ScheduledPostView } from './schemas.ts';
 
 /** The statuses a post can still leave; the others are final. */
@@ -135,6 +135,19 @@ export type PostEventType = 'post.scheduled' | 'post.held' | 'post.published' | 
  */
 export async function emitPostEvent(trx: Transaction<Database>, clock: Clock, type: PostEventType, postId: string): Promise<void> {
   const post = await trx.selectFrom('scheduled_posts').selectAll().where('id', '=', postId).executeTakeFirstOrThrow();
+  await emitPostEvents(trx, clock, type, [post]);
+}
+
+/** One event per post, for posts as the transaction that changed them left them (`returning`). */
+export async function emitPostEvents(trx: Transaction<Database>, clock: Clock, type: PostEventType, posts: readonly ScheduledPostsTable[]): Promise<void> {
+  await emitEvents(
+    trx,
+    clock,
+    posts.map((post) => ({ organizationId: post.organization_id, projectId: post.project_id, type, data: postEventData(type, post) })),
+  );
+}
+
+function postEventData(type: PostEventType, post: ScheduledPostsTable): Record<string, unknown> {
   const view = toPostView(post);
   const base = {
     scheduledPostId: post.id,
@@ -154,7 +167,7 @@ export async function emitPostEvent(trx: Transaction<Database>, clock: Clock, ty
     },
     'post.canceled': { reason: post.cancel_reason },
   };
-  await emitEvent(trx, clock, { organizationId: post.organization_id, projectId: post.project_id, type, data: { ...base, ...extra[type] } });
+  return { ...base, ...extra[type] };
 }
 
 /** A container's posts that keep it from being deleted: queued or publishing (docs/reference/content.md). */

@@ -25,57 +25,66 @@ export async function emitEvent(
   event: NewEvent,
   options: { onlyEndpointId?: string } = {},
 ): Promise<{ eventId: string; deliveryIds: string[] }> {
-  const now = clock.now().toISOString();
-  const eventId = newUlidId('evt');
-  const payload = JSON.stringify({
-    id: eventId,
-    type: event.type,
-    createdAt: now,
-    ...(event.replayOf ? { replayOf: event.replayOf } : {}),
-    data: event.data,
-  });
-  await trx
-    .insertInto('webhook_events')
-    .values({
-      id: eventId,
-      organization_id: event.organizationId,
-      project_id: event.projectId,
-      type: event.type,
-      payload,
-      replay_of: event.replayOf ?? null,
-      created_at: now,
-    })
-    .execute();
+  return (await emitEvents(trx, clock, [event], options))[0] as { eventId: string; deliveryIds: string[] };
+}
 
-  let query = trx
-    .selectFrom('webhook_endpoints')
-    .select(['id', 'project_id', 'events'])
-    .where('organization_id', '=', event.organizationId)
-    .where('deleted_at', 'is', null);
-  if (options.onlyEndpointId) query = query.where('id', '=', options.onlyEndpointId);
-  const endpoints = (await query.execute()).filter(
-    (endpoint) =>
-      options.onlyEndpointId ||
-      ((JSON.parse(endpoint.events) as string[]).includes(event.type) &&
-        (endpoint.project_id === null || endpoint.project_id === event.projectId)),
-  );
-  const deliveries = endpoints.map((endpoint) => ({
-    id: newId('wd'),
-    organization_id: event.organizationId,
-    endpoint_id: endpoint.id,
-    event_id: eventId,
-    event_type: event.type,
-    status: 'pending' as const,
-    attempts: 0,
-    next_attempt_at: now,
-    last_attempt_at: null,
-    last_response_status: null,
-    last_response_body: null,
-    last_error: null,
-    locked_until: null,
-    created_at: now,
-    updated_at: now,
-  }));
-  if (deliveries.length > 0) await trx.insertInto('webhook_deliveries').values(deliveries).execute();
-  return { eventId, deliveryIds: deliveries.map((d) => d.id) };
+/**
+ * Rows one insert writes: a bulk change (a project's archive cancels every queued post, each with
+ * its event) writes its events and their deliveries a few statements in all, not a few per event
+ * (docs/performance.md, "Sixteenth round"), and under both engines' limits on parameters.
+ */
+const ROWS_PER_INSERT = 500;
+
+/** `emitEvent` for several events at once, in order; one read of each organization's endpoints. */
+export async function emitEvents(
+  trx: Transaction<Database>,
+  clock: Clock,
+  events: readonly NewEvent[],
+  options: { onlyEndpointId?: string } = {},
+): Promise<Array<{ eventId: string; deliveryIds: string[] }>> {
+  const now = clock.now().toISOString();
+  const rows = events.map((event) => {
+    const id = newUlidId('evt');
+    const payload = JSON.stringify({ id, type: event.type, createdAt: now, ...(event.replayOf ? { replayOf: event.replayOf } : {}), data: event.data });
+    return { id, organization_id: event.organizationId, project_id: event.projectId, type: event.type, payload, replay_of: event.replayOf ?? null, created_at: now };
+  });
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    await trx.insertInto('webhook_events').values(rows.slice(start, start + ROWS_PER_INSERT)).execute();
+  }
+
+  const endpointsOf = new Map<string, Array<{ id: string; project_id: string | null; events: string[] }>>();
+  for (const organizationId of new Set(events.map((event) => event.organizationId))) {
+    let query = trx.selectFrom('webhook_endpoints').select(['id', 'project_id', 'events']).where('organization_id', '=', organizationId).where('deleted_at', 'is', null);
+    if (options.onlyEndpointId) query = query.where('id', '=', options.onlyEndpointId);
+    endpointsOf.set(organizationId, (await query.execute()).map((endpoint) => ({ ...endpoint, events: JSON.parse(endpoint.events) as string[] })));
+  }
+  const emitted = events.map((event, index) => {
+    const eventId = (rows[index] as { id: string }).id;
+    const endpoints = (endpointsOf.get(event.organizationId) ?? []).filter(
+      (endpoint) => options.onlyEndpointId || (endpoint.events.includes(event.type) && (endpoint.project_id === null || endpoint.project_id === event.projectId)),
+    );
+    const deliveries = endpoints.map((endpoint) => ({
+      id: newId('wd'),
+      organization_id: event.organizationId,
+      endpoint_id: endpoint.id,
+      event_id: eventId,
+      event_type: event.type,
+      status: 'pending' as const,
+      attempts: 0,
+      next_attempt_at: now,
+      last_attempt_at: null,
+      last_response_status: null,
+      last_response_body: null,
+      last_error: null,
+      locked_until: null,
+      created_at: now,
+      updated_at: now,
+    }));
+    return { eventId, deliveries };
+  });
+  const deliveries = emitted.flatMap(({ deliveries }) => deliveries);
+  for (let start = 0; start < deliveries.length; start += ROWS_PER_INSERT) {
+    await trx.insertInto('webhook_deliveries').values(deliveries.slice(start, start + ROWS_PER_INSERT)).execute();
+  }
+  return emitted.map(({ eventId, deliveries }) => ({ eventId, deliveryIds: deliveries.map((d) => d.id) }));
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { engines } from '../support/engines.ts';
 import { expectError, expectIssuePaths, newProject } from '../social/helpers.ts';
@@ -279,6 +280,37 @@ for (const engine of engines) {
         canceledEvents.map((row) => JSON.parse(row.payload).data).filter((data) => data.scheduledPostId === queuedOnB).map((data) => data.reason),
         ['project_archived'],
       );
+    });
+
+    test('archiving a project with more queued posts than one insert writes: each canceled, with one post.canceled in scheduledFor order and its delivery', async () => {
+      const { db } = ctx.database;
+      const project = await newProject(ctx, ctx.tenantOf.secret, 'Bulk archive');
+      const account = (await connect(ctx, 'tiktok', 'tt_bulk', { projectId: project })).id;
+      const container = await uploadContainer(ctx, ['image.jpg'], 'bulk', project);
+      const [first] = await scheduled(ctx, container, inMinutes(ctx, 60), [{ socialAccountId: account, mode: 'publish' }]);
+      const hooked = await api(ctx, 'POST', '/v1/webhook-endpoints', { url: 'https://hooks.example.com/bulk', events: ['post.canceled'], projectId: project });
+      assert.equal(hooked.statusCode, 201, hooked.body);
+      const endpointId = (hooked.json() as { endpoint: { id: string } }).endpoint.id;
+      // 599 more like the first, each a minute later, written in an order other than their time.
+      const row = await db.selectFrom('scheduled_posts').selectAll().where('id', '=', first as string).executeTakeFirstOrThrow();
+      const copies = Array.from({ length: 599 }, (_, i) => ({
+        ...row,
+        id: `sp_${randomUUID()}`,
+        scheduled_for: new Date(Date.parse(row.scheduled_for) + ((i * 7) % 599 + 1) * 60_000).toISOString(),
+      }));
+      for (let start = 0; start < copies.length; start += 100) await db.insertInto('scheduled_posts').values(copies.slice(start, start + 100)).execute();
+
+      const archived = await api(ctx, 'DELETE', `/v1/projects/${project}`);
+      assert.equal(archived.statusCode, 200, archived.body);
+      const posts = await db.selectFrom('scheduled_posts').select(['id', 'status', 'cancel_reason', 'scheduled_for']).where('project_id', '=', project).execute();
+      assert.equal(posts.length, 600);
+      assert.ok(posts.every((post) => post.status === 'canceled' && post.cancel_reason === 'project_archived'));
+      const events = await db.selectFrom('webhook_events').select(['id', 'payload']).where('type', '=', 'post.canceled').where('project_id', '=', project).orderBy('id').execute();
+      const inTimeOrder = [...posts].sort((a, b) => (a.scheduled_for < b.scheduled_for ? -1 : 1)).map((post) => post.id);
+      assert.deepEqual(events.map((event) => JSON.parse(event.payload).data.scheduledPostId), inTimeOrder);
+      assert.ok(events.every((event) => JSON.parse(event.payload).data.reason === 'project_archived'));
+      const deliveries = await db.selectFrom('webhook_deliveries').select(['event_id']).where('endpoint_id', '=', endpointId).execute();
+      assert.deepEqual(deliveries.map((d) => d.event_id).sort(), events.map((event) => event.id));
     });
 
     test('list: newest scheduledFor first, keyset pages, status/account/container/since/until filters', async () => {
