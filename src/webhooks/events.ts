@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/schema.ts';
 import { newId, newUlidId } from '../ids.ts';
@@ -43,14 +43,12 @@ export async function emitEvents(
   options: { onlyEndpointId?: string } = {},
 ): Promise<Array<{ eventId: string; deliveryIds: string[] }>> {
   const now = clock.now().toISOString();
-  const rows = events.map((event) => {
+  const written = events.map((event) => {
     const id = newUlidId('evt');
     const payload = JSON.stringify({ id, type: event.type, createdAt: now, ...(event.replayOf ? { replayOf: event.replayOf } : {}), data: event.data });
-    return { id, organization_id: event.organizationId, project_id: event.projectId, type: event.type, payload, replay_of: event.replayOf ?? null, created_at: now };
+    return { event, row: { id, organization_id: event.organizationId, project_id: event.projectId, type: event.type, payload, replay_of: event.replayOf ?? null, created_at: now } };
   });
-  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
-    await trx.insertInto('webhook_events').values(rows.slice(start, start + ROWS_PER_INSERT)).execute();
-  }
+  await insertInChunks(trx, 'webhook_events', written.map(({ row }) => row));
 
   const endpointsOf = new Map<string, Array<{ id: string; project_id: string | null; events: string[] }>>();
   for (const organizationId of new Set(events.map((event) => event.organizationId))) {
@@ -58,8 +56,7 @@ export async function emitEvents(
     if (options.onlyEndpointId) query = query.where('id', '=', options.onlyEndpointId);
     endpointsOf.set(organizationId, (await query.execute()).map((endpoint) => ({ ...endpoint, events: JSON.parse(endpoint.events) as string[] })));
   }
-  const emitted = events.map((event, index) => {
-    const eventId = (rows[index] as { id: string }).id;
+  const emitted = written.map(({ event, row: { id: eventId } }) => {
     const endpoints = (endpointsOf.get(event.organizationId) ?? []).filter(
       (endpoint) => options.onlyEndpointId || (endpoint.events.includes(event.type) && (endpoint.project_id === null || endpoint.project_id === event.projectId)),
     );
@@ -82,9 +79,12 @@ export async function emitEvents(
     }));
     return { eventId, deliveries };
   });
-  const deliveries = emitted.flatMap(({ deliveries }) => deliveries);
-  for (let start = 0; start < deliveries.length; start += ROWS_PER_INSERT) {
-    await trx.insertInto('webhook_deliveries').values(deliveries.slice(start, start + ROWS_PER_INSERT)).execute();
-  }
+  await insertInChunks(trx, 'webhook_deliveries', emitted.flatMap(({ deliveries }) => deliveries));
   return emitted.map(({ eventId, deliveries }) => ({ eventId, deliveryIds: deliveries.map((d) => d.id) }));
+}
+
+async function insertInChunks<T extends 'webhook_events' | 'webhook_deliveries'>(trx: Transaction<Database>, table: T, rows: Array<Insertable<Database[T]>>): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    await trx.insertInto(table).values(rows.slice(start, start + ROWS_PER_INSERT)).execute();
+  }
 }
