@@ -70,7 +70,8 @@ export function queueRunner<Row extends { id: string }>(queue: Queue<Row>): Queu
         // when the work waits for no I/O (on SQLite, a run of work that fails fast would otherwise
         // hold every request until the run ends).
         if (claiming && claims++ > 0) await setImmediate();
-        const claimed = claiming ? await queue.claim(room, [...chains.keys()]) : [];
+        const busy = [...chains.keys()];
+        const claimed = claiming ? await queue.claim(room, busy) : [];
         const claimedAt = performance.now();
         for (const row of claimed) {
           const before = lastClaimedAt.get(row.id);
@@ -87,7 +88,12 @@ export function queueRunner<Row extends { id: string }>(queue: Queue<Row>): Queu
           chains.set(group, chain);
         }
         worked += claimed.length;
-        if (chains.size === 0) break;
+        if (chains.size === 0) {
+          // A claim that left out busy groups missed their later rows; if those groups finished
+          // while it was under way, nothing is being worked now but their rows may still be due.
+          if (claiming && busy.length > 0) continue;
+          break;
+        }
         if (claimed.length === 0 || chains.size >= queue.concurrency) await Promise.race(chains.values());
       }
       await queue.settle?.().catch((error: unknown) => {

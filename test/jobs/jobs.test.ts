@@ -190,6 +190,45 @@ describe('queue runner', () => {
     assert.equal(await run, 7);
   });
 
+  test('a group that finishes while a claim that left it out is under way is claimed again before the run ends', async () => {
+    // b's second row is due, but the claim made while b was busy leaves it out; b finishes before
+    // that claim answers, so nothing is being worked when it comes back empty.
+    const due = [{ id: 'a:1' }, { id: 'b:1' }, { id: 'b:2' }];
+    const finish = new Map<string, () => void>();
+    const worked: string[] = [];
+    let openClaim: (() => void) | null = null;
+    const queue = {
+      name: 'groups',
+      concurrency: 2,
+      pollMs: 1000,
+      async claim(limit: number, busy: readonly string[]) {
+        if (busy.length > 0 && openClaim === null) await new Promise<void>((resolve) => (openClaim = resolve));
+        const claimed = due.filter((row) => !busy.includes(row.id.split(':')[0] as string)).slice(0, limit);
+        for (const row of claimed) due.splice(due.indexOf(row), 1);
+        return claimed;
+      },
+      groupOf: (row: { id: string }) => row.id.split(':')[0] as string,
+      async work(rows: Array<{ id: string }>) {
+        for (const row of rows) {
+          await new Promise<void>((resolve) => finish.set(row.id, resolve));
+          worked.push(row.id);
+        }
+      },
+    };
+    const run = queueRunner(queue).runOnce();
+    await aMoment();
+    finish.get('a:1')?.();
+    await aMoment();
+    assert.ok(openClaim, 'a claim leaving out the busy group b is under way');
+    finish.get('b:1')?.();
+    await aMoment();
+    (openClaim as () => void)();
+    await aMoment();
+    finish.get('b:2')?.();
+    assert.equal(await run, 3);
+    assert.deepEqual(worked, ['a:1', 'b:1', 'b:2']);
+  });
+
   test('a row due again as soon as it is worked is worked once more, then left for the next run', async () => {
     // Work that moves neither the row's due time nor its due condition: every claim finds it due.
     let claims = 0;
