@@ -79,8 +79,13 @@ interface Row {
    * slices around each; null for the baselines themselves.
    */
   besideBaselineReqPerSec: number | null;
-  /** Each slice of the case and of the baseline around it, in the order measured (req/s). */
-  slices: { case: number[]; baseline: number[] } | null;
+  /**
+   * Bare Fastify's p99 (ms) over its slices beside this case. With a closed loop of CONNECTIONS, a
+   * case's p99 is about this divided by its ratio (docs/performance.md, "Seventeenth round").
+   */
+  besideBaselineP99Ms: number | null;
+  /** Each slice's req/s and p99 (ms), the case's and bare Fastify's around them, in the order measured. */
+  slices: { case: number[]; baseline: number[]; caseP99Ms: number[]; baselineP99Ms: number[] } | null;
   target: Target | null;
   /** Server CPU time per request (µs), measured from /proc. */
   cpuMicrosPerRequest: number | null;
@@ -164,6 +169,7 @@ function rowOf(
     p99Ms: result.latency.p99,
     ratioToBaseline: 1,
     besideBaselineReqPerSec: null,
+    besideBaselineP99Ms: null,
     slices: null,
     target,
     rssMb: measured.rssMb,
@@ -200,8 +206,8 @@ async function measure(name: string, serverPid: number, options: LoadOptions): P
 
 /** A baseline server kept running through the cases, loaded in slices between theirs. */
 interface BesideBaseline {
-  /** Requests per second over one slice. */
-  slice(): Promise<number>;
+  /** One slice's load, unaggregated (so a case can merge its slices' latencies). */
+  slice(): Promise<RawResult>;
 }
 
 /**
@@ -221,7 +227,7 @@ async function measureBeside(
 ): Promise<Row> {
   process.stderr.write(`  ${name} …\n`);
   await autocannon({ ...options, connections: CONNECTIONS, duration: WARMUP_SECONDS });
-  const baselineRates = [await baseline.slice()];
+  const baselineRaw = [await baseline.slice()];
   const caseRates: number[] = [];
   const raw: RawResult[] = [];
   let cpu = 0;
@@ -235,16 +241,24 @@ async function measureBeside(
     requests += result.totalCompletedRequests;
     seconds += result.duration;
     caseRates.push(result.totalCompletedRequests / result.duration);
-    baselineRates.push(await baseline.slice());
+    baselineRaw.push(await baseline.slice());
   }
-  const row = rowOf(name, engine, route, target, options, autocannon.aggregateResult(raw, { url: options.url, connections: CONNECTIONS }), {
+  const aggregate = (results: RawResult[]) => autocannon.aggregateResult(results, { url: options.url, connections: CONNECTIONS });
+  const row = rowOf(name, engine, route, target, options, aggregate(raw), {
     reqPerSec: requests / seconds,
     cpuMicrosPerRequest: cpuMicros(serverPid) === null ? null : Math.round(cpu / requests),
     rssMb: rssMb(serverPid),
   });
   // Weighted by each case slice's length, as the case's own rate is.
+  const baselineRates = baselineRaw.map((result) => result.totalCompletedRequests / result.duration);
   row.besideBaselineReqPerSec = raw.reduce((sum, result, index) => sum + (((baselineRates[index] as number) + (baselineRates[index + 1] as number)) / 2) * result.duration, 0) / seconds;
-  row.slices = { case: caseRates.map(Math.round), baseline: baselineRates.map(Math.round) };
+  row.besideBaselineP99Ms = aggregate(baselineRaw).latency.p99;
+  row.slices = {
+    case: caseRates.map(Math.round),
+    baseline: baselineRates.map(Math.round),
+    caseP99Ms: raw.map((result) => aggregate([result]).latency.p99),
+    baselineP99Ms: baselineRaw.map((result) => aggregate([result]).latency.p99),
+  };
   return row;
 }
 
@@ -399,11 +413,12 @@ function verdict(row: Row, rows: Row[]): string {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['case', 'req/s', 'Fastify beside', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'CPU µs/req', 'RSS MB'];
+  const header = ['case', 'req/s', 'Fastify beside', 'its p99', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'CPU µs/req', 'RSS MB'];
   const lines = rows.map((r) => [
     r.name,
     r.reqPerSec.toFixed(0),
     r.besideBaselineReqPerSec === null ? '' : r.besideBaselineReqPerSec.toFixed(0),
+    r.besideBaselineP99Ms === null ? '' : r.besideBaselineP99Ms.toFixed(1),
     r.p50Ms.toFixed(1),
     r.p99Ms.toFixed(1),
     `${r.ratioToBaseline.toFixed(2)}×`,
@@ -455,10 +470,10 @@ async function startBaseline(kind: 'http' | 'fastify', page?: ListedPage) {
       stillRunning();
       return row;
     },
-    async slice(): Promise<number> {
-      const result = await autocannon({ ...request, connections: CONNECTIONS, duration: SLICE_SECONDS });
+    async slice() {
+      const result = await autocannon({ ...request, connections: CONNECTIONS, duration: SLICE_SECONDS, skipAggregateResult: true });
       stillRunning();
-      return result.requests.total / result.duration;
+      return result;
     },
     stop: () => baseline.stop(),
   };

@@ -52,30 +52,25 @@ export async function holdPost(trx: Transaction<Database>, clock: Clock, post: S
  */
 export async function releaseHolds(trx: Transaction<Database>, clock: Clock, socialAccountId: string): Promise<number> {
   const now = clock.now().toISOString();
-  const held = await trx
-    .selectFrom('scheduled_posts')
-    .select(['id', 'scheduled_for'])
+  // One statement however many posts waited: one by one, 5,000 took 540 ms on SQLite, the event loop
+  // held throughout, and 2.3 s on Postgres (docs/performance.md, "Seventeenth round").
+  const released = await trx
+    .updateTable('scheduled_posts')
+    .set((eb) => ({
+      hold_since: null,
+      hold_until: null,
+      next_attempt_at: eb.case().when('scheduled_for', '>', now).then(eb.ref('scheduled_for')).else(now).end(),
+      last_error_code: null,
+      last_error_message: null,
+      last_error_platform_code: null,
+      last_error_at: null,
+      updated_at: now,
+    }))
     .where('social_account_id', '=', socialAccountId)
     .where('status', '=', 'queued')
     .where('hold_since', 'is not', null)
-    .execute();
-  for (const post of held) {
-    await trx
-      .updateTable('scheduled_posts')
-      .set({
-        hold_since: null,
-        hold_until: null,
-        next_attempt_at: post.scheduled_for > now ? post.scheduled_for : now,
-        last_error_code: null,
-        last_error_message: null,
-        last_error_platform_code: null,
-        last_error_at: null,
-        updated_at: now,
-      })
-      .where('id', '=', post.id)
-      .execute();
-  }
-  return held.length;
+    .executeTakeFirst();
+  return Number(released.numUpdatedRows);
 }
 
 /** A periodic task: holds that reached their end fail with CREDENTIAL_INVALID and `post.failed`. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { engines } from '../support/engines.ts';
 import { accountRow, connectAccount, control, countGrants, runReauth } from '../social/helpers.ts';
-import { fixtureSha, getPost, inMinutes, postEvents, postsContext, profile, publishUntilSettled, scheduled, uploadContainer, type PostsContext } from './helpers.ts';
+import { api, fixtureSha, getPost, inMinutes, postEvents, postRows, postsContext, profile, publishUntilSettled, scheduled, uploadContainer, type PostsContext } from './helpers.ts';
 
 const HOUR = 60 * 60_000;
 
@@ -98,6 +98,46 @@ for (const engine of engines) {
       assert.equal(failed.length, 1);
       assert.equal(failed[0]?.data['error']?.code, 'CREDENTIAL_INVALID');
       assert.equal((await profile(ctx, 'tiktok', username)).length, 3, 'the fourth never reached the profile');
+    });
+
+    test('a held post moved past the reauth waits for its new time; the ones already due go at once', async () => {
+      const username = 'held_moved';
+      await control(ctx, 'POST', `/users/tiktok/${username}`, {});
+      const accountId = await connectAccount(ctx, ctx.tenantOf, ctx.projectId, 'tiktok', username);
+      const ids: string[] = [];
+      for (const index of [0, 1, 2]) {
+        const container = await uploadContainer(ctx, ['image.jpg'], `Moved ${index + 1}`);
+        const [id] = await scheduled(ctx, container, inMinutes(ctx, 10 + index), [{ socialAccountId: accountId, mode: 'publish' }]);
+        ids.push(id as string);
+      }
+      await control(ctx, 'POST', `/users/tiktok/${username}/revoke`, {});
+      ctx.clock.advance(13 * 60_000);
+      for (const post of await publishUntilSettled(ctx, ids)) assert.equal(post.hold?.reason, 'CREDENTIAL_INVALID');
+      // Held, the second post moves two hours ahead; it stays held, its hold now counting from then.
+      const later = inMinutes(ctx, 120);
+      const moved = await api(ctx, 'POST', `/v1/scheduled-posts/${ids[1]}/reschedule`, { scheduledFor: later });
+      assert.equal(moved.statusCode, 200, moved.body);
+      assert.equal(moved.json().hold?.until, new Date(Date.parse(later) + 24 * HOUR).toISOString());
+
+      const { callback } = await runReauth(ctx, ctx.tenantOf.secret, ctx.projectId, accountId, { username });
+      assert.equal(callback.statusCode, 302, callback.body);
+      const released = new Map((await postRows(ctx)).filter((row) => ids.includes(row.id)).map((row) => [row.id, row]));
+      const now = ctx.clock.now().toISOString();
+      assert.deepEqual(
+        ids.map((id) => [released.get(id)?.hold_since, released.get(id)?.last_error_code, released.get(id)?.next_attempt_at]),
+        [[null, null, now], [null, null, later], [null, null, now]],
+      );
+
+      const due = await publishUntilSettled(ctx, [ids[0] as string, ids[2] as string]);
+      assert.deepEqual(due.map((post) => post.status), ['published', 'published']);
+      const waiting = await getPost(ctx, ids[1] as string);
+      assert.equal(waiting.status, 'queued');
+      assert.equal(waiting.hold, null);
+      assert.deepEqual((await profile(ctx, 'tiktok', username)).map((item) => item.caption), ['Moved 1', 'Moved 3']);
+      ctx.clock.advance(Date.parse(later) - ctx.clock.now().getTime() + 1_000);
+      const [published] = await publishUntilSettled(ctx, [ids[1] as string]);
+      assert.equal(published?.status, 'published');
+      assert.deepEqual((await profile(ctx, 'tiktok', username)).map((item) => item.caption), ['Moved 1', 'Moved 3', 'Moved 2']);
     });
   });
 }
