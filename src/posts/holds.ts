@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, ScheduledPostsTable } from '../db/schema.ts';
@@ -73,30 +74,33 @@ export async function releaseHolds(trx: Transaction<Database>, clock: Clock, soc
   return Number(released.numUpdatedRows);
 }
 
-/** A periodic task: holds that reached their end fail with CREDENTIAL_INVALID and `post.failed`. */
+/**
+ * A periodic task: holds that reached their end fail with CREDENTIAL_INVALID and `post.failed`, a
+ * batch at a time until none is left, so a post fails within a run of its `until` however many
+ * expire together. Each post in a transaction of its own; the event loop turns between batches.
+ */
 export async function expireHolds(db: Kysely<Database>, clock: Clock): Promise<number> {
-  const now = clock.now().toISOString();
-  const expired = await db
-    .selectFrom('scheduled_posts')
-    .selectAll()
-    .where('hold_until', '<=', now)
-    .where('status', '=', 'queued')
-    .orderBy('hold_until')
-    .limit(EXPIRE_BATCH)
-    .execute();
-  for (const post of expired) {
-    await db.transaction().execute((trx) =>
-      failPost(
-        trx,
-        clock,
-        post.id,
-        { code: 'CREDENTIAL_INVALID', message: 'The account was not reconnected within 24 hours of the scheduled time.', platformCode: null },
-        null,
-        { onlyIfHeld: true },
-      ),
-    );
+  let failed = 0;
+  for (;;) {
+    const now = clock.now().toISOString();
+    const expired = await db
+      .selectFrom('scheduled_posts')
+      .selectAll()
+      .where('hold_until', '<=', now)
+      .where('status', '=', 'queued')
+      .orderBy('hold_until')
+      .limit(EXPIRE_BATCH)
+      .execute();
+    let failedNow = 0;
+    for (const post of expired) {
+      const failure = { code: 'CREDENTIAL_INVALID', message: 'The account was not reconnected within 24 hours of the scheduled time.', platformCode: null } as const;
+      if (await db.transaction().execute((trx) => failPost(trx, clock, post.id, failure, null, { onlyIfHeld: true }))) failedNow++;
+    }
+    failed += failedNow;
+    // A batch none of whose posts could be failed would come back as it was.
+    if (expired.length < EXPIRE_BATCH || failedNow === 0) return failed;
+    await setImmediate();
   }
-  return expired.length;
 }
 
 export interface PostFailure {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { engines } from '../support/engines.ts';
@@ -138,6 +139,34 @@ for (const engine of engines) {
       const [published] = await publishUntilSettled(ctx, [ids[1] as string]);
       assert.equal(published?.status, 'published');
       assert.deepEqual((await profile(ctx, 'tiktok', username)).map((item) => item.caption), ['Moved 1', 'Moved 3', 'Moved 2']);
+    });
+
+    test('holds that end together all fail in the run that finds them, more than a batch of them, one post.failed each', async () => {
+      const { db } = ctx.database;
+      const username = 'held_many';
+      await control(ctx, 'POST', `/users/tiktok/${username}`, {});
+      const accountId = await connectAccount(ctx, ctx.tenantOf, ctx.projectId, 'tiktok', username);
+      const container = await uploadContainer(ctx, ['image.jpg'], 'Held together');
+      const [first] = await scheduled(ctx, container, inMinutes(ctx, 5), [{ socialAccountId: accountId, mode: 'publish' }]);
+      await control(ctx, 'POST', `/users/tiktok/${username}/revoke`, {});
+      ctx.clock.advance(6 * 60_000);
+      const [held] = await publishUntilSettled(ctx, [first as string]);
+      assert.equal(held?.hold?.reason, 'CREDENTIAL_INVALID');
+      // 449 more held like it, ending within the same minute.
+      const row = await db.selectFrom('scheduled_posts').selectAll().where('id', '=', first as string).executeTakeFirstOrThrow();
+      const copies = Array.from({ length: 449 }, (_, i) => ({ ...row, id: `sp_${randomUUID()}`, hold_until: new Date(Date.parse(row.hold_until as string) + (i % 50) * 1_000).toISOString() }));
+      for (let start = 0; start < copies.length; start += 100) await db.insertInto('scheduled_posts').values(copies.slice(start, start + 100)).execute();
+      const ids = [first as string, ...copies.map((copy) => copy.id)];
+
+      ctx.clock.advance(24 * HOUR);
+      await ctx.periodicTasks.runOnce();
+      const rows = await db.selectFrom('scheduled_posts').select(['id', 'status', 'hold_until', 'last_error_code']).where('id', 'in', ids).execute();
+      assert.equal(rows.length, 450);
+      const notFailed = rows.filter((post) => post.status !== 'failed' || post.hold_until !== null || post.last_error_code !== 'CREDENTIAL_INVALID');
+      assert.equal(notFailed.length, 0, `${notFailed.length} of 450 not failed, e.g. ${JSON.stringify(notFailed[0])}`);
+      const failedEvents = await db.selectFrom('webhook_events').select('payload').where('type', '=', 'post.failed').execute();
+      const failedIds = failedEvents.map((event) => JSON.parse(event.payload).data.scheduledPostId as string).filter((id) => ids.includes(id));
+      assert.deepEqual(failedIds.sort(), [...ids].sort(), 'one post.failed per post');
     });
   });
 }
