@@ -80,8 +80,9 @@ interface Row {
    */
   besideBaselineReqPerSec: number | null;
   /**
-   * Bare Fastify's p99 (ms) over its slices beside this case. With a closed loop of CONNECTIONS, a
-   * case's p99 is about this divided by its ratio (docs/performance.md, "Seventeenth round").
+   * Bare Fastify's p99 (ms) over its slices beside this case: how steadily the core served at that
+   * moment. In a closed loop of CONNECTIONS the mean latency is CONNECTIONS over the rate, and a p99
+   * is a multiple of it that the core's other work sets (docs/performance.md, "Seventeenth round").
    */
   besideBaselineP99Ms: number | null;
   /** Each slice's req/s and p99 (ms), the case's and bare Fastify's around them, in the order measured. */
