@@ -7,6 +7,7 @@ import { emitPostEvent } from './posts.ts';
 /** A held post waits this long after its scheduled time for its account's reauth (docs/reference/scheduled-posts.md). */
 export const HOLD_MS = 24 * 60 * 60 * 1000;
 const EXPIRE_BATCH = 200;
+const NOT_RECONNECTED = 'The account was not reconnected within 24 hours of the scheduled time.';
 
 export function holdUntil(scheduledFor: string): string {
   return new Date(Date.parse(scheduledFor) + HOLD_MS).toISOString();
@@ -22,7 +23,7 @@ export async function holdPost(trx: Transaction<Database>, clock: Clock, post: S
   const now = clock.now().toISOString();
   const until = holdUntil(post.scheduled_for);
   if (until <= now) {
-    await failPost(trx, clock, post.id, { code: 'CREDENTIAL_INVALID', message: `${message} The account was not reconnected within 24 hours of the scheduled time.`, platformCode: null }, lease);
+    await failPost(trx, clock, post.id, { code: 'CREDENTIAL_INVALID', message: `${message} ${NOT_RECONNECTED}`, platformCode: null }, lease);
     return;
   }
   let update = trx
@@ -80,12 +81,13 @@ export async function releaseHolds(trx: Transaction<Database>, clock: Clock, soc
  * expire together. Each post in a transaction of its own; the event loop turns between batches.
  */
 export async function expireHolds(db: Kysely<Database>, clock: Clock): Promise<number> {
+  const failure: PostFailure = { code: 'CREDENTIAL_INVALID', message: NOT_RECONNECTED, platformCode: null };
   let failed = 0;
   for (;;) {
     const now = clock.now().toISOString();
     const expired = await db
       .selectFrom('scheduled_posts')
-      .selectAll()
+      .select('id')
       .where('hold_until', '<=', now)
       .where('status', '=', 'queued')
       .orderBy('hold_until')
@@ -93,7 +95,6 @@ export async function expireHolds(db: Kysely<Database>, clock: Clock): Promise<n
       .execute();
     let failedNow = 0;
     for (const post of expired) {
-      const failure = { code: 'CREDENTIAL_INVALID', message: 'The account was not reconnected within 24 hours of the scheduled time.', platformCode: null } as const;
       if (await db.transaction().execute((trx) => failPost(trx, clock, post.id, failure, null, { onlyIfHeld: true }))) failedNow++;
     }
     failed += failedNow;
