@@ -90,6 +90,12 @@ interface Row {
   target: Target | null;
   /** Server CPU time per request (µs), measured from /proc. */
   cpuMicrosPerRequest: number | null;
+  /**
+   * The server's read and write system calls per request (/proc's syscr and syscw: sockets, files, the
+   * WAL): on this machine each costs 4–5 µs, and unlike the CPU time their count does not depend on what
+   * else the machine runs (docs/performance.md, "Eighteenth round").
+   */
+  ioCallsPerRequest: number | null;
   /** The server's resident memory at the end of the case (MB), null for the baselines. */
   rssMb: number | null;
   requests: number;
@@ -132,6 +138,16 @@ function cpuMicros(pid: number): number | null {
   }
 }
 
+/** Read and write system calls a process has made so far (Linux /proc), null elsewhere. */
+function ioCalls(pid: number): number | null {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/^syscr: (\d+)$/m.exec(io)?.[1]) + Number(/^syscw: (\d+)$/m.exec(io)?.[1]);
+  } catch {
+    return null;
+  }
+}
+
 /** Resident memory of a process in MB (Linux /proc), null elsewhere. */
 function rssMb(pid: number): number | null {
   try {
@@ -157,7 +173,7 @@ function rowOf(
   target: Target | null,
   options: LoadOptions,
   result: Result,
-  measured: { reqPerSec: number; cpuMicrosPerRequest: number | null; rssMb: number | null },
+  measured: { reqPerSec: number; cpuMicrosPerRequest: number | null; ioCallsPerRequest: number | null; rssMb: number | null },
 ): Row {
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
   const row: Row = {
@@ -175,6 +191,7 @@ function rowOf(
     target,
     rssMb: measured.rssMb,
     cpuMicrosPerRequest: measured.cpuMicrosPerRequest,
+    ioCallsPerRequest: measured.ioCallsPerRequest,
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -190,6 +207,7 @@ function rowOf(
 async function measure(name: string, serverPid: number, options: LoadOptions): Promise<Row> {
   process.stderr.write(`  ${name} …\n`);
   const cpuBefore = cpuMicros(serverPid);
+  const ioBefore = ioCalls(serverPid);
   const result = await autocannon({
     ...options,
     connections: CONNECTIONS,
@@ -197,10 +215,13 @@ async function measure(name: string, serverPid: number, options: LoadOptions): P
     warmup: { connections: CONNECTIONS, duration: WARMUP_SECONDS },
   });
   const cpuAfter = cpuMicros(serverPid);
+  const ioAfter = ioCalls(serverPid);
+  // Counts the warm-up's requests too, as the CPU time does; less noisy than req/s on a shared machine.
+  const requests = result.requests.total + warmupRequests(result);
   return rowOf(name, null, '/', null, options, result, {
     reqPerSec: result.requests.average,
-    // Counts the warm-up's requests too, as the CPU time does; less noisy than req/s on a shared machine.
-    cpuMicrosPerRequest: cpuBefore === null || cpuAfter === null ? null : Math.round((cpuAfter - cpuBefore) / (result.requests.total + warmupRequests(result))),
+    cpuMicrosPerRequest: cpuBefore === null || cpuAfter === null ? null : Math.round((cpuAfter - cpuBefore) / requests),
+    ioCallsPerRequest: ioBefore === null || ioAfter === null ? null : (ioAfter - ioBefore) / requests,
     rssMb: null,
   });
 }
@@ -232,12 +253,15 @@ async function measureBeside(
   const caseRates: number[] = [];
   const raw: RawResult[] = [];
   let cpu = 0;
+  let io = 0;
   let requests = 0;
   let seconds = 0;
   for (let sliced = 0; sliced < DURATION_SECONDS; sliced += SLICE_SECONDS) {
     const cpuBefore = cpuMicros(serverPid) ?? 0;
+    const ioBefore = ioCalls(serverPid) ?? 0;
     const result = await autocannon({ ...options, connections: CONNECTIONS, duration: SLICE_SECONDS, skipAggregateResult: true });
     cpu += (cpuMicros(serverPid) ?? 0) - cpuBefore;
+    io += (ioCalls(serverPid) ?? 0) - ioBefore;
     raw.push(result);
     requests += result.totalCompletedRequests;
     seconds += result.duration;
@@ -248,6 +272,7 @@ async function measureBeside(
   const row = rowOf(name, engine, route, target, options, aggregate(raw), {
     reqPerSec: requests / seconds,
     cpuMicrosPerRequest: cpuMicros(serverPid) === null ? null : Math.round(cpu / requests),
+    ioCallsPerRequest: ioCalls(serverPid) === null ? null : io / requests,
     rssMb: rssMb(serverPid),
   });
   // Weighted by each case slice's length, as the case's own rate is.
@@ -414,7 +439,7 @@ function verdict(row: Row, rows: Row[]): string {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['case', 'req/s', 'Fastify beside', 'its p99', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'CPU µs/req', 'RSS MB'];
+  const header = ['case', 'req/s', 'Fastify beside', 'its p99', 'p50 ms', 'p99 ms', 'vs Fastify', 'target', 'CPU µs/req', 'I/O calls/req', 'RSS MB'];
   const lines = rows.map((r) => [
     r.name,
     r.reqPerSec.toFixed(0),
@@ -425,6 +450,7 @@ function printTable(rows: Row[]): void {
     `${r.ratioToBaseline.toFixed(2)}×`,
     verdict(r, rows),
     r.cpuMicrosPerRequest === null ? '' : String(r.cpuMicrosPerRequest),
+    r.ioCallsPerRequest === null ? '' : r.ioCallsPerRequest.toFixed(1),
     r.rssMb === null ? '' : String(r.rssMb),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 
 /**
  * Identifiers that grant something to whoever holds them: OAuth states (a pending consent that
@@ -9,6 +9,31 @@ import { randomBytes, randomUUID } from 'node:crypto';
  * no generator shared with public identifiers: request and event ids come from a monotonic ULID
  * factory (src/ids.ts), so anything minted from that factory is its neighbours' id plus one.
  */
+
+/**
+ * The bytes every capability here is made of come from the CSPRNG 4 KiB at a time: each call into
+ * it costs a system call (OpenSSL checks the process id, for a fork), 4–5 µs on the machine of
+ * docs/performance.md ("Eighteenth round"), and a consent URL drew three. The pool is this
+ * module's own (public ids draw from another, src/ids.ts), and bytes handed out are zeroed in it.
+ */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+/** `size` bytes from the CSPRNG, for a capability, a key or a nonce. */
+export function secretRandomBytes(size: number): Buffer {
+  if (size > pool.length) {
+    const bytes = Buffer.alloc(size);
+    return randomFillSync(bytes);
+  }
+  if (poolOffset + size > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + size));
+  pool.fill(0, poolOffset, poolOffset + size);
+  poolOffset += size;
+  return bytes;
+}
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const TOKEN_BYTES = 16;
@@ -24,7 +49,7 @@ export type SecretUuidPrefix = 'med';
  * first character is 0–7, as in every ULID.
  */
 export function newSecretUlid(prefix: SecretUlidPrefix): string {
-  const bytes = randomBytes(TOKEN_BYTES);
+  const bytes = secretRandomBytes(TOKEN_BYTES);
   // Five bits per character, most significant first, from the two zero bits on: the bits not yet
   // spelled stay in `pending` (never more than 12 of them).
   let text = `${prefix}_`;
@@ -48,9 +73,9 @@ export function newSecretUuid(prefix: SecretUuidPrefix): string {
 }
 
 /**
- * A bearer token that is only ever stored as a keyed hash (a reconnect link's path): 256 bits,
- * base64url (43 characters), so it sits in a URL path unescaped.
+ * A bearer token that is only ever stored as a hash (a reconnect link's path, an upload URL's
+ * token): 256 bits, base64url (43 characters), so it sits in a URL path unescaped.
  */
 export function newBearerToken(): string {
-  return randomBytes(32).toString('base64url');
+  return secretRandomBytes(32).toString('base64url');
 }

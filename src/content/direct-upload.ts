@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../api-keys/authenticate.ts';
@@ -6,6 +6,7 @@ import type { ContentUploadFilesTable } from '../db/schema.ts';
 import { ApiError, conflict, notFound, type ValidationIssue } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { newBlobKey } from '../media/media-store.ts';
+import { newBearerToken } from '../secret-tokens.ts';
 import { storeAssets, type CheckedFile } from './assets.ts';
 import { findContainer, getContainer, releaseContainerBytes, viewContainer, type ContainerView } from './containers.ts';
 import type { ContentDeps } from './deps.ts';
@@ -42,7 +43,7 @@ export interface UploadSession {
 
 /** A capability token: 256 CSPRNG bits, only its hash is stored (docs/reference/content.md). */
 function newUploadToken(): { token: string; hash: string } {
-  const token = randomBytes(32).toString('base64url');
+  const token = newBearerToken();
   return { token, hash: hashToken(token) };
 }
 

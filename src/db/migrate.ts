@@ -19,6 +19,7 @@ import * as metricAccountsNotDue from './migrations/0018_metric_accounts_not_due
 import * as postsBehindPublishing from './migrations/0019_posts_behind_publishing.ts';
 import * as webhookDeliveriesDuePerEndpoint from './migrations/0020_webhook_deliveries_due_per_endpoint.ts';
 import * as purgeIndexes from './migrations/0021_purge_indexes.ts';
+import * as processingStatesIdx from './migrations/0022_processing_states_idx.ts';
 
 /** Every migration, in order. Imported statically so the set is the same on every engine and bundle. */
 const migrations: Record<string, Migration> = {
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0019_posts_behind_publishing': postsBehindPublishing,
   '0020_webhook_deliveries_due_per_endpoint': webhookDeliveriesDuePerEndpoint,
   '0021_purge_indexes': purgeIndexes,
+  '0022_processing_states_idx': processingStatesIdx,
 };
 
 /** Every migration's name, in the order they run. */
@@ -55,6 +57,10 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
   // (a `schema` option, or `?options=-c search_path=…` in DATABASE_URL).
   const schema = handle.engine === 'postgres' ? await currentSchema(handle) : null;
   const migrator = new Migrator({ db: handle.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  return handle.engine === 'sqlite' ? withTemporaryStorageOnDisk(handle, () => migrate(migrator, schema)) : migrate(migrator, schema);
+}
+
+async function migrate(migrator: Migrator, schema: string | null): Promise<string[]> {
   for (let attempt = 1; ; attempt++) {
     // Kysely reports a failed migration in `error` but throws when it cannot even find its own table.
     const { error, results } = await migrator.migrateToLatest().catch((thrown: unknown) => ({ error: thrown, results: undefined }));
@@ -66,6 +72,22 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
 }
 
 const MAX_ATTEMPTS = 5;
+
+/**
+ * SQLite connections keep temporary storage in memory (src/db/database.ts), and a sort that
+ * outgrows the page cache spills there too: an index a migration builds over a table of millions
+ * of rows would hold all of its keys in memory at once. Migrations sort on disk, as SQLite's
+ * default does, and the connection's setting comes back after them.
+ */
+async function withTemporaryStorageOnDisk<T>(handle: DatabaseHandle, run: () => Promise<T>): Promise<T> {
+  const { rows } = await sql<{ temp_store: number }>`PRAGMA temp_store`.execute(handle.db);
+  await sql`PRAGMA temp_store = FILE`.execute(handle.db);
+  try {
+    return await run();
+  } finally {
+    await sql.raw(`PRAGMA temp_store = ${rows[0]?.temp_store ?? 0}`).execute(handle.db);
+  }
+}
 
 /** Postgres "schema … does not exist" (SQLSTATE 3F000) about a schema other than ours. */
 function isDroppedSchemaError(error: unknown, ours: string | null): boolean {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Principal } from '../api-keys/authenticate.ts';
 import { preparedInsert } from '../db/prepared-query.ts';
 import type { OAuthStatesTable, SocialAccountsTable } from '../db/schema.ts';
@@ -6,7 +5,7 @@ import { insertsPerTurn, type RowInserts } from '../db/writes-per-turn.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { REAUTH_ELIGIBLE } from '../platforms/registry.ts';
 import { getProject } from '../projects/projects.ts';
-import { newSecretUlid } from '../secret-tokens.ts';
+import { newSecretUlid, secretRandomBytes } from '../secret-tokens.ts';
 import { findAccount } from './accounts.ts';
 import { callbackUrl, type SocialDeps } from './deps.ts';
 import { assertReturnUrlAllowed } from './return-url.ts';
@@ -156,7 +155,7 @@ export async function mintState(deps: SocialDeps, principal: Principal, request:
   const now = deps.clock.now();
   const state = newSecretUlid('st');
   const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
-  const codeVerifier = randomBytes(32).toString('base64url');
+  const codeVerifier = secretRandomBytes(32).toString('base64url');
   const adapter = deps.platforms.adapter(request.platform, request.sandbox);
   const authorizeUrl = adapter.authorizeUrl({
     state,

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Database, OAuthStatesTable } from '../db/schema.ts';
 import type { OAuthErrorCode } from './schemas.ts';
@@ -79,7 +79,9 @@ export async function settleAbandonedStates(db: Kysely<Database>, clock: Clock):
   const abandoned = await db
     .selectFrom('oauth_states')
     .selectAll()
-    .where('status', '=', 'processing')
+    // A literal, not a parameter: SQLite uses the index of states in `processing` (migration 0022)
+    // only for a term it can match.
+    .where('status', '=', sql.lit('processing'))
     .where('updated_at', '<', new Date(now.getTime() - ABANDONED_PROCESSING_MS).toISOString())
     .execute();
   let settled = 0;

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
+import { secretRandomBytes } from '../secret-tokens.ts';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -8,7 +9,7 @@ const TAG_BYTES = 16;
  * is stored (an entry id, a data key id), so a row copied elsewhere does not decrypt.
  */
 export function seal(key: KeyObject, plaintext: Buffer, associatedData: string): string {
-  const iv = randomBytes(IV_BYTES);
+  const iv = secretRandomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(associatedData));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);

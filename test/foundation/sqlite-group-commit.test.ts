@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -106,5 +106,30 @@ describe('SQLite group commit', () => {
     // One commit of 20 rows changes the table's page and its indexes' pages; 20 commits would append
     // those pages 20 times over.
     assert.ok(frames < 10, `20 transactions appended ${frames} WAL frames`);
+  });
+
+  test("a transaction's savepoint is journaled in memory: its commit writes the WAL and nothing else", async () => {
+    // 40 rows of 3 KB, a page each, committed.
+    const names = Array.from({ length: 40 }, (_, index) => `org_${String(index).padStart(2, '0')}`);
+    await database.db.insertInto('organizations').values(names.map((id) => ({ ...organization(id), name: 'a'.repeat(3000) }))).execute();
+    other.exec('pragma wal_checkpoint(truncate)');
+    const writeCalls = () => Number(/^syscw: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+    const walBytes = () => statSync(`${file}-wal`).size;
+    const walBefore = walBytes();
+    const writesBefore = writeCalls();
+    // A member of a group is a savepoint, and each page it changes that existed when it began is
+    // copied to the sub-journal first: 40 pages here, as a turn's consent URLs change a random page
+    // of their index each. Past 64 KiB SQLite would spill the sub-journal to a temporary file, a
+    // write per page (docs/performance.md, "Eighteenth round").
+    await database.db.transaction().execute(async (trx) => {
+      for (const id of names) await trx.updateTable('organizations').set({ name: 'b'.repeat(3000) }).where('id', '=', id).execute();
+    });
+    const writes = writeCalls() - writesBefore;
+    const pageSize = (other.prepare('pragma page_size').get() as { page_size: number }).page_size;
+    const frames = (walBytes() - Math.max(walBefore, 32)) / (pageSize + 24);
+    assert.equal((other.prepare("select count(*) as renamed from organizations where name like 'b%'").get() as { renamed: number }).renamed, 40);
+    assert.ok(frames >= 40, `the transaction appended ${frames} WAL frames`);
+    // A frame is two writes (its header, its page), and the WAL's own header a few more.
+    assert.ok(writes <= 2 * frames + 6, `the transaction's commit made ${writes} writes for ${frames} WAL frames`);
   });
 });
