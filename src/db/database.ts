@@ -46,10 +46,10 @@ function openSqlite(file: string): DatabaseHandle {
   const database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
   // temp_store = MEMORY keeps a transaction's sub-journal (the pages a savepoint or a statement may
   // have to roll back) in memory: past 64 KiB SQLite spilled it to a temporary file, created, written
-  // a page at a time and deleted once per group commit of a busy turn, a fifth of a consent URL's
-  // system calls (docs/performance.md, "Eighteenth round"). A sort that outgrows the page cache
-  // would spill to memory too; migrations, which build indexes over whole tables, sort on disk
-  // (src/db/migrate.ts).
+  // a page at a time and deleted once per group commit of a busy turn, a quarter of the writes of a
+  // server minting consent URLs (docs/performance.md, "Eighteenth round"). A sort that outgrows the
+  // page cache would go to memory too; migrations, which build indexes over whole tables, sort on
+  // disk (src/db/migrate.ts).
   database.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;');
   const db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect({ database: adaptNodeSqlite(database) }) });
   return { db, engine: 'sqlite', authVersion: sqliteAuthVersion(db), listVersions: sqliteListVersions(db), destroy: () => db.destroy() };
