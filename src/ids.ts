@@ -1,5 +1,6 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import { RandomPool } from './random-pool.ts';
 import type { SecretUuidPrefix } from './secret-tokens.ts';
 
 /** Resources identified by a prefixed UUID v4 (docs/security.md lists the ones that are secrets). */
@@ -12,21 +13,12 @@ export type UlidPrefix = 'evt' | 'req' | 'aud';
 
 /**
  * Public ids need no fresh system call per character: the ULID factory draws one random number per
- * character it encodes (16 for a new millisecond), so its numbers come from a 4 KiB buffer the
- * CSPRNG refills (docs/performance.md: the per-character draws were an eighth of a request's CPU).
- * Nothing that grants anything comes from here (src/secret-tokens.ts).
+ * character it encodes (16 for a new millisecond), so its numbers come from a pool of their own
+ * (src/random-pool.ts; docs/performance.md: the per-character draws were an eighth of a request's
+ * CPU). Nothing that grants anything comes from here (src/secret-tokens.ts).
  */
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
-function pooledRandom(): number {
-  if (poolOffset === pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  return (pool[poolOffset++] as number) / 256;
-}
-
-const nextUlid = monotonicFactory(pooledRandom);
+const publicRandom = new RandomPool();
+const nextUlid = monotonicFactory(() => publicRandom.fraction());
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function newId(prefix: Exclude<UuidPrefix, SecretUuidPrefix>): string {

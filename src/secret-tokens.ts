@@ -1,4 +1,5 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { RandomPool } from './random-pool.ts';
 
 /**
  * Identifiers that grant something to whoever holds them: OAuth states (a pending consent that
@@ -10,29 +11,12 @@ import { randomFillSync, randomUUID } from 'node:crypto';
  * factory (src/ids.ts), so anything minted from that factory is its neighbours' id plus one.
  */
 
-/**
- * The bytes every capability here is made of come from the CSPRNG 4 KiB at a time: each call into
- * it costs a system call (OpenSSL checks the process id, for a fork), 4–5 µs on the machine of
- * docs/performance.md ("Eighteenth round"), and a consent URL drew three. The pool is this
- * module's own (public ids draw from another, src/ids.ts), and bytes handed out are zeroed in it.
- */
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
+/** Capabilities' bytes: a pool of their own, never the public ids' (src/random-pool.ts). */
+const secretRandom = new RandomPool();
 
 /** `size` bytes from the CSPRNG, for a capability, a key or a nonce. */
 export function secretRandomBytes(size: number): Buffer {
-  if (size > pool.length) {
-    const bytes = Buffer.alloc(size);
-    return randomFillSync(bytes);
-  }
-  if (poolOffset + size > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + size));
-  pool.fill(0, poolOffset, poolOffset + size);
-  poolOffset += size;
-  return bytes;
+  return secretRandom.bytes(size);
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

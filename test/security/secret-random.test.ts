@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import { newBearerToken, newSecretUlid, secretRandomBytes } from '../../src/secret-tokens.ts';
 
 /**
- * Capabilities draw their bytes from a pool the CSPRNG refills 4 KiB at a time (src/secret-tokens.ts,
- * docs/performance.md, "Eighteenth round"). What a pool could get wrong: hand out the same bytes
+ * Capabilities draw their bytes from a pool the CSPRNG refills 4 KiB at a time (src/random-pool.ts,
+ * src/secret-tokens.ts, docs/performance.md, "Eighteenth round"). What a pool could get wrong: hand out the same bytes
  * twice, or bytes it has already zeroed, at the point where a draw meets the end of the pool.
  */
 describe('the CSPRNG pool behind capabilities', () => {
