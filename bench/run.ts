@@ -6,8 +6,9 @@ import { openDatabase } from '../src/db/database.ts';
 import { startEmulator } from '../src/emulator/main.ts';
 import { consent } from '../test/support/consent.ts';
 import { LOAD_CPU, pin, SERVER_CPU } from './pinning.ts';
+import { cpuMicros, ioCalls, rssMb } from './process-stats.ts';
 import { seedAccounts, seedContainers, seedPosts } from './seed.ts';
-import { benchWebhookThroughput } from './webhooks.ts';
+import { benchWebhookThroughput, throughputLine } from './webhooks.ts';
 import {
   api,
   createScratchDatabase,
@@ -125,37 +126,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     killAllChildren();
     void cleanUp().finally(() => process.exit(130));
   });
-}
-
-/** CPU time (user + system) a process has used so far, in µs (Linux /proc; clock ticks of 10 ms), null elsewhere. */
-function cpuMicros(pid: number): number | null {
-  try {
-    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return null;
-  }
-}
-
-/** Read and write system calls a process has made so far (Linux /proc), null elsewhere. */
-function ioCalls(pid: number): number | null {
-  try {
-    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-    return Number(/^syscr: (\d+)$/m.exec(io)?.[1]) + Number(/^syscw: (\d+)$/m.exec(io)?.[1]);
-  } catch {
-    return null;
-  }
-}
-
-/** Resident memory of a process in MB (Linux /proc), null elsewhere. */
-function rssMb(pid: number): number | null {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** autocannon reports the warm-up's own results beside the measured ones. */
@@ -575,7 +545,7 @@ async function main(): Promise<void> {
   const webhooks = process.env['BENCH_WEBHOOKS'] === '0' ? [] : await benchWebhookThroughput();
   if (webhooks.length > 0) {
     console.log('\nwebhook delivery throughput (events/s reaching a local receiver; target ≥ 5,000)');
-    for (const row of webhooks) console.log(`${row.name.padEnd(34)}  ${String(row.eventsPerSecond).padStart(6)} events/s`);
+    for (const row of webhooks) console.log(throughputLine(row));
   }
   console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
 

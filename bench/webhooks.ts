@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator } from '../src/emulator/main.ts';
 import { LOAD_CPU, pin, SERVER_CPU } from './pinning.ts';
+import { cpuMicros, ioCalls } from './process-stats.ts';
 import { startReceiver } from '../test/webhooks/helpers.ts';
 import { api, createScratchDatabase, freePorts, inParallel, runCli, startServerProcess, waitFor, type ScratchDatabase } from '../test/support/server-process.ts';
 
@@ -12,7 +13,8 @@ import { api, createScratchDatabase, freePorts, inParallel, runCli, startServerP
  * SQLite and on Postgres. The deliveries are queued while the endpoint is paused; the clock runs
  * from PATCH status active until the last distinct event arrived. Postgres is left out when it is
  * not reachable. Beside the rate, the server process's CPU time per event over the same span (from
- * /proc): on a shared machine the rate moves with other load, the CPU a delivery costs much less.
+ * /proc): on a shared machine the rate moves with other load, the CPU a delivery costs much less;
+ * and its read and write system calls per event, which that load does not move at all.
  */
 
 /** 10,000: a burst of 2,000 (the default until the fourth pass) drained in under a second, mostly start-up (the first claims, the JIT). */
@@ -52,22 +54,19 @@ export async function benchWebhookThroughput(): Promise<Measured[]> {
   return rows;
 }
 
+/** One line of the results: the rate, and what each event cost the server. */
+export function throughputLine(row: Measured): string {
+  const io = row.serverIoCallsPerEvent === null ? '' : `, ${row.serverIoCallsPerEvent.toFixed(2)} I/O calls/event`;
+  return `${row.name.padEnd(34)}  ${String(row.eventsPerSecond).padStart(6)} events/s, server CPU ${row.serverCpuMicrosPerEvent} µs/event${io}`;
+}
+
 interface Measured {
   name: string;
   eventsPerSecond: number;
   /** The server process's CPU time (user and system) per event delivered, in microseconds. */
   serverCpuMicrosPerEvent: number;
-}
-
-/** A process's CPU time so far (user and system), in milliseconds (Linux; 0 elsewhere). */
-function cpuMillis(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
+  /** The server process's read and write system calls per event delivered (the HTTP cases' `I/O calls/req`). */
+  serverIoCallsPerEvent: number | null;
 }
 
 async function measure(engine: Engine, databaseUrl: string, dataDir: string, emulatorUrl: string): Promise<Measured> {
@@ -106,7 +105,8 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
     });
 
     const started = performance.now();
-    const cpuBefore = cpuMillis(server.pid);
+    const cpuBefore = cpuMicros(server.pid) ?? 0;
+    const ioBefore = ioCalls(server.pid);
     await Promise.all(endpoints.map((id) => api(server.url, 'PATCH', `/v1/webhook-endpoints/${id}`, key, { status: 'active' })));
     const distinct = new Set<string>();
     let counted = 0;
@@ -119,7 +119,8 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
       2,
     );
     const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuMillis(server.pid) - cpuBefore;
+    const cpu = (cpuMicros(server.pid) ?? 0) - cpuBefore;
+    const ioAfter = ioCalls(server.pid);
     if (!drained) throw new Error(`${name}: only ${distinct.size} of ${EVENTS} events arrived within ${DRAIN_TIMEOUT_MS} ms`);
     // Per endpoint, events arrive in the order they were created (event ids are time-ordered).
     const lastOf = new Map<string, string>();
@@ -129,7 +130,12 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
       if (last !== undefined && eventId < last) throw new Error(`${name}: endpoint ${endpointId} received ${eventId} after ${last}`);
       lastOf.set(endpointId, eventId);
     }
-    return { name, eventsPerSecond: Math.round(EVENTS / seconds), serverCpuMicrosPerEvent: Math.round((cpu * 1000) / EVENTS) };
+    return {
+      name,
+      eventsPerSecond: Math.round(EVENTS / seconds),
+      serverCpuMicrosPerEvent: Math.round(cpu / EVENTS),
+      serverIoCallsPerEvent: ioBefore === null || ioAfter === null ? null : (ioAfter - ioBefore) / EVENTS,
+    };
   } finally {
     await server.stop();
     await receiver.close();
@@ -139,5 +145,5 @@ async function measure(engine: Engine, databaseUrl: string, dataDir: string, emu
 if (import.meta.main) {
   pin(process.pid, LOAD_CPU);
   const rows = await benchWebhookThroughput();
-  for (const row of rows) console.log(`${row.name}: ${row.eventsPerSecond} events/s, server CPU ${row.serverCpuMicrosPerEvent} µs/event`);
+  for (const row of rows) console.log(throughputLine(row));
 }
