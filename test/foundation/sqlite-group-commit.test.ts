@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -7,6 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { ioCallsSoFar } from '../support/io-calls.ts';
 
 /**
  * The transactions of one turn of the event loop commit together on SQLite (src/db/sqlite-dialect.ts,
@@ -113,10 +114,9 @@ describe('SQLite group commit', () => {
     const names = Array.from({ length: 40 }, (_, index) => `org_${String(index).padStart(2, '0')}`);
     await database.db.insertInto('organizations').values(names.map((id) => ({ ...organization(id), name: 'a'.repeat(3000) }))).execute();
     other.exec('pragma wal_checkpoint(truncate)');
-    const writeCalls = () => Number(/^syscw: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
     const walBytes = () => statSync(`${file}-wal`).size;
     const walBefore = walBytes();
-    const writesBefore = writeCalls();
+    const writesBefore = ioCallsSoFar('write');
     // A member of a group is a savepoint, and each page it changes that existed when it began is
     // copied to the sub-journal first: 40 pages here, as a turn's consent URLs change a random page
     // of their index each. Past 64 KiB SQLite would spill the sub-journal to a temporary file, a
@@ -124,7 +124,7 @@ describe('SQLite group commit', () => {
     await database.db.transaction().execute(async (trx) => {
       for (const id of names) await trx.updateTable('organizations').set({ name: 'b'.repeat(3000) }).where('id', '=', id).execute();
     });
-    const writes = writeCalls() - writesBefore;
+    const writes = ioCallsSoFar('write') - writesBefore;
     const pageSize = (other.prepare('pragma page_size').get() as { page_size: number }).page_size;
     const frames = (walBytes() - Math.max(walBefore, 32)) / (pageSize + 24);
     assert.equal((other.prepare("select count(*) as renamed from organizations where name like 'b%'").get() as { renamed: number }).renamed, 40);

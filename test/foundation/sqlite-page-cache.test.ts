@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { openDatabase, PAGE_CACHE_KIB, type DatabaseHandle } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { ioCallsSoFar } from '../support/io-calls.ts';
 
 /**
  * A SQLite connection keeps the pages it works over: a working set of half its page cache (8 MiB,
@@ -40,12 +41,11 @@ test('a working set of half the page cache is read a second time without a read 
   }
   // Into the database file, so every page is read from it and none from the WAL.
   await sql`pragma wal_checkpoint(truncate)`.execute(database.db);
-  const readCalls = () => Number(/^syscr: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
   const readAll = async () => {
-    const before = readCalls();
+    const before = ioCallsSoFar('read');
     const { rows: read } = await sql<{ total: number }>`select sum(length(name)) as total from organizations`.execute(database.db);
     assert.equal(read[0]?.total, rows * 3000);
-    return readCalls() - before;
+    return ioCallsSoFar('read') - before;
   };
 
   await readAll();
